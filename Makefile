@@ -1,0 +1,34 @@
+# Two commands do all setup on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DAGSTER_HOME := $(CURDIR)/data/dagster_home
+export VIDPIPE_ROOT := $(CURDIR)
+
+.PHONY: demo test dev bench setup clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+	@mkdir -p $(DAGSTER_HOME)
+	@cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+	$(PY) launch.py setup
+
+demo: setup
+	$(PY) launch.py render demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+dev: setup
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf data/media data/dagster_home data/vidpipe.duckdb

@@ -1,0 +1,1 @@
+"""Media: everything that touches ffmpeg or decoded frames goes through this package."""

@@ -1,0 +1,395 @@
+"""Pydantic models for every file format vidpipe reads or writes.
+
+The canonical request (Seedance 2.0 schema) is the interchange format. Validation of a *raw*
+request lives in validate.py (it must report wrong types by code, which a coercing model
+cannot); `CanonicalRequest` is the typed form of a request that passed validation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vidpipe.errors import SpecError
+
+MODELS: tuple[str, ...] = (
+    "seedance-2.0",
+    "kling-3.0-omni",
+    "wan-2.7-i2v",
+    "veo-3.1",
+    "veed-fabric-1.0",
+    "omnihuman-1.5",
+)
+STILL_MODELS: tuple[str, ...] = ("flux-schnell", "flux-pro", "imagen")
+RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
+ASPECT_RATIOS: tuple[str, ...] = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive")
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "prompt",
+    "image",
+    "last_frame_image",
+    "reference_images",
+    "reference_videos",
+    "reference_audios",
+    "duration",
+    "resolution",
+    "aspect_ratio",
+    "generate_audio",
+    "seed",
+)
+RESOLUTION_HEIGHT = {"480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440, "4k": 2160}
+REAL_PERSON_BASES = ("self", "consenting", "public_figure_commentary")
+
+# The 15 catalogued failure modes (names are what judges and people tick).
+FAILURE_MODES: tuple[str, ...] = (
+    "identity drift",
+    "hand drift",
+    "extra limbs",
+    "face distortion",
+    "wardrobe change",
+    "text artifacts",
+    "unwanted subtitles",
+    "camera ignored",
+    "frozen motion",
+    "physics violation",
+    "lip-sync drift",
+    "audio mismatch",
+    "style drift",
+    "cropped subject",
+    "prompt ignored",
+)
+
+Mode = Literal[
+    "text-to-video",
+    "native-dialogue",
+    "native-sfx",
+    "image-to-video",
+    "character-consistency",
+    "motion-transfer",
+    "lip-sync",
+    "real-person",
+    "talking-avatar",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def frame_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
+    """(width, height) for a resolution and aspect ratio; even numbers, short side = the resolution."""
+    short = RESOLUTION_HEIGHT[resolution]
+    if aspect_ratio == "adaptive":
+        aspect_ratio = "16:9"
+    w, h = (int(x) for x in aspect_ratio.split(":"))
+    if w >= h:
+        width, height = round(short * w / h), short
+    else:
+        width, height = short, round(short * h / w)
+    return width - width % 2, height - height % 2
+
+
+class Finding(_Model):
+    """One validation / lint result. `code` is a contract (design.md §2)."""
+
+    code: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+class CanonicalRequest(_Model):
+    """A Seedance 2.0 request body that passed validation."""
+
+    prompt: str
+    image: str | None = None
+    last_frame_image: str | None = None
+    reference_images: list[str] = Field(default_factory=list)
+    reference_videos: list[str] = Field(default_factory=list)
+    reference_audios: list[str] = Field(default_factory=list)
+    duration: int = 5
+    resolution: Literal["480p", "720p", "1080p"] = "720p"
+    aspect_ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"] = "16:9"
+    generate_audio: bool = True
+    seed: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The wire body: only fields that are set (None and empty lists dropped)."""
+        return {k: v for k, v in self.model_dump().items() if v not in (None, [])}
+
+
+class RealPerson(_Model):
+    """Declares that a shot depicts a real person, and on what basis (policy: design.md §8)."""
+
+    name: str | None = None
+    basis: Literal["self", "consenting", "public_figure_commentary"] | None = None
+
+
+class Job(_Model):
+    """One generation: a canonical request plus the model choice (\"auto\" routes)."""
+
+    id: str
+    model: str = "auto"
+    input: dict[str, Any]
+    real_person: RealPerson | None = None
+    me: bool = False
+    category: str | None = None
+    episode: str | None = None
+    shot: str | None = None
+
+
+class Block(_Model):
+    """A time-coded block of a multi-shot clip: [start-end] Subject/Action/Camera for that cut."""
+
+    start: int
+    end: int
+    action: str
+    subject: str | None = None
+    camera: str | None = None
+    dialogue: str | None = None
+
+
+class DialogueLine(_Model):
+    speaker: str
+    line: str
+
+
+class Refs(_Model):
+    images: list[str] = Field(default_factory=list)
+    videos: list[str] = Field(default_factory=list)
+    audios: list[str] = Field(default_factory=list)
+
+
+class StillSpec(_Model):
+    """A first-frame still (or character plate) made before the clip."""
+
+    prompt: str | None = None
+    model: str = "flux-schnell"
+    role: Literal["first_frame", "reference"] = "first_frame"
+
+
+class Shot(_Model):
+    """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
+
+    id: str
+    title: str | None = None
+    mode: Mode = "text-to-video"
+    category: str | None = None
+    subject: str | None = None
+    action: str | None = None
+    camera: str | None = None
+    style: str | None = None
+    constraints: list[str] = Field(default_factory=list)
+    blocks: list[Block] = Field(default_factory=list)
+    prompt: str | None = None
+    dialogue: list[DialogueLine] = Field(default_factory=list)
+    narration: str | None = None
+    audio: str | None = None
+    duration: int = 5
+    aspect_ratio: str | None = None
+    resolution: str | None = None
+    generate_audio: bool | None = None
+    seed: int | None = None
+    still: StillSpec | None = None
+    refs: Refs = Field(default_factory=Refs)
+    transition: Literal["cut", "crossfade"] = "cut"
+    transition_dur: float = 0.5
+    model: str = "auto"
+    real_person: RealPerson | None = None
+    me: bool = False
+
+    @field_validator("constraints", mode="before")
+    @classmethod
+    def _constraints_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class VoiceSpec(_Model):
+    provider: Literal["preview", "elevenlabs", "auto"] = "auto"
+    voice_id: str | None = None
+
+
+class MusicSpec(_Model):
+    """Music bed: a file, or (offline) an ambience description rendered by the preview backend."""
+
+    path: str | None = None
+    ambience: str | None = None
+    gain_db: float = -18.0
+
+
+class Episode(_Model):
+    id: str = ""
+    title: str
+    aspect_ratio: str = "16:9"
+    resolution: Literal["480p", "720p", "1080p"] = "720p"
+    fps: int = 24
+    budget_usd: float | None = None
+    voice: VoiceSpec = Field(default_factory=VoiceSpec)
+    music: MusicSpec | None = None
+    shots: list[Shot]
+
+    @field_validator("shots")
+    @classmethod
+    def _unique_ids(cls, shots: list[Shot]) -> list[Shot]:
+        seen: set[str] = set()
+        for s in shots:
+            if s.id in seen:
+                raise ValueError(f"duplicate shot id {s.id!r}")
+            seen.add(s.id)
+        if not shots:
+            raise ValueError("an episode needs at least one shot")
+        return shots
+
+    def shot(self, shot_id: str) -> Shot:
+        for s in self.shots:
+            if s.id == shot_id:
+                return s
+        raise KeyError(f"episode {self.id!r} has no shot {shot_id!r}")
+
+
+class EditClip(_Model):
+    path: str
+    trim_start: float = 0.0
+    trim_end: float | None = None
+    transition: str = "cut"
+    transition_dur: float = 0.5
+
+
+class AudioTrack(_Model):
+    """An extra audio layer of an edit (voiceover, music bed, effects)."""
+
+    path: str
+    kind: Literal["voiceover", "music", "effects"] = "voiceover"
+    start: float = 0.0
+    gain_db: float = 0.0
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+    duck: bool = False
+
+
+class SubtitleCue(_Model):
+    start: float
+    end: float
+    text: str
+
+
+class Subtitles(_Model):
+    srt: str | None = None
+    cues: list[SubtitleCue] = Field(default_factory=list)
+    burn: bool = False
+
+
+class EditList(_Model):
+    """The skill's edit list, unchanged, plus `tracks`, `subtitles` and loudness targets."""
+
+    model_config = ConfigDict(extra="forbid")
+    output: str
+    resolution: str = "1080p"
+    fps: int = 24
+    audio: str | None = None
+    clips: list[EditClip]
+    tracks: list[AudioTrack] = Field(default_factory=list)
+    clip_audio_gain_db: float = 0.0
+    subtitles: Subtitles | None = None
+    loudness_lufs: float = -14.0
+    true_peak_db: float = -1.0
+
+
+class Probe(_Model):
+    duration_s: float
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    has_audio: bool = False
+    has_video: bool = True
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    size_bytes: int | None = None
+
+
+class Defect(_Model):
+    code: str
+    start_s: float | None = None
+    end_s: float | None = None
+    detail: str = ""
+    severity: Literal["error", "warn"] = "error"
+
+
+class Scores(_Model):
+    prompt_fidelity: int = Field(ge=1, le=5)
+    subject_consistency: int = Field(ge=1, le=5)
+    camera_and_motion: int = Field(ge=1, le=5)
+    audio_match: int = Field(ge=1, le=5)
+    overall: int = Field(ge=1, le=5)
+
+
+class QCReport(_Model):
+    clip: str
+    clip_id: str
+    job_id: str | None = None
+    prompt: str | None = None
+    model: str | None = None
+    probe: Probe
+    defects: list[Defect] = Field(default_factory=list)
+    scores: Scores | None = None
+    judge: str | None = None
+    failure_modes_observed: list[str] = Field(default_factory=list)
+    what_worked: str | None = None
+    what_to_change: str | None = None
+    lesson: str | None = None
+
+
+class Avatar(_Model):
+    image: str
+    rules: list[str] = Field(default_factory=list)
+
+
+class ProfileVoice(_Model):
+    elevenlabs_voice_id: str | None = None
+
+
+class ModelPreferences(_Model):
+    talking_avatar_default: str = "wan-2.7-i2v"
+    talking_avatar_alternate: str = "omnihuman-1.5"
+    avoid: list[str] = Field(default_factory=list)
+
+
+class Profile(_Model):
+    name: str | None = None
+    avatar: Avatar
+    voice: ProfileVoice = Field(default_factory=ProfileVoice)
+    model_preferences: ModelPreferences = Field(default_factory=ModelPreferences)
+
+
+def read_json(path: str | Path) -> Any:
+    """Read JSON, turning a missing file or a syntax error into a one-line SpecError."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("file not found", path=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read file ({exc.__class__.__name__})", path=str(p)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(p)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """'shots.2.duration: Input should be a valid integer' — field paths a person can find."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def load_model(model: type[BaseModel], data: Any, *, path: str) -> Any:
+    """Validate `data` as `model`; a failure becomes a SpecError naming the file and fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(describe_validation_error(exc), path=path) from None

@@ -1,0 +1,143 @@
+"""DuckDB store: generations, QC passes, scores, lessons, costs. Short-lived connections only.
+
+Schema (documented here, migrated forward by `MIGRATIONS`; old data is never dropped):
+
+- generations: one row per cache key (= one paid request). `request_id` is written *before*
+  polling so a killed run resumes instead of paying again.
+- qc: one row per QC pass of a clip: probe, technical defects, request features.
+- scores: one row per judgement (VLM or human) of a clip; `judge` names who scored.
+- lessons: lessons mined or written, mirrored from LESSONS.md.
+- costs (view): spend by day / model / episode from generations.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+MIGRATIONS: list[str] = [
+    # 1: base tables
+    """
+    CREATE TABLE IF NOT EXISTS generations (
+        cache_key VARCHAR PRIMARY KEY,
+        job_id VARCHAR, episode VARCHAR, shot VARCHAR,
+        backend VARCHAR, model VARCHAR, endpoint VARCHAR,
+        request_id VARCHAR, status VARCHAR,
+        body JSON, output_path VARCHAR, result_url VARCHAR,
+        est_cost_usd DOUBLE, cost_usd DOUBLE, duration_s DOUBLE,
+        retries INTEGER DEFAULT 0, fallback_from VARCHAR, error VARCHAR,
+        created_at TIMESTAMP, updated_at TIMESTAMP
+    );
+    CREATE SEQUENCE IF NOT EXISTS qc_seq;
+    CREATE TABLE IF NOT EXISTS qc (
+        id BIGINT PRIMARY KEY DEFAULT nextval('qc_seq'),
+        clip VARCHAR, clip_id VARCHAR, episode VARCHAR, shot VARCHAR, job_id VARCHAR,
+        model VARCHAR, backend VARCHAR, prompt VARCHAR, request JSON, features JSON,
+        probe JSON, defects JSON, defect_codes VARCHAR[], scores JSON,
+        created_at TIMESTAMP
+    );
+    CREATE SEQUENCE IF NOT EXISTS scores_seq;
+    CREATE TABLE IF NOT EXISTS scores (
+        id BIGINT PRIMARY KEY DEFAULT nextval('scores_seq'),
+        clip VARCHAR, clip_id VARCHAR, episode VARCHAR, shot VARCHAR, model VARCHAR,
+        judge VARCHAR, prompt_fidelity INTEGER, subject_consistency INTEGER,
+        camera_and_motion INTEGER, audio_match INTEGER, overall INTEGER, overall_raw INTEGER,
+        failure_modes VARCHAR[], what_worked VARCHAR, what_to_change VARCHAR, lesson VARCHAR,
+        features JSON, created_at TIMESTAMP
+    );
+    CREATE TABLE IF NOT EXISTS lessons (
+        id VARCHAR PRIMARY KEY, date DATE, model VARCHAR, category VARCHAR, overall INTEGER,
+        lesson VARCHAR, evidence VARCHAR, source VARCHAR, lint JSON, created_at TIMESTAMP
+    );
+    CREATE OR REPLACE VIEW costs AS
+        SELECT CAST(coalesce(updated_at, created_at) AS DATE) AS day, episode, model, backend,
+               count(*) AS generations, sum(coalesce(cost_usd, 0)) AS cost_usd,
+               sum(coalesce(est_cost_usd, 0)) AS est_cost_usd
+        FROM generations GROUP BY ALL;
+    """,
+]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    """A DuckDB file. Every method opens, does its work and closes (never across a provider call)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._migrated = False
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open()
+        try:
+            if not self._migrated:
+                self._migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        # Another process may hold the write lock for a moment; wait briefly rather than fail.
+        delay = 0.05
+        for attempt in range(40):
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException:
+                if attempt == 39:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 1.0)
+        raise AssertionError("unreachable")
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        current = (row[0] if row else None) or 0
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version > current:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?)", [version])
+        self._migrated = True
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        with self.connect() as con:
+            cur = con.execute(sql, params or [])
+            cols = [d[0] for d in cur.description or []]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        with self.connect() as con:
+            con.execute(sql, params or [])
+
+    # -- qc ---------------------------------------------------------------------------------
+    def add_qc(self, row: dict[str, Any]) -> int:
+        """Insert one QC pass; JSON-able values are serialized. Returns the row id."""
+        cols = ["clip", "clip_id", "episode", "shot", "job_id", "model", "backend", "prompt",
+                "request", "features", "probe", "defects", "defect_codes", "scores"]
+        vals = [_jsonish(row.get(c)) if c in ("request", "features", "probe", "defects", "scores") else row.get(c)
+                for c in cols]
+        with self.connect() as con:
+            got = con.execute(
+                f"INSERT INTO qc ({', '.join(cols)}, created_at) VALUES ({', '.join('?' * len(cols))}, ?) RETURNING id",
+                [*vals, now()],
+            ).fetchone()
+        return int(got[0]) if got else -1
+
+
+def _jsonish(v: Any) -> Any:
+    if v is None:
+        return None
+    if hasattr(v, "model_dump"):
+        v = v.model_dump(mode="json")
+    return json.dumps(v, default=str)
