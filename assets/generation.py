@@ -1,0 +1,80 @@
+"""Generation group: first-frame stills and clips, through the cached, resumable, budgeted runner."""
+
+
+import dagster as dg
+
+from assets.metadata import clean, file_meta, prompt_md, review_link, thumbnail_md
+from assets.partitions import episode_shot, shot_key
+from assets.script import shot_request
+from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
+from vidpipe.pipeline import ShotRef, check_clip, error_defects, render_clip, render_still
+from vidpipe.pipeline.cache import read_sidecar
+
+
+@dg.asset(
+    partitions_def=episode_shot,
+    group_name="generation",
+    kinds={"python", "fal"},
+    owners=["team:production"],
+    code_version="1",
+    deps=[shot_request],
+    description="The shot's first-frame still (flux / imagen, or a storyboard frame offline) for "
+    "image-to-video shots and character plates; shots that need none record that and pass through.",
+)
+def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: StillAPI) -> dg.MaterializeResult:
+    ep, shot = shot_key(context)
+    ref = ShotRef.load(media.paths(), ep, shot)
+    out = render_still(ref, backend=still_api.backend_name())
+    if out.path is None:
+        return dg.MaterializeResult(metadata={"needed": False}, data_version=dg.DataVersion("none"))
+    return dg.MaterializeResult(
+        metadata=clean({
+            "needed": True, **file_meta(out.path), "model": out.model, "backend": out.backend,
+            "cost_usd": out.cost_usd, "cache_hit": out.cache_hit, "thumbnail": thumbnail_md(out.path),
+        }),
+        data_version=dg.DataVersion(out.key),
+    )
+
+
+@dg.asset(
+    partitions_def=episode_shot,
+    group_name="generation",
+    kinds={"python", "fal"},
+    owners=["team:production"],
+    code_version="1",
+    pool="video_api",
+    deps=[shot_request, shot_still],
+    check_specs=[dg.AssetCheckSpec("technical_qc", asset="shot_clip", blocking=True,
+                                   description="No technical defect of severity error (black/frozen frames, "
+                                   "duration/resolution/aspect mismatch, missing audio, cut count…).")],
+    description="The shot's clip on the routed model (never paid twice: cached by request hash, request id "
+    "persisted before polling). Blocking check: technical QC must find no error defect.",
+)
+def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore,
+              video_api: VideoAPI) -> dg.MaterializeResult:
+    ep, shot = shot_key(context)
+    ref = ShotRef.load(media.paths(), ep, shot)
+    out = render_clip(ref, backend=video_api.backend_name(), store=store.store(), fallback=video_api.fallback)
+    report = check_clip(ref)
+    bad = error_defects(report)
+    context.log.info(f"{ref.key}: {out.model} via {out.backend}, cache_hit={out.cache_hit}, defects={bad or 'none'}")
+    check = dg.AssetCheckResult(
+        check_name="technical_qc",
+        passed=not bad,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"defects": dg.MetadataValue.json([d.model_dump() for d in report.defects])},
+    )
+    prompt = (read_sidecar(ref.sidecar) or {}).get("prompt")
+    return dg.MaterializeResult(
+        metadata=clean({
+            **file_meta(out.path),
+            "model": out.model, "backend": out.backend, "endpoint": out.endpoint or out.backend,
+            "request_id": out.request_id, "cost_usd": out.cost_usd, "cache_hit": out.cache_hit,
+            "preview": out.backend == "preview",
+            "prompt": prompt_md(prompt),
+            "thumbnail": thumbnail_md(ref.review_dir / "contact_sheet.jpg"),
+            "review": review_link(ep, shot),
+        }),
+        data_version=dg.DataVersion(out.clip_hash),
+        check_results=[check],
+    )

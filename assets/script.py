@@ -1,0 +1,83 @@
+"""Script group: the episode spec and each shot's composed, validated, routed request."""
+
+
+import dagster as dg
+
+from assets.metadata import clean, prompt_md, review_link
+from assets.partitions import by_episode, episode_shot, episodes, shot_key
+from resources import DuckDBStore, MediaRoot
+from vidpipe.pipeline import ShotRef, prepare_request, spec_summary
+
+
+@dg.asset(
+    partitions_def=episodes,
+    group_name="script",
+    kinds={"python", "yaml"},
+    owners=["team:production"],
+    code_version="1",
+    description="The episode file (data/episodes/<ep>/episode.yaml) parsed and validated; "
+    "writes data/media/<ep>/episode.json. Its data version is the folder's content hash.",
+)
+def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
+    summary = spec_summary(media.paths(), context.partition_key)
+    rows = [
+        dg.TableRecord({"shot": s["id"], "mode": s["mode"], "duration_s": s["duration"], "transition": s["transition"]})
+        for s in summary["shots"]
+    ]
+    schema = dg.TableSchema(columns=[dg.TableColumn("shot"), dg.TableColumn("mode"),
+                                     dg.TableColumn("duration_s", "int"), dg.TableColumn("transition")])
+    return dg.MaterializeResult(
+        metadata=clean({
+            "title": summary["title"],
+            "shots": len(summary["shots"]),
+            "cut_duration_s": summary["cut_duration_s"],
+            "budget_usd": summary["budget_usd"],
+            "aspect_ratio": summary["aspect_ratio"],
+            "resolution": summary["resolution"],
+            "shot_list": dg.MetadataValue.table(rows, schema=schema),
+            "review": review_link(context.partition_key),
+        }),
+        data_version=dg.DataVersion(summary["fingerprint"]),
+    )
+
+
+@dg.asset(
+    partitions_def=episode_shot,
+    group_name="script",
+    kinds={"python"},
+    owners=["team:production"],
+    code_version="1",
+    deps=[dg.AssetDep(episode_spec, partition_mapping=by_episode)],
+    check_specs=[dg.AssetCheckSpec("request_valid", asset="shot_request", blocking=True,
+                                   description="No validation errors (design.md §2 codes); warnings pass.")],
+    description="The shot's prompt composed in 5-part order (Subject → Action → Camera → Style → "
+    "Constraints, time-coded blocks for multi-shot clips), validated against the canonical Seedance 2.0 "
+    "schema and routed to a model. Blocking check: a request with errors never reaches generation.",
+)
+def shot_request(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore) -> dg.MaterializeResult:
+    ep, shot = shot_key(context)
+    ref = ShotRef.load(media.paths(), ep, shot)
+    out = prepare_request(ref, store=store.store())
+    warnings = [f"{f.code}: {f.message}" for f in out.findings if f.severity == "warning"]
+    errors = [f"{f.code}: {f.message}" for f in out.errors]
+    check = dg.AssetCheckResult(
+        check_name="request_valid",
+        passed=not errors,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"errors": dg.MetadataValue.json(errors), "warnings": dg.MetadataValue.json(warnings)},
+    )
+    return dg.MaterializeResult(
+        metadata=clean({
+            "prompt": prompt_md(out.job.input.get("prompt")),
+            "model": out.route_model,
+            "route_reason": out.route_reason,
+            "duration_s": out.job.input.get("duration"),
+            "aspect_ratio": out.job.input.get("aspect_ratio"),
+            "errors": len(errors),
+            "warnings": dg.MetadataValue.json(warnings),
+            "request": dg.MetadataValue.json(out.job.input),
+            "review": review_link(ep, shot),
+        }),
+        data_version=dg.DataVersion(out.key),
+        check_results=[check],
+    )

@@ -1,0 +1,29 @@
+"""Pipeline stages for episodes and shots: the one implementation behind the CLI, API and Dagster assets."""
+
+from vidpipe.pipeline.episode_stages import (
+    EpisodeStatus,
+    build_edit_list,
+    cut_duration,
+    episode_status,
+    make_delivery,
+    make_final_cut,
+    make_voiceover,
+    pending_episodes,
+    spec_summary,
+    timeline,
+)
+from vidpipe.pipeline.shot_stages import (
+    ShotRef,
+    check_clip,
+    error_defects,
+    prepare_request,
+    record_qc,
+    render_clip,
+    render_still,
+)
+
+__all__ = [
+    "EpisodeStatus", "ShotRef", "build_edit_list", "check_clip", "cut_duration", "episode_status", "error_defects",
+    "make_delivery", "make_final_cut", "make_voiceover", "pending_episodes", "prepare_request", "record_qc",
+    "render_clip", "render_still", "spec_summary", "timeline",
+]

@@ -1,0 +1,284 @@
+"""Per-episode stages: spec summary → voiceover → final cut → delivery, plus readiness and spend.
+
+The cut's timeline is computed once here (`timeline`) so narration placement, subtitles and
+the edit list agree to the frame: shot k starts at the sum of earlier shot lengths minus the
+crossfades before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidpipe.episode import episode_fingerprint, load_episode, shot_fingerprint
+from vidpipe.errors import VidpipeError
+from vidpipe.paths import Paths
+from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
+from vidpipe.pipeline.shot_stages import STAGE_VERSION, ShotRef
+from vidpipe.schema import AudioTrack, EditClip, EditList, Episode, QCReport, SubtitleCue, Subtitles
+from vidpipe.store import Store
+
+NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
+
+
+@dataclass
+class Slot:
+    shot: str
+    start: float
+    duration: float
+    transition: str
+    transition_dur: float
+
+
+def timeline(episode: Episode) -> list[Slot]:
+    """Where each shot sits in the cut (crossfades overlap the previous shot)."""
+    slots: list[Slot] = []
+    t = 0.0
+    for i, s in enumerate(episode.shots):
+        dur = float(s.duration if s.duration > 0 else 5)
+        trans = s.transition if i > 0 else "cut"
+        if trans == "crossfade":
+            t -= s.transition_dur
+        slots.append(Slot(s.id, round(t, 3), dur, trans, s.transition_dur))
+        t += dur
+    return slots
+
+
+def cut_duration(episode: Episode) -> float:
+    slots = timeline(episode)
+    return round(slots[-1].start + slots[-1].duration, 3) if slots else 0.0
+
+
+def spec_summary(paths: Paths, episode_id: str) -> dict[str, Any]:
+    """Validate the episode file and write data/media/<ep>/episode.json (what the UI and review room show)."""
+    episode = load_episode(paths.episode_dir(episode_id))
+    summary = {
+        "episode": episode.id,
+        "title": episode.title,
+        "fingerprint": episode_fingerprint(paths.episode_dir(episode_id)),
+        "aspect_ratio": episode.aspect_ratio,
+        "resolution": episode.resolution,
+        "fps": episode.fps,
+        "budget_usd": episode.budget_usd,
+        "cut_duration_s": cut_duration(episode),
+        "shots": [
+            {"id": s.id, "title": s.title, "mode": s.mode, "duration": s.duration, "transition": s.transition,
+             "fingerprint": shot_fingerprint(episode, s), "narration": s.narration}
+            for s in episode.shots
+        ],
+    }
+    write_sidecar(paths.episode_media(episode_id) / "episode.json", summary)
+    return summary
+
+
+@dataclass
+class VoiceoverOutcome:
+    path: Path | None
+    cues: list[SubtitleCue]
+    lines: list[dict[str, Any]]
+    cache_hit: bool
+    backend: str | None
+    key: str
+    cost_usd: float = 0.0
+
+
+def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None) -> VoiceoverOutcome:
+    """Voice every shot's narration and lay the lines on one track at their shot's place in the cut."""
+    from vidpipe.media.ffmpeg import run_ffmpeg
+    from vidpipe.tts import synthesize_speech
+
+    episode = load_episode(paths.episode_dir(episode_id))
+    out_dir = paths.episode_media(episode_id) / "voiceover"
+    starts = {s.shot: s.start for s in timeline(episode)}
+    wanted = [(s.id, s.narration) for s in episode.shots if s.narration]
+    voice = episode.voice.voice_id
+    vbackend = backend or (None if episode.voice.provider == "auto" else episode.voice.provider)
+    key = stable_hash({"lines": wanted, "starts": starts, "voice": voice, "backend": vbackend, "v": STAGE_VERSION})
+    track = out_dir / "voiceover.wav"
+    side = out_dir / "voiceover.json"
+    if not wanted:
+        write_sidecar(side, {"key": key, "lines": [], "cues": []})
+        return VoiceoverOutcome(None, [], [], False, None, key)
+    hit = cache_hit(side, key, track)
+    if hit:
+        return VoiceoverOutcome(track, [SubtitleCue.model_validate(c) for c in hit["cues"]], hit["lines"], True,
+                                hit.get("backend"), key, 0.0)
+    lines: list[dict[str, Any]] = []
+    cues: list[SubtitleCue] = []
+    cost = 0.0
+    used_backend = None
+    for i, (shot_id, text) in enumerate(wanted):
+        res = synthesize_speech(text, out_dir / f"line_{i + 1:02d}_{shot_id}.mp3", voice_id=voice, backend=vbackend)
+        at = starts[shot_id] + NARRATION_LEAD_S
+        used_backend = res.backend
+        cost += float(getattr(res, "cost_usd", 0.0) or 0.0)
+        lines.append({"shot": shot_id, "text": text, "path": str(res.path), "start": at,
+                      "duration_s": res.duration_s, "backend": res.backend, "voice_id": res.voice_id})
+        cues.extend(SubtitleCue(start=round(c.start + at, 3), end=round(c.end + at, 3), text=c.text) for c in res.cues)
+        if not res.cues:
+            cues.append(SubtitleCue(start=at, end=round(at + res.duration_s, 3), text=text))
+    total = cut_duration(episode)
+    args: list[str] = ["-y"]
+    for ln in lines:
+        args += ["-i", ln["path"]]
+    graph = "".join(f"[{i}:a]aresample=48000,adelay={int(ln['start'] * 1000)}:all=1[a{i}];" for i, ln in enumerate(lines))
+    graph += "".join(f"[a{i}]" for i in range(len(lines)))
+    graph += f"amix=inputs={len(lines)}:normalize=0:duration=longest,apad=whole_dur={total},atrim=0:{total}[out]"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", "-ac", "2", "-ar", "48000", "-c:a", "pcm_s16le",
+                str(track)], what="voiceover mix")
+    write_sidecar(side, {"key": key, "lines": lines, "cues": [c.model_dump() for c in cues], "backend": used_backend,
+                         "cost_usd": cost})
+    return VoiceoverOutcome(track, cues, lines, False, used_backend, key, cost)
+
+
+def build_edit_list(paths: Paths, episode_id: str) -> EditList:
+    """The episode's edit: shots in order with their transitions, voiceover, ducked music bed, subtitles."""
+    episode = load_episode(paths.episode_dir(episode_id))
+    media = paths.episode_media(episode_id)
+    clips = []
+    for i, s in enumerate(episode.shots):
+        ref = ShotRef(paths, episode, s)
+        if not ref.clip_path.exists():
+            raise VidpipeError(f"episode {episode_id}: shot {s.id} has no clip yet; render it before the cut")
+        clips.append(EditClip(path=str(ref.clip_path), transition=s.transition if i else "cut",
+                              transition_dur=s.transition_dur))
+    tracks: list[AudioTrack] = []
+    subtitles = None
+    vo = read_sidecar(media / "voiceover" / "voiceover.json")
+    if vo and vo.get("lines") and (media / "voiceover" / "voiceover.wav").exists():
+        tracks.append(AudioTrack(path=str(media / "voiceover" / "voiceover.wav"), kind="voiceover"))
+        subtitles = Subtitles(srt=str(media / "final.srt"), cues=[SubtitleCue.model_validate(c) for c in vo["cues"]])
+    bed = music_bed(paths, episode)
+    if bed is not None:
+        tracks.append(AudioTrack(path=str(bed), kind="music", gain_db=episode.music.gain_db if episode.music else -18,
+                                 duck=True, fade_in=1.0, fade_out=1.5))
+    res = episode.resolution
+    return EditList(output=str(media / "final.mp4"), resolution=res, fps=episode.fps, clips=clips, tracks=tracks,
+                    subtitles=subtitles)
+
+
+def music_bed(paths: Paths, episode: Episode) -> Path | None:
+    """The episode's music bed: its file, or (offline) an ambience rendered to the cut's length."""
+    if episode.music is None:
+        return None
+    if episode.music.path:
+        p = Path(episode.music.path)
+        return p if p.is_absolute() else paths.episode_dir(episode.id) / p
+    if not episode.music.ambience:
+        return None
+    from vidpipe.media.ambience import render_ambience
+
+    out = paths.episode_media(episode.id) / "music_bed.wav"
+    dur = cut_duration(episode)
+    key = stable_hash({"ambience": episode.music.ambience, "dur": dur, "v": STAGE_VERSION})
+    if not cache_hit(out.with_suffix(".json"), key, out):
+        render_ambience(episode.music.ambience, dur, out)
+        write_sidecar(out.with_suffix(".json"), {"key": key, "ambience": episode.music.ambience, "duration_s": dur})
+    return out
+
+
+@dataclass
+class CutOutcome:
+    path: Path
+    duration_s: float
+    cache_hit: bool
+    key: str
+    edit: EditList
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
+    """Assemble the final cut in one filter graph; cached on the content of every input."""
+    from vidpipe.media.assemble import assemble
+    from vidpipe.media.probe import probe
+
+    edit = build_edit_list(paths, episode_id)
+    inputs = [file_hash(c.path) for c in edit.clips] + [file_hash(t.path) for t in edit.tracks]
+    key = stable_hash({"edit": edit.model_dump(mode="json"), "inputs": inputs, "v": STAGE_VERSION})
+    out = Path(edit.output)
+    side = out.with_suffix(".json")
+    hit = cache_hit(side, key, out)
+    if hit:
+        return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
+    assemble(edit)
+    duration = probe(out).duration_s
+    write_sidecar(side, {"key": key, "duration_s": duration, "edit": edit.model_dump(mode="json"),
+                         "clip_hashes": inputs})
+    return CutOutcome(out, duration, False, key, edit)
+
+
+def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", fps: int | None = None) -> CutOutcome:
+    """Finish the cut for delivery: Lanczos upscale (+ optional interpolation)."""
+    from vidpipe.media.probe import probe
+    from vidpipe.media.upscale import upscale
+
+    media = paths.episode_media(episode_id)
+    final = media / "final.mp4"
+    if not final.exists():
+        raise VidpipeError(f"episode {episode_id} has no final cut yet; run final_cut first")
+    out = media / "delivery.mp4"
+    key = stable_hash({"final": file_hash(final), "res": resolution, "fps": fps, "v": STAGE_VERSION})
+    side = out.with_suffix(".json")
+    hit = cache_hit(side, key, out)
+    edit = build_edit_list(paths, episode_id)
+    if hit:
+        hit["episode_fingerprint"] = episode_fingerprint(paths.episode_dir(episode_id))
+        write_sidecar(side, hit)
+        return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
+    upscale(final, out, resolution=resolution, fps=fps)
+    duration = probe(out).duration_s
+    write_sidecar(side, {"key": key, "duration_s": duration, "source": str(final), "resolution": resolution, "fps": fps,
+                         "episode_fingerprint": episode_fingerprint(paths.episode_dir(episode_id))})
+    return CutOutcome(out, duration, False, key, edit)
+
+
+@dataclass
+class EpisodeStatus:
+    episode: str
+    ready: bool
+    digest: str
+    missing: list[str]
+    failing: list[str]
+
+
+def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
+    """Is every real shot of the episode rendered with a clip that passed technical QC?"""
+    episode = load_episode(paths.episode_dir(episode_id))
+    missing, failing, hashes = [], [], []
+    for s in episode.shots:
+        ref = ShotRef(paths, episode, s)
+        qc_json = ref.review_dir / "qc.json"
+        if not ref.clip_path.exists() or not qc_json.exists():
+            missing.append(s.id)
+            continue
+        report = QCReport.model_validate_json(qc_json.read_text())
+        if any(d.severity == "error" for d in report.defects):
+            failing.append(s.id)
+        hashes.append(file_hash(ref.clip_path))
+    return EpisodeStatus(episode_id, not missing and not failing, stable_hash(hashes), missing, failing)
+
+
+def episode_spend(store: Store, episode_id: str, *, exclude_shot: str | None = None) -> float:
+    """What an episode has cost so far (actual where known, else the estimate)."""
+    rows = store.query(
+        "SELECT coalesce(sum(coalesce(cost_usd, est_cost_usd, 0)), 0) AS spent FROM generations "
+        "WHERE episode = ? AND (? IS NULL OR shot IS DISTINCT FROM ?) AND status IN ('done', 'submitted', 'running')",
+        [episode_id, exclude_shot, exclude_shot],
+    )
+    return float(rows[0]["spent"]) if rows else 0.0
+
+
+def pending_episodes(paths: Paths) -> list[str]:
+    """Episodes whose delivery is missing or older than their spec (what a weekly batch should run)."""
+    from vidpipe.episode import list_episodes
+
+    todo = []
+    for ep in list_episodes(paths.episodes):
+        delivered = read_sidecar(paths.episode_media(ep) / "delivery.json") or {}
+        fresh = (paths.episode_media(ep) / "delivery.mp4").exists() and delivered.get(
+            "episode_fingerprint") == episode_fingerprint(paths.episode_dir(ep))
+        if not fresh:
+            todo.append(ep)
+    return todo
