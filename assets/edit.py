@@ -26,7 +26,8 @@ def voiceover(context: dg.AssetExecutionContext, media: MediaRoot, voice_api: Vo
     out = make_voiceover(media.paths(), context.partition_key, backend=voice_api.backend_name())
     return dg.MaterializeResult(
         metadata=clean({
-            **file_meta(out.path), "lines": len(out.lines), "backend": out.backend, "cache_hit": out.cache_hit,
+            **file_meta(out.path), "uri": media.publish(out.path),
+            "lines": len(out.lines), "backend": out.backend, "cache_hit": out.cache_hit,
             "cost_usd": out.cost_usd,
             "script": dg.MetadataValue.md("\n".join(f"- `{ln['start']:.1f}s` ({ln['shot']}) {ln['text']}"
                                                     for ln in out.lines) or "(no narration)"),
@@ -50,7 +51,8 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
     out = make_final_cut(media.paths(), context.partition_key)
     return dg.MaterializeResult(
         metadata=clean({
-            **file_meta(out.path), "cache_hit": out.cache_hit, "clips": len(out.edit.clips),
+            **file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
+            "clips": len(out.edit.clips),
             "tracks": dg.MetadataValue.json([t.kind for t in out.edit.tracks]),
             "thumbnail": thumbnail_md(out.path, width=320),
             "review": review_link(context.partition_key),
@@ -71,7 +73,7 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
 def delivery(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
     out = make_delivery(media.paths(), context.partition_key)
     return dg.MaterializeResult(
-        metadata=clean({**file_meta(out.path), "cache_hit": out.cache_hit,
+        metadata=clean({**file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
                         "thumbnail": thumbnail_md(out.path, width=320),
                         "review": review_link(context.partition_key)}),
         data_version=dg.DataVersion(out.key),

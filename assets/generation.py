@@ -29,7 +29,8 @@ def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: S
         return dg.MaterializeResult(metadata={"needed": False}, data_version=dg.DataVersion("none"))
     return dg.MaterializeResult(
         metadata=clean({
-            "needed": True, **file_meta(out.path), "model": out.model, "backend": out.backend,
+            "needed": True, **file_meta(out.path), "uri": media.publish(out.path),
+            "model": out.model, "backend": out.backend,
             "cost_usd": out.cost_usd, "cache_hit": out.cache_hit, "thumbnail": thumbnail_md(out.path),
         }),
         data_version=dg.DataVersion(out.key),
@@ -67,7 +68,7 @@ def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDB
     prompt = (read_sidecar(ref.sidecar) or {}).get("prompt")
     return dg.MaterializeResult(
         metadata=clean({
-            **file_meta(out.path),
+            **file_meta(out.path), "uri": media.publish(out.path),
             "model": out.model, "backend": out.backend, "endpoint": out.endpoint or out.backend,
             "request_id": out.request_id, "cost_usd": out.cost_usd, "cache_hit": out.cache_hit,
             "preview": out.backend == "preview",

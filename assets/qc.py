@@ -38,6 +38,7 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
     return dg.MaterializeResult(
         metadata=clean({
             "review_dir": dg.MetadataValue.path(str(ref.review_dir)),
+            "uri": media.publish(ref.review_dir / "contact_sheet.jpg"),
             "defects": dg.MetadataValue.json([d.model_dump() for d in report.defects]),
             "defect_count": len(report.defects),
             "scores": dg.MetadataValue.json(scores) if scores else "unjudged",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from vidpipe.media.object_store import ObjectStore
 from vidpipe.paths import Paths
 from vidpipe.store import Store
 
@@ -19,9 +21,19 @@ class MediaRoot(dg.ConfigurableResource):
     """Project root holding data/episodes (input) and data/media (output). Empty = $VIDPIPE_ROOT or cwd."""
 
     root: str = ""
+    s3_bucket: str = ""  # empty = $VIDPIPE_S3_BUCKET; both empty = media stays local (publish returns the path)
+    s3_prefix: str = ""  # empty = $VIDPIPE_S3_PREFIX
+    s3_endpoint_url: str = ""  # empty = $VIDPIPE_S3_ENDPOINT_URL (MinIO, R2, …); unset = AWS
 
     def paths(self) -> Paths:
         return Paths.from_env(self.root or None)
+
+    def publish(self, path: Path | None) -> str | None:
+        """Upload an output file under data/media to S3 (when configured) and return its URI; None if no file."""
+        if path is None or not Path(path).exists():
+            return None
+        store = ObjectStore.from_env(self.s3_bucket, self.s3_prefix, self.s3_endpoint_url)
+        return store.publish(Path(path), self.paths().media)
 
 
 class DuckDBStore(dg.ConfigurableResource):

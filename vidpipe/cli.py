@@ -37,7 +37,8 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning VidpipeError into one line and an exit code."""
     try:
-        app(args=argv, prog_name="vidpipe", standalone_mode=False)
+        rv = app(args=argv, prog_name="vidpipe", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
     except VidpipeError as exc:
         if os.environ.get("VIDPIPE_DEBUG") == "1":
             raise

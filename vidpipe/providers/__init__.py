@@ -1,0 +1,82 @@
+"""Provider adapters: fal (six video models + Flux), Gemini (Veo, Imagen), ElevenLabs, offline preview.
+
+Keys come only from the environment and are read when a client is built, never at import; they
+are never printed, logged or written anywhere (sidecars, ledger, manifests hold no secrets).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import TYPE_CHECKING
+
+from vidpipe.errors import ProviderNotConfigured
+
+if TYPE_CHECKING:
+    from vidpipe.providers.base import Backend
+
+BACKENDS: tuple[str, ...] = ("preview", "fal", "gemini")
+KEY_ENV = {"fal": "FAL_KEY", "gemini": "GEMINI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
+GEMINI_MODELS = frozenset({"veo-3.1", "imagen"})
+
+SDKS = {"preview": None, "fal": "fal_client", "gemini": "google.genai", "elevenlabs": "elevenlabs"}
+
+__all__ = ["AVAILABLE_PROVIDERS", "BACKENDS", "KEY_ENV", "get_backend", "require_key", "select_backend"]
+
+
+def _importable(module: str | None) -> bool:
+    if module is None:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# Adapters whose SDK is installed (found without importing it: the SDKs are slow to import).
+AVAILABLE_PROVIDERS: tuple[str, ...] = tuple(name for name, mod in SDKS.items() if _importable(mod))
+
+
+def require_key(provider: str) -> str:
+    """The provider's key from the environment, or ProviderNotConfigured naming the variable."""
+    var = KEY_ENV[provider]
+    value = os.environ.get(var, "").strip()
+    if not value:
+        raise ProviderNotConfigured(
+            f"{provider} is not configured: set {var} in the environment, or use --backend preview "
+            "to render an offline preview instead",
+            provider=provider,
+            code="not_configured",
+        )
+    return value
+
+
+def select_backend(requested: str | None, model: str) -> str:
+    """Which backend runs `model`: explicit wins; else fal if FAL_KEY, gemini for veo/imagen
+    if only GEMINI_API_KEY, else the offline preview."""
+    if requested and requested != "auto":
+        if requested not in BACKENDS:
+            raise ValueError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+        return requested
+    if os.environ.get("FAL_KEY", "").strip():
+        return "fal"
+    if model in GEMINI_MODELS and os.environ.get("GEMINI_API_KEY", "").strip():
+        return "gemini"
+    return "preview"
+
+
+def get_backend(name: str) -> "Backend":
+    """A fresh adapter for backend `name` (its SDK is imported here, not at package import)."""
+    if name == "preview":
+        from vidpipe.providers.preview_backend import PreviewBackend
+
+        return PreviewBackend()
+    if name == "fal":
+        from vidpipe.providers.fal import FalBackend
+
+        return FalBackend()
+    if name == "gemini":
+        from vidpipe.providers.gemini import GeminiBackend
+
+        return GeminiBackend()
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,0 +1,84 @@
+"""Shared fixtures: a clean environment (no provider keys leak in) and throwaway project roots."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+PROVIDER_ENV = (
+    "FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY",
+    "VIDPIPE_FAL_QUEUE_URL", "VIDPIPE_GEMINI_BASE_URL", "VIDPIPE_ELEVENLABS_BASE_URL", "VIDPIPE_ROOT",
+    "VIDPIPE_MEDIA", "VIDPIPE_DB", "VIDPIPE_EPISODES", "VIDPIPE_LESSONS", "VIDPIPE_FAILURE_WEBHOOK",
+)
+
+MINI_EPISODE = """\
+title: Mini
+aspect_ratio: "16:9"
+resolution: "480p"
+fps: 24
+music: {ambience: "soft wind", gain_db: -20}
+shots:
+  - id: s001
+    mode: text-to-video
+    category: landscape
+    subject: a red lighthouse on a grey cliff, white door, salt-stained walls
+    action: waves roll in below as gulls circle the tower
+    camera: wide shot, 24mm lens, slow push-in from the sea
+    style: overcast morning, muted teal palette, 35mm film grain
+    constraints: [single continuous take, no text]
+    audio: wind and surf
+    narration: The light has stood here for a century.
+    duration: 4
+  - id: s002
+    mode: image-to-video
+    category: character
+    still: {prompt: "weathered hands on a brass wheel, warm lamp light"}
+    subject: weathered hands, a brass wheel, a wool sleeve
+    action: the hands turn the wheel slowly
+    camera: close-up, 85mm lens, slow pan left
+    style: warm tungsten light, shallow depth of field
+    constraints: [five fingers on each hand, no text]
+    audio: creaking brass
+    duration: 4
+    transition: crossfade
+    transition_dur: 0.5
+  - id: s003
+    mode: text-to-video
+    category: action
+    subject: the keeper in a yellow oilskin coat and navy cap
+    style: stormy night, cyan and sodium palette
+    constraints: [same coat in every block, no subtitles]
+    blocks:
+      - {start: 0, end: 2, action: "he climbs the iron stairs", camera: "low angle handheld follow"}
+      - {start: 2, end: 4, action: "he wipes the lantern glass", camera: "medium shot, slow orbit"}
+    audio: rain on glass
+    duration: 4
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No provider key or override from the host machine reaches a test."""
+    for var in PROVIDER_ENV:
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A throwaway project root with the mini episode `mini`; VIDPIPE_ROOT points at it."""
+    from vidpipe.paths import Paths
+
+    root = tmp_path / "proj"
+    (root / "data" / "episodes" / "mini").mkdir(parents=True)
+    (root / "data" / "episodes" / "mini" / "episode.yaml").write_text(MINI_EPISODE)
+    shutil.copy(REPO / "LESSONS.md", root / "LESSONS.md") if (REPO / "LESSONS.md").exists() else None
+    monkeypatch.setenv("VIDPIPE_ROOT", str(root))
+    monkeypatch.chdir(root)
+    return Paths.from_env(root)

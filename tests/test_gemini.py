@@ -1,0 +1,51 @@
+"""Veo 3.1 and Imagen through google-genai against the loopback Gemini fake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.fakes.fixtures import FAKE_GEMINI_KEY, gemini_fake, media_files  # noqa: F401
+from tests.fakes.gemini_fake import GeminiFake
+from vidpipe.generate import generate_jobs
+from vidpipe.schema import Job
+
+
+def test_veo_operation_polling(gemini_fake: GeminiFake, tmp_path: Path, media_files: dict[str, Path]) -> None:
+    gemini_fake.latency_s = 0.2
+    job = Job(id="v", model="veo-3.1", input={"prompt": "a kite at dusk", "duration": 4, "aspect_ratio": "9:16",
+                                              "image": str(media_files["still"])})
+    [res] = generate_jobs([job], tmp_path / "o")  # only GEMINI_API_KEY set → gemini backend
+    assert res.status == "done", res.error
+    assert res.backend == "gemini" and res.endpoint == "veo-3.1-generate-preview"
+    assert res.request_id == "models/veo-3.1-generate-preview/operations/op001"
+    assert gemini_fake.polls[res.request_id] >= 2 and gemini_fake.downloads == 1
+    sent = gemini_fake.submits[0]["body"]
+    assert sent["parameters"] == {"sampleCount": 1, "durationSeconds": 4, "resolution": "720p", "aspectRatio": "9:16"}
+    assert sent["instances"][0]["image"]["mimeType"] == "image/png"
+    assert gemini_fake.keys_seen == {FAKE_GEMINI_KEY}
+    for f in (tmp_path / "o").iterdir():
+        assert FAKE_GEMINI_KEY.encode() not in f.read_bytes()
+    assert json.loads((tmp_path / "o" / "v.json").read_text())["request_id"] == res.request_id
+
+
+def test_veo_filtered_output_is_moderation(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+    job = Job(id="f", model="veo-3.1", input={"prompt": "a kite [[filtered]]", "duration": 4})
+    [res] = generate_jobs([job], tmp_path / "o", backend="gemini")
+    assert res.status == "failed" and res.error_code == "content_policy_violation"
+    assert "usage guidelines" in (res.error or "")
+
+
+def test_imagen_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from vidpipe.stills import make_still
+
+    res = make_still("a lighthouse at dawn", tmp_path / "s.png", model="imagen", aspect="4:3", n=2)
+    assert res.backend == "gemini" and res.model == "imagen" and len(res.paths) == 2
+    assert res.cost_usd == 0.08
+    for p in res.paths:
+        Image.open(p).verify()
+    params = gemini_fake.submits[0]["body"]["parameters"]
+    assert gemini_fake.submits[0]["model"] == "imagen-4.0-generate-001"
+    assert params["sampleCount"] == 2 and params["aspectRatio"] == "4:3"

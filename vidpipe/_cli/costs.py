@@ -1,0 +1,39 @@
+"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day from the ledger."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from vidpipe.cli import app
+
+
+@app.command()
+def costs(
+    episode: Optional[str] = typer.Option(None, "--episode", help="Only this episode"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Report what generation has cost (actual where known; estimates alongside)."""
+    from vidpipe.ledger import Ledger
+    from vidpipe.paths import Paths
+    from vidpipe.store import Store
+
+    report = Ledger(Store(Paths.from_env().db)).costs(episode=episode)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for title, key in (("by model", "by_model"), ("by episode", "by_episode"), ("by day", "by_day")):
+        table = Table(title=f"spend {title}")
+        for col in ("", "generations", "cost $", "estimated $"):
+            table.add_column(col, justify="left" if not col else "right")
+        for row in report[key]:
+            table.add_row(str(row["key"] or "—"), str(row["generations"]), f"{row['cost_usd'] or 0:.2f}",
+                          f"{row['est_cost_usd'] or 0:.2f}")
+        console.print(table)
+    console.print(f"total ${report['total_cost_usd']:.2f} (estimated ${report['total_est_cost_usd']:.2f})")

@@ -1,0 +1,63 @@
+"""Render a whole episode without Dagster (the CLI's `vidpipe render`): the same stages the assets call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidpipe.episode import load_episode
+from vidpipe.errors import VidpipeError
+from vidpipe.paths import Paths
+from vidpipe.pipeline.episode_stages import make_delivery, make_final_cut, make_voiceover, spec_summary
+from vidpipe.pipeline.shot_stages import ShotRef, error_defects, prepare_request, record_qc, render_clip, render_still
+from vidpipe.store import Store
+
+
+@dataclass
+class EpisodeRun:
+    episode: str
+    final: Path | None = None
+    delivery: Path | None = None
+    failed: dict[str, str] = field(default_factory=dict)
+    shots: list[dict[str, object]] = field(default_factory=list)
+
+
+def render_episode(paths: Paths, episode_id: str, *, backend: str | None = None, deliver: bool = True,
+                   on_step: Callable[[str], None] | None = None) -> EpisodeRun:
+    """Every stage for every shot, then voiceover, cut and delivery. A failing shot does not stop the others."""
+    step = on_step or (lambda _msg: None)
+    store = Store(paths.db)
+    spec_summary(paths, episode_id)
+    episode = load_episode(paths.episode_dir(episode_id))
+    run = EpisodeRun(episode_id)
+    for s in episode.shots:
+        ref = ShotRef(paths, episode, s)
+        step(f"{ref.key}: request")
+        try:
+            req = prepare_request(ref, store=store)
+            if req.errors:
+                raise VidpipeError("; ".join(f"{f.code}: {f.message}" for f in req.errors))
+            step(f"{ref.key}: still")
+            render_still(ref, backend=backend)
+            step(f"{ref.key}: clip ({req.route_model})")
+            clip = render_clip(ref, backend=backend, store=store)
+            step(f"{ref.key}: qc")
+            report = record_qc(ref, store)
+            bad = error_defects(report)
+            run.shots.append({"shot": s.id, "model": clip.model, "backend": clip.backend, "cache_hit": clip.cache_hit,
+                              "defects": [d.code for d in report.defects]})
+            if bad:
+                raise VidpipeError(f"technical QC failed: {', '.join(bad)}")
+        except VidpipeError as exc:
+            run.failed[s.id] = str(exc)
+    if run.failed:
+        return run
+    step("voiceover")
+    make_voiceover(paths, episode_id, backend=backend if backend == "preview" else None)
+    step("final cut")
+    run.final = make_final_cut(paths, episode_id).path
+    if deliver:
+        step("delivery")
+        run.delivery = make_delivery(paths, episode_id).path
+    return run

@@ -1,0 +1,136 @@
+"""First-frame stills and character plates: Flux (fal), Imagen (Gemini) or the offline storyboard frame.
+
+Stills are cheap and quick, so there is no ledger/resume machinery here: one request, retried on
+transient errors, downloaded, checked to be a real image.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from vidpipe.errors import ProviderError
+from vidpipe.pricing import estimate_still
+from vidpipe.providers import select_backend
+from vidpipe.providers.base import ResultMissing, Ticket, UnsupportedOnModel
+from vidpipe.schema import STILL_MODELS, frame_size
+
+STILL_DEADLINE_S = 600.0
+
+
+class StillResult(BaseModel):
+    path: Path
+    paths: list[Path]
+    model: str
+    backend: str
+    request_id: str | None = None
+    cost_usd: float = 0.0
+    width: int | None = None
+    height: int | None = None
+
+
+def still_backend(requested: str | None, model: str) -> str:
+    """Flux runs on fal, Imagen on Gemini; the preview draws a storyboard frame for either."""
+    name = select_backend(requested, model)
+    if name == "fal" and model == "imagen":
+        if requested == "fal":
+            raise UnsupportedOnModel("imagen runs on the Gemini API, not fal; use --backend gemini", model=model)
+        import os
+
+        name = "gemini" if os.environ.get("GEMINI_API_KEY", "").strip() else "preview"
+    if name == "gemini" and model != "imagen":
+        raise UnsupportedOnModel(f"{model} runs on fal, not the Gemini API; use --backend fal or --model imagen",
+                                 model=model)
+    return name
+
+
+def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: str = "16:9",
+               resolution: str = "720p", backend: str | None = None, n: int = 1,
+               seed: int | None = None) -> StillResult:
+    """Make `n` stills for `prompt`; the first is written to `out`, the rest to `<stem>_2.png`…"""
+    if model not in STILL_MODELS:
+        raise ValueError(f"unknown still model {model!r}; choose one of {', '.join(STILL_MODELS)}")
+    if not prompt.strip():
+        raise ValueError("a still needs a prompt")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    targets = [out] + [out.with_name(f"{out.stem}_{i}{out.suffix or '.png'}") for i in range(2, n + 1)]
+    name = still_backend(backend, model)
+    width, height = frame_size(resolution, "16:9" if aspect == "adaptive" else aspect)
+    if name == "preview":
+        from vidpipe.providers.preview import render_still
+
+        for i, t in enumerate(targets):
+            render_still(prompt, t, width=width, height=height, label=f"{model} preview",
+                         seed=None if seed is None else seed + i)
+        return StillResult(path=out, paths=targets, model=model, backend=name, request_id=None, cost_usd=0.0,
+                           width=width, height=height)
+    if name == "gemini":
+        return _imagen(prompt, targets, aspect=aspect, resolution=resolution, n=n, width=width, height=height)
+    return _flux(prompt, targets, model=model, aspect=aspect, resolution=resolution, n=n, seed=seed,
+                 width=width, height=height)
+
+
+def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resolution: str, n: int,
+          seed: int | None, width: int, height: int) -> StillResult:
+    from vidpipe.generate import with_retries
+    from vidpipe.providers import fal_models
+    from vidpipe.providers.fal import FalBackend
+
+    fal = FalBackend()
+    endpoint, body = fal_models.still(model, prompt, aspect="16:9" if aspect == "adaptive" else aspect,
+                                      resolution=resolution, n=n, seed=seed)
+    deadline = time.monotonic() + STILL_DEADLINE_S
+    retries = [0]
+    ticket = Ticket(job_id=targets[0].stem, model=model, endpoint=endpoint, body=body, workdir=targets[0].parent)
+    ticket.request_id = with_retries(lambda: fal.submit(ticket), deadline=deadline, counter=retries, what="submit")
+    result: dict[str, Any] = with_retries(lambda: fal.poll(ticket, deadline=deadline), deadline=deadline,
+                                          counter=retries, what="poll")
+    images = [im for im in result.get("images") or [] if isinstance(im, dict) and im.get("url")]
+    if len(images) < n:
+        raise ResultMissing(f"{model} returned {len(images)} image(s), asked for {n}", provider="fal", model=model,
+                            request_id=ticket.request_id)
+    flags = result.get("has_nsfw_concepts") or []
+    if any(flags):
+        raise ProviderError(f"{model} flagged the image as NSFW (blacked out); rephrase the prompt", provider="fal",
+                            model=model, request_id=ticket.request_id, code="content_policy_violation")
+    for im, t in zip(images, targets):
+        with_retries(lambda im=im, t=t: fal.fetch(im["url"], t), deadline=deadline, counter=retries, what="download")
+        _check_image(t)
+    return StillResult(path=targets[0], paths=targets, model=model, backend="fal", request_id=ticket.request_id,
+                       cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),
+                       width=width, height=height)
+
+
+def _imagen(prompt: str, targets: list[Path], *, aspect: str, resolution: str, n: int,
+            width: int, height: int) -> StillResult:
+    from vidpipe.generate import with_retries
+    from vidpipe.providers.gemini import GeminiBackend, translate_imagen
+
+    gem = GeminiBackend()
+    endpoint, body = translate_imagen(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
+                                      resolution=resolution, n=n)
+    images = with_retries(lambda: gem.make_images(endpoint, body), deadline=time.monotonic() + STILL_DEADLINE_S,
+                          counter=[0], what="imagen")
+    for data, t in zip(images, targets):
+        t.write_bytes(data)
+        _check_image(t)
+    return StillResult(path=targets[0], paths=targets[: len(images)], model="imagen", backend="gemini",
+                       cost_usd=estimate_still("imagen", "gemini", width=width, height=height, n=len(images)),
+                       width=width, height=height)
+
+
+def _check_image(path: Path) -> None:
+    """A downloaded still must open as an image; otherwise it is deleted and named as a failure."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (UnidentifiedImageError, OSError) as exc:
+        path.unlink(missing_ok=True)
+        raise ProviderError(f"the still is not a readable image ({exc.__class__.__name__})",
+                            code="result_undecodable") from exc

@@ -1,0 +1,208 @@
+"""Voiceover: text → MP3 (44.1 kHz) + timed cues for subtitles, on ElevenLabs or the offline preview.
+
+ElevenLabs returns per-character times; we keep them in `<out>.alignment.json`, derive word and
+sentence cues, and write `<out>.srt`. The preview speaks with espeak (vidpipe.media.speech) and
+spreads cues over the measured length in proportion to the text (marked approximate).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.providers.refs import media_seconds
+from vidpipe.schema import SubtitleCue
+
+TTS_BACKENDS = ("preview", "elevenlabs")
+# A premade ElevenLabs voice ("Rachel"), used only when neither --voice nor the profile names one.
+DEFAULT_ELEVENLABS_VOICE = "21m00Tcm4TlvDq8ikWAM"
+CUE_MAX_CHARS = 84  # two subtitle lines of ~42 characters
+_END = re.compile(r"[.!?…][\"')\]]*$")
+
+
+class Word(BaseModel):
+    text: str
+    start: float
+    end: float
+
+
+class SpeechResult(BaseModel):
+    """A synthesized voiceover line: the MP3, its length, cues (seconds from the start), who spoke."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    path: Path
+    duration_s: float
+    cues: list[SubtitleCue]
+    backend: str
+    voice_id: str | None
+    words: list[Word] = Field(default_factory=list)
+    alignment_path: Path | None = None
+    srt_path: Path | None = None
+    cost_usd: float = 0.0  # ElevenLabs bills plan credits per character; not priced here
+
+
+def select_tts_backend(requested: str | None) -> str:
+    """Explicit wins; else ElevenLabs when ELEVENLABS_API_KEY is set; else the offline preview."""
+    if requested and requested != "auto":
+        if requested not in TTS_BACKENDS:
+            raise ValueError(f"unknown TTS backend {requested!r}; choose preview or elevenlabs")
+        return requested
+    return "elevenlabs" if os.environ.get("ELEVENLABS_API_KEY", "").strip() else "preview"
+
+
+def profile_voice() -> str | None:
+    """The profile's ElevenLabs voice id, if a profile exists."""
+    try:
+        from vidpipe.paths import Paths
+        from vidpipe.profile import load_profile
+    except ImportError:
+        return None
+    path = Paths.from_env().profile
+    if not path.exists():
+        return None
+    prof = load_profile(path)
+    return prof.voice.elevenlabs_voice_id if prof and prof.voice else None
+
+
+def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, backend: str | None = None,
+                      model_id: str | None = None, max_chars: int | None = None) -> SpeechResult:
+    """Speak `text` into `out` (MP3 44.1 kHz), plus `<out>.alignment.json` and `<out>.srt`."""
+    if not text.strip():
+        raise ValueError("nothing to say: the text is blank")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    name = select_tts_backend(backend)
+    if name == "elevenlabs":
+        voice = voice_id or profile_voice() or DEFAULT_ELEVENLABS_VOICE
+        duration, words, chars = _elevenlabs(text, out, voice, model_id, max_chars)
+    else:
+        voice = voice_id or "en"
+        duration, words, chars = _preview(text, out, voice)
+    cues = sentence_cues(words)
+    align = out.with_suffix(".alignment.json")
+    align.write_text(json.dumps({
+        "text": text, "backend": name, "voice_id": voice, "duration_s": duration, "approximate": chars is None,
+        "words": [w.model_dump() for w in words], "cues": [c.model_dump() for c in cues],
+        "alignment": chars,
+    }, indent=1), encoding="utf-8")
+    srt = out.with_suffix(".srt")
+    srt.write_text(to_srt(cues), encoding="utf-8")
+    return SpeechResult(path=out, duration_s=duration, cues=cues, backend=name, voice_id=voice, words=words,
+                        alignment_path=align, srt_path=srt)
+
+
+def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
+                max_chars: int | None) -> tuple[float, list[Word], dict[str, Any]]:
+    from vidpipe.providers.elevenlabs import DEFAULT_MODEL, ElevenLabsTTS
+
+    chunks = ElevenLabsTTS(model_id=model_id or DEFAULT_MODEL, max_chars=max_chars).speak(text, voice)
+    chars: list[str] = []
+    starts: list[float] = []
+    ends: list[float] = []
+    offset = 0.0
+    with tempfile.TemporaryDirectory(prefix="vidpipe-tts-") as tmp:
+        parts = []
+        for i, ch in enumerate(chunks):
+            part = Path(tmp) / f"part{i:03d}.mp3"
+            part.write_bytes(ch.audio)
+            parts.append(part)
+            if i:  # a space between chunks keeps words apart
+                chars.append(" ")
+                starts.append(offset)
+                ends.append(offset)
+            chars += ch.characters
+            starts += [round(s + offset, 3) for s in ch.starts]
+            ends += [round(e + offset, 3) for e in ch.ends]
+            offset += media_seconds(part) or (ch.ends[-1] if ch.ends else 0.0)
+        if len(parts) == 1:
+            out.write_bytes(chunks[0].audio)
+        else:
+            _concat_mp3(parts, out)
+    alignment = {"characters": chars, "character_start_times_seconds": starts, "character_end_times_seconds": ends}
+    return media_seconds(out) or offset, words_from_chars(chars, starts, ends), alignment
+
+
+def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], None]:
+    from vidpipe.media.speech import synthesize
+
+    with tempfile.TemporaryDirectory(prefix="vidpipe-tts-") as tmp:
+        wav = synthesize(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
+        run_ffmpeg(["-y", "-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", str(out)],
+                   what="preview speech to MP3")
+    duration = media_seconds(out) or 0.0
+    return duration, approximate_words(text, duration), None
+
+
+def _concat_mp3(parts: list[Path], out: Path) -> None:
+    args: list[str] = ["-y"]
+    for p in parts:
+        args += ["-i", str(p)]
+    graph = "".join(f"[{i}:a]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[a]"
+    run_ffmpeg([*args, "-filter_complex", graph, "-map", "[a]", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k",
+                str(out)], what="joining speech chunks")
+
+
+def words_from_chars(chars: list[str], starts: list[float], ends: list[float]) -> list[Word]:
+    """Group per-character timings into words (whitespace separates)."""
+    words: list[Word] = []
+    buf, w0, w1 = "", 0.0, 0.0
+    for c, s, e in zip(chars, starts, ends):
+        if c.isspace():
+            if buf:
+                words.append(Word(text=buf, start=w0, end=w1))
+            buf = ""
+            continue
+        if not buf:
+            w0 = s
+        buf += c
+        w1 = e
+    if buf:
+        words.append(Word(text=buf, start=w0, end=w1))
+    return words
+
+
+def approximate_words(text: str, duration: float) -> list[Word]:
+    """Spread words over `duration` by character count (the preview has no real timings)."""
+    tokens = text.split()
+    total = sum(len(t) + 1 for t in tokens) or 1
+    t, words = 0.0, []
+    for tok in tokens:
+        span = duration * (len(tok) + 1) / total
+        words.append(Word(text=tok, start=round(t, 3), end=round(t + span, 3)))
+        t += span
+    return words
+
+
+def sentence_cues(words: list[Word]) -> list[SubtitleCue]:
+    """Subtitle cues: one per sentence, split where a sentence outgrows two lines."""
+    cues: list[SubtitleCue] = []
+    cur: list[Word] = []
+
+    def flush() -> None:
+        if cur:
+            cues.append(SubtitleCue(start=cur[0].start, end=cur[-1].end, text=" ".join(w.text for w in cur)))
+            cur.clear()
+
+    for w in words:
+        if cur and len(" ".join(x.text for x in cur)) + 1 + len(w.text) > CUE_MAX_CHARS:
+            flush()
+        cur.append(w)
+        if _END.search(w.text):
+            flush()
+    flush()
+    return cues
+
+
+def to_srt(cues: list[SubtitleCue]) -> str:
+    def ts(x: float) -> str:
+        ms = int(round(x * 1000))
+        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    return "".join(f"{i}\n{ts(c.start)} --> {ts(c.end)}\n{c.text}\n\n" for i, c in enumerate(cues, 1))
