@@ -137,6 +137,7 @@ class Job(_Model):
     category: str | None = None
     episode: str | None = None
     shot: str | None = None
+    mode: Mode | None = None  # the shot's production mode (real-person policy, learned routing)
 
 
 class Block(_Model):

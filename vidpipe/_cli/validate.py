@@ -1,0 +1,89 @@
+"""`vidpipe validate`, `vidpipe route`, `vidpipe prompt` — check a job file before spending, see a prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from vidpipe.cli import app
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="A job, an array of jobs, or a bare canonical body (JSON)"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {label, route, errors, warnings}"),
+    explain: bool = typer.Option(False, "--explain", help="Say why each job routes where it does"),
+) -> None:
+    """Validate FILE. Exit 0 clean or warnings only, 1 if any job has errors, 2 if the file is unreadable."""
+    from vidpipe.validate import reports_json, validate_file
+
+    reports = validate_file(file, explain=explain)
+    if as_json:
+        typer.echo(reports_json(reports, explain=explain))
+    else:
+        for r in reports:
+            verdict = "error" if r.errors else ("warnings" if r.warnings else "ok")
+            typer.echo(f"{r.label}: {verdict} → {r.route}")
+            if explain:
+                typer.echo(f"  route: {r.route_reason}")
+            for f in r.errors:
+                typer.echo(f"  ERROR   {f.code}: {f.message}")
+            for f in r.warnings:
+                typer.echo(f"  WARNING {f.code}: {f.message}")
+    if any(r.errors for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("route")
+def route_cmd(
+    file: Path = typer.Argument(..., help="A job, an array of jobs, or a bare canonical body (JSON)"),
+    explain: bool = typer.Option(False, "--explain", help="Say why, with the evidence"),
+) -> None:
+    """Print the model each job in FILE would run on (no validation verdict, no spending)."""
+    from vidpipe.validate import validate_file
+
+    for r in validate_file(file):
+        typer.echo(f"{r.label}: {r.route}")
+        if explain:
+            typer.echo(f"  why: {r.route_reason}")
+
+
+@app.command()
+def prompt(
+    shot_file: Optional[Path] = typer.Argument(None, help="A JSON file holding one Shot"),
+    episode: Optional[Path] = typer.Option(None, "--episode", help="Episode folder or file (with --shot)"),
+    shot: Optional[str] = typer.Option(None, "--shot", help="Shot id within --episode"),
+    lint: bool = typer.Option(False, "--lint", help="Also print word-budget and dialogue warnings (stderr)"),
+) -> None:
+    """Print the composed 5-part prompt of a shot (SHOT.json, or --episode DIR --shot ID)."""
+    from vidpipe.errors import SpecError
+    from vidpipe.prompt import compose_prompt, lint_prompt
+    from vidpipe.schema import Shot, load_model, read_json
+
+    ep = None
+    if episode is not None:
+        if not shot or shot_file is not None:
+            raise SpecError("use either SHOT.json or --episode DIR --shot ID")
+        from vidpipe.episode import load_episode
+
+        ep = load_episode(episode)
+        try:
+            the_shot = ep.shot(shot)
+        except KeyError:
+            raise SpecError(f"no shot {shot!r} (shots: {', '.join(s.id for s in ep.shots)})", path=str(episode)) from None
+    elif shot_file is not None:
+        the_shot = load_model(Shot, read_json(shot_file), path=str(shot_file))
+    else:
+        raise SpecError("give a SHOT.json file or --episode DIR --shot ID")
+    profile = None
+    if the_shot.me:
+        from vidpipe.profile import load_profile
+
+        profile = load_profile()
+    text = compose_prompt(the_shot, episode=ep, profile=profile)
+    typer.echo(text)
+    if lint:
+        for f in lint_prompt(text):
+            typer.echo(f"WARNING {f.code}: {f.message}", err=True)

@@ -1,0 +1,82 @@
+"""A shot of an episode → its canonical job, so the CLI, the runner and Dagster build identical requests.
+
+The episode supplies the frame (aspect, resolution) unless the shot overrides it; reference
+paths in a spec are relative to the episode folder and become absolute here, so the job runs the
+same from any working directory. A `me` shot applies the user's profile: the avatar is the face
+reference ([Image1]) and the avatar rules join the Constraints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidpipe.errors import ProfileMissing
+from vidpipe.paths import Paths
+from vidpipe.profile import SETUP_HINT
+from vidpipe.prompt import audio_on, compose_prompt
+from vidpipe.schema import Episode, Job, Profile, RealPerson, Shot
+
+_REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
+
+
+def _absolute(ref: str, base: Path) -> str:
+    """A local relative path → absolute under `base`; URLs, data URIs and absolute paths unchanged."""
+    if ref.startswith(_REMOTE):
+        return ref
+    p = Path(ref).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, profile: Profile | None = None,
+                episode_dir: str | Path | None = None) -> Job:
+    """The canonical job for one shot.
+
+    Args:
+        episode: the episode (its id and frame).
+        shot: the shot.
+        still_path: the generated still: the first frame (`image`), or a reference image when the
+            shot's still has role "reference". Ignored for `me` shots, whose face is the avatar.
+        profile: required for `me` shots (avatar as face reference, avatar rules as constraints).
+        episode_dir: folder that relative refs are resolved against (default: the episode's folder
+            under the project's data/episodes).
+    Returns:
+        Job with id "<episode>-<shot>", the shot's model choice, and episode/shot/category/mode/
+        me/real_person carried over.
+    Raises:
+        ProfileMissing: a `me` shot without a profile.
+    """
+    if shot.me and profile is None:
+        raise ProfileMissing(f"shot {episode.id}/{shot.id} is a video of you (me: true) but no profile is loaded: "
+                             f"{SETUP_HINT}")
+    base = Path(episode_dir) if episode_dir is not None else Paths.from_env().episode_dir(episode.id)
+    images = [_absolute(r, base) for r in shot.refs.images]
+    image: str | None = None
+    if shot.me and profile is not None:
+        images = [_absolute(profile.avatar.image, base), *images]
+    elif still_path:
+        if shot.still is not None and shot.still.role == "reference":
+            images.append(str(still_path))
+        else:
+            image = str(still_path)
+    body: dict[str, object] = {
+        "prompt": compose_prompt(shot, episode=episode, profile=profile),
+        "duration": shot.duration,
+        "resolution": shot.resolution or episode.resolution,
+        "aspect_ratio": shot.aspect_ratio or episode.aspect_ratio,
+        "generate_audio": audio_on(shot),
+    }
+    if image:
+        body["image"] = image
+    if images:
+        body["reference_images"] = images
+    if shot.refs.videos:
+        body["reference_videos"] = [_absolute(r, base) for r in shot.refs.videos]
+    if shot.refs.audios:
+        body["reference_audios"] = [_absolute(r, base) for r in shot.refs.audios]
+    if shot.seed is not None:
+        body["seed"] = shot.seed
+    real_person = shot.real_person
+    if shot.me and real_person is None:
+        real_person = RealPerson(basis="self")  # a video of the user is, by definition, on the basis "self"
+    return Job(id=f"{episode.id}-{shot.id}", model=shot.model, input=body, real_person=real_person, me=shot.me,
+               category=shot.category, episode=episode.id, shot=shot.id, mode=shot.mode)

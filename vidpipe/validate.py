@@ -1,0 +1,355 @@
+"""Validate a raw canonical request before anything is spent: rules → findings with contract codes.
+
+The input is the request exactly as written (a dict from JSON), not a pydantic-coerced model:
+"5" is not a duration and `true` is not a seed, and each wrong type must surface under its own
+code (design.md §2). Field shapes without a code of their own are reported under the nearest
+contract code: a non-list reference field under `too_many_reference_<kind>` (the rule "a list of
+at most N"), a non-string `image` / `last_frame_image` under `unknown_field` (not an accepted value).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from vidpipe.errors import SpecError
+from vidpipe.learning.feedback import lesson_lint
+from vidpipe.models import SINGLE_FRAME_MODELS, unsupported_reasons
+from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
+from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
+                            Profile, load_model, read_json)
+
+REF_LIMITS = {"reference_images": 9, "reference_videos": 3, "reference_audios": 3}
+REF_KIND = {"reference_images": "Image", "reference_videos": "Video", "reference_audios": "Audio"}
+MAX_REF_SECONDS = 15.0
+RISKY_DURATIONS = frozenset({7, 9, 11, 13, 14})
+SEED_RANGE = (-1, 2**32 - 1)
+JOB_FIELDS = frozenset(Job.model_fields)
+
+CITATION = re.compile(r"\[(Image|Video|Audio)(\d+)\]")
+SOUND_WORDS = re.compile(  # words that direct what we hear (not things that merely could make a sound)
+    r"\b(sounds?|audio|sfx|ambien(?:ce|t)|music\w*|soundtrack|score|song|voices?|voiceover|says?|said|speaks?|"
+    r"spoken|dialogue|narrat\w*|whisper\w*|hums?|humming|roar\w*|footsteps|silen(?:ce|t)|quiet|noise|"
+    r"crackl\w*|rumbl\w*|echo\w*|chim\w*|click\w*|creak\w*|hiss\w*|buzz\w*|sings?|singing|shouts?|"
+    r"laugh\w*|asmr|foley|heard|hear|loud|audible)\b", re.I)
+SPEECH_WORDS = re.compile(
+    r"\b(says?|said|speaks?|speaking|spoken|speech|talks?|talking|sings?|singing|lip-?sync\w*|lips|mouth\w*|"
+    r"dialogue|delivers?|narrat\w*|voice)\b", re.I)
+LIPSYNC_MODES = frozenset({"lip-sync", "talking-avatar"})
+
+
+def _f(code: str, message: str, severity: str = "error") -> Finding:
+    return Finding(code=code, message=message, severity=severity)  # type: ignore[arg-type]
+
+
+def _kind(value: Any) -> str:
+    """How a JSON value reads to a person: 'a string "5"', 'null', 'a float 5.0', 'true'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'a string "{value}"' if len(value) < 40 else "a string"
+    if isinstance(value, float):
+        return f"a float {value}"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    return repr(value)
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # bool is a subclass of int and is never a number here
+
+
+def _str_set(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key)
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _refs(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _check_fields(body: dict[str, Any]) -> list[Finding]:
+    """Unknown fields, the prompt, and every field's type and range."""
+    out: list[Finding] = []
+    for key in body:
+        if key not in CANONICAL_FIELDS:
+            near = get_close_matches(str(key), CANONICAL_FIELDS, n=1)
+            hint = f"; did you mean {near[0]}?" if near else f"; accepted: {', '.join(CANONICAL_FIELDS)}"
+            out.append(_f("unknown_field", f"unknown field {key!r}{hint}"))
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        what = "missing" if "prompt" not in body else ("blank" if isinstance(prompt, str) else _kind(prompt))
+        out.append(_f("prompt_required", f"prompt is required and must be non-blank text (got {what})"))
+    for key in ("image", "last_frame_image"):
+        if key in body and not _str_set(body, key):
+            out.append(_f("unknown_field", f"{key} must be a path or URL string (got {_kind(body[key])}); "
+                                           "remove the field if there is no frame"))
+    for key, limit in REF_LIMITS.items():
+        code = f"too_many_{key}"
+        if key not in body:
+            continue
+        value = body[key]
+        if not isinstance(value, list):
+            out.append(_f(code, f"{key} must be a list of at most {limit} paths or URLs (got {_kind(value)})"))
+        elif len(value) > limit:
+            out.append(_f(code, f"{key} has {len(value)} items; at most {limit} are accepted"))
+        elif any(not isinstance(v, str) or not v.strip() for v in value):
+            bad = next(v for v in value if not isinstance(v, str) or not v.strip())
+            out.append(_f(code, f"{key} must hold only path or URL strings (got {_kind(bad)})"))
+    if "duration" in body:
+        d = body["duration"]
+        if not _is_int(d) or not (d == -1 or 4 <= d <= 15):
+            out.append(_f("duration_invalid", f"duration must be an integer 4–15 seconds or -1 (auto), got {_kind(d)}"))
+    for key, allowed, code in (("resolution", RESOLUTIONS, "resolution_invalid"),
+                               ("aspect_ratio", ASPECT_RATIOS, "aspect_ratio_invalid")):
+        if key in body and body[key] not in allowed:
+            out.append(_f(code, f"{key} must be one of {', '.join(allowed)} (got {_kind(body[key])})"))
+    if "seed" in body:
+        s = body["seed"]
+        if not _is_int(s) or not SEED_RANGE[0] <= s <= SEED_RANGE[1]:
+            out.append(_f("seed_invalid", f"seed must be an integer 0–{SEED_RANGE[1]} (or -1 for random), got {_kind(s)}"))
+    if "generate_audio" in body and not isinstance(body["generate_audio"], bool):
+        out.append(_f("generate_audio_invalid", f"generate_audio must be true or false (got {_kind(body['generate_audio'])})"))
+    return out
+
+
+def _check_combinations(body: dict[str, Any], model: str) -> list[Finding]:
+    """Exclusivity rules between frames and references, and what audio references need."""
+    out: list[Finding] = []
+    images, videos, audios = (_refs(body, k) for k in REF_LIMITS)
+    has_image, has_last = _str_set(body, "image"), _str_set(body, "last_frame_image")
+    if (has_image or has_last) and images:
+        which = "image" if has_image else "last_frame_image"
+        out.append(_f("image_with_reference_images",
+                      f"{which} (a frame to animate) cannot be combined with reference_images; use frames for "
+                      "image-to-video or references for character consistency, not both"))
+    if has_last and not has_image:
+        out.append(_f("last_frame_requires_image", "last_frame_image needs image (the first frame) as well"))
+    frame_counts = has_image and model in SINGLE_FRAME_MODELS
+    if audios and not images and not videos and not frame_counts:
+        hint = "; with only a face `image`, choose a talking-avatar model (omnihuman-1.5)" if has_image else ""
+        out.append(_f("audio_refs_need_visual_ref",
+                      f"reference_audios need a reference image or video to attach the voice to{hint}"))
+    return out
+
+
+def _check_citations(body: dict[str, Any]) -> list[Finding]:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str):
+        return []
+    out: list[Finding] = []
+    cited: dict[str, set[int]] = {k: set() for k in REF_KIND.values()}
+    for kind, num in CITATION.findall(prompt):
+        cited[kind].add(int(num))
+    for key, kind in REF_KIND.items():
+        have = len(body[key]) if isinstance(body.get(key), list) else 0
+        for n in sorted(cited[kind]):
+            if not 1 <= n <= have:
+                has = f"only {have} {key}" if have else f"no {key}"
+                extra = " (the first frame `image` is not citable)" if kind == "Image" and _str_set(body, "image") else ""
+                out.append(_f("citation_out_of_range", f"the prompt cites [{kind}{n}] but the request has {has}{extra}"))
+        for n in range(1, have + 1):
+            if n not in cited[kind]:
+                out.append(_f("reference_uncited", f"{key}[{n - 1}] is never cited as [{kind}{n}] in the prompt; "
+                                                   "say what it is for", "warning"))
+    return out
+
+
+def _check_media_length(body: dict[str, Any]) -> list[Finding]:
+    """Local reference videos and audios must total ≤15 s each (URLs are not measured)."""
+    from vidpipe.providers.refs import is_local, media_seconds
+
+    out: list[Finding] = []
+    for key in ("reference_videos", "reference_audios"):
+        total, measured = 0.0, []
+        for ref in _refs(body, key):
+            if is_local(ref):
+                secs = media_seconds(ref)
+                if secs is not None:
+                    total += secs
+                    measured.append(f"{Path(ref).name} {secs:.1f} s")
+        if total > MAX_REF_SECONDS + 0.05:
+            out.append(_f("reference_media_too_long", f"local {key} total {total:.1f} s ({', '.join(measured)}); "
+                                                      f"at most {MAX_REF_SECONDS:.0f} s — trim them"))
+    return out
+
+
+def _check_real_person(job: Job | None) -> list[Finding]:
+    if job is None:
+        return []
+    rp = job.real_person
+    if rp is not None and rp.basis is None and not job.me:
+        return [_f("real_person_policy", f"job {job.id} declares a real person without a valid basis; set "
+                                         f"real_person.basis to one of {', '.join(REAL_PERSON_BASES)}")]
+    if rp is None and job.mode == "real-person" and not job.me:
+        return [_f("real_person_policy", f"job {job.id} is a real-person shot without a declaration; add "
+                                         f"real_person: {{\"basis\": one of {', '.join(REAL_PERSON_BASES)}}}")]
+    return []
+
+
+def _check_audio_direction(body: dict[str, Any], mode: str | None) -> list[Finding]:
+    prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
+    out: list[Finding] = []
+    audios = _refs(body, "reference_audios")
+    if body.get("generate_audio", True) is True and not audios and not SOUND_WORDS.search(prompt) \
+            and not quoted_lines(prompt):
+        out.append(_f("audio_direction_missing", "generate_audio is on but the prompt never says what we hear; add a "
+                                                 "'Sound: ...' sentence (ambience, effects, voice) or turn audio off",
+                      "warning"))
+    if (audios or mode in LIPSYNC_MODES) and not quoted_lines(prompt) and not SPEECH_WORDS.search(prompt):
+        out.append(_f("lipsync_line_missing", "lip-sync needs the spoken line in quotes or a speech direction "
+                                              "(who speaks, to whom, how) in the prompt", "warning"))
+    return out
+
+
+def validate_request(body: Any, *, model: str | None = "auto", job: Job | None = None,
+                     lessons_path: Path | None = None) -> list[Finding]:
+    """Every finding for one raw canonical request, errors first.
+
+    Args:
+        body: the request as parsed from JSON (never pre-coerced).
+        model: "auto" or the explicit model; an explicit model adds `unsupported_on_model` checks.
+        job: the job around the body: real-person policy, mode and category come from it.
+        lessons_path: LESSONS.md for lesson lint (`lesson:<id>` warnings).
+    Returns:
+        Findings (severity "error" or "warning"); no errors means the request may be submitted.
+    """
+    if not isinstance(body, dict):
+        return [_f("prompt_required", f"a request must be a JSON object with a prompt (got {_kind(body)})")]
+    model = model or "auto"
+    mode = job.mode if job is not None else None
+    findings = _check_fields(body) + _check_combinations(body, model) + _check_citations(body)
+    findings += _check_media_length(body) + _check_real_person(job)
+    if model != "auto":
+        findings += [_f("unsupported_on_model", msg) for msg in unsupported_reasons(model, body)]
+    d = body.get("duration")
+    if _is_int(d) and d in RISKY_DURATIONS:
+        findings.append(_f("duration_risky", f"{d} s is an unusual length that models handle less reliably; "
+                                             "prefer 4, 5, 6, 8, 10, 12 or 15", "warning"))
+    findings += _check_audio_direction(body, mode)
+    prompt = body.get("prompt")
+    if isinstance(prompt, str) and prompt.strip():
+        findings += lint_prompt(prompt, blocks=count_blocks(prompt))
+        findings += lesson_lint(body, category=job.category if job else None, lessons_path=lessons_path)
+    return sorted(findings, key=lambda f: f.severity != "error")
+
+
+# -- job files ---------------------------------------------------------------------------------
+@dataclass
+class JobReport:
+    """What `vidpipe validate` shows for one job: label, route, errors, warnings."""
+
+    label: str
+    route: str
+    errors: list[Finding]
+    warnings: list[Finding]
+    route_reason: str = ""
+    job: Job | None = field(default=None, repr=False)
+
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """The `--json` shape: {"label","route","errors","warnings"} (+ "route_reason" with explain)."""
+        out: dict[str, Any] = {
+            "label": self.label,
+            "route": self.route,
+            "errors": [{"code": f.code, "message": f.message} for f in self.errors],
+            "warnings": [{"code": f.code, "message": f.message} for f in self.warnings],
+        }
+        if explain:
+            out["route_reason"] = self.route_reason
+        return out
+
+
+def _job_from(item: Any, index: int, source: str) -> Job:
+    where = f"job {index + 1}"
+    if not isinstance(item, dict):
+        raise SpecError(f"{where} must be a JSON object (a job or a request body), got {_kind(item)}", path=source)
+    if "input" not in item:  # a bare canonical body
+        return Job(id=f"job{index + 1}", input=item)
+    unknown = sorted(set(item) - JOB_FIELDS)
+    if unknown:
+        raise SpecError(f"{where}: unknown job field(s) {', '.join(map(repr, unknown))}; a job has "
+                        f"{', '.join(sorted(JOB_FIELDS))}", path=source)
+    data = dict(item)
+    if not isinstance(data["input"], dict):
+        raise SpecError(f"{where}: input must be a JSON object (the request body), got {_kind(data['input'])}",
+                        path=source)
+    data["id"] = str(data.get("id") or f"job{index + 1}")
+    if data.get("model") is None:
+        data["model"] = "auto"
+    rp = data.get("real_person")
+    if rp is not None and (not isinstance(rp, dict) or rp.get("basis") not in REAL_PERSON_BASES):
+        # keep the declaration but without a usable basis: the real-person rule reports it by code
+        data["real_person"] = {"name": rp.get("name") if isinstance(rp, dict) and isinstance(rp.get("name"), str)
+                               else None, "basis": None}
+    job: Job = load_model(Job, data, path=f"{source} ({where})")
+    return job
+
+
+def parse_jobs(data: Any, *, source: str) -> list[Job]:
+    """One job, an array of jobs, or a bare canonical body → jobs (bare bodies are labelled job1, job2…).
+
+    Raises:
+        SpecError: the structure is not a job file (names the source and the job).
+    """
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise SpecError("the job file holds an empty array; nothing to do", path=source)
+    return [_job_from(item, i, source) for i, item in enumerate(items)]
+
+
+def load_jobs(path: str | Path) -> list[Job]:
+    """Read a job file. Raises SpecError naming the file (and line/column for invalid JSON)."""
+    return parse_jobs(read_json(path), source=str(path))
+
+
+def _profile_for(jobs: list[Job]) -> Profile | None:
+    """The user's profile when a job shows the user and one is set up (routing honours it)."""
+    if not any(j.me for j in jobs):
+        return None
+    from vidpipe.paths import Paths
+    from vidpipe.profile import load_profile
+
+    path = Paths.from_env().profile
+    return load_profile(path) if path.is_file() else None
+
+
+def report_job(job: Job, *, profile: Profile | None = None, lessons_path: Path | None = None,
+               store: Any = None) -> JobReport:
+    """Validate and route one job."""
+    from vidpipe.routing import route
+
+    findings = validate_request(job.input, model=job.model, job=job, lessons_path=lessons_path)
+    r = route(job.input, model=job.model, profile=profile if job.me else None, me=job.me,
+              category=job.category, mode=job.mode, store=store)
+    return JobReport(label=job.id, route=r.model, route_reason=r.reason, job=job,
+                     errors=[f for f in findings if f.severity == "error"],
+                     warnings=[f for f in findings if f.severity == "warning"])
+
+
+def validate_file(path: str | Path, *, explain: bool = False) -> list[JobReport]:
+    """Validate and route every job in a job file.
+
+    Args:
+        path: a JSON job file (one job, an array, or a bare canonical body).
+        explain: kept for the CLI; every report carries `route_reason` either way.
+    Raises:
+        SpecError: unreadable file or invalid JSON (exit 2 in the CLI).
+    """
+    del explain
+    from vidpipe.paths import Paths
+
+    jobs = load_jobs(path)
+    profile = _profile_for(jobs)
+    lessons = Paths.from_env().lessons
+    return [report_job(j, profile=profile, lessons_path=lessons) for j in jobs]
+
+
+def reports_json(reports: list[JobReport], *, explain: bool = False) -> str:
+    return json.dumps([r.to_dict(explain=explain) for r in reports], indent=2, ensure_ascii=False)
