@@ -76,6 +76,7 @@ def test_definitions_load_with_groups_and_checks() -> None:
 
 def test_episode_renders_to_final_cut_with_exact_length(rendered) -> None:  # type: ignore[no-untyped-def]
     from vidpipe.media.probe import probe
+    from vidpipe.schema import frame_size
 
     paths, _instance, results = rendered
     assert all(r.success for r in results.values())
@@ -84,7 +85,7 @@ def test_episode_renders_to_final_cut_with_exact_length(rendered) -> None:  # ty
     assert p.has_audio and p.video_codec == "h264"
     # 4 + 4 + 4 seconds minus one 0.5 s crossfade
     assert abs(p.duration_s - 11.5) <= 0.1
-    assert (p.width, p.height) == (854, 480)
+    assert (p.width, p.height) == frame_size("480p", "16:9")
     delivery = probe(paths.episode_media("mini") / "delivery.mp4")
     assert delivery.height == 1080 and abs(delivery.duration_s - p.duration_s) <= 0.1
 

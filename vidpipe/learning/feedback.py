@@ -1,7 +1,6 @@
-"""What was learned flows back: lesson lint for prompts and learned routing. (Stub: filled by the learning work.)
+"""What was learned flows back: lesson lint for prompts and learned routing.
 
-Interface (stable; validate.py and routing.py call these):
-- lesson_lint(request, *, category, lessons_path) -> list[Finding]   (codes `lesson:<id>`, severity warning)
+- lesson_lint(request, *, category, lessons_path) -> list[Finding]   (codes `lesson:<id>`, warnings)
 - learned_route(category, mode, default_model, store) -> LearnedChoice | None
 """
 
@@ -11,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidpipe.learning.features import extract_features
+from vidpipe.learning.lessons import read_lessons
 from vidpipe.schema import Finding
 
 
@@ -21,9 +22,54 @@ class LearnedChoice:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+def _when_matches(when: dict[str, Any], feats: dict[str, Any], request: dict[str, Any]) -> bool:
+    return all(feats.get(k, request.get(k)) == v for k, v in when.items())
+
+
 def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons_path: Path | None = None) -> list[Finding]:
-    return []
+    """Warnings for lessons with a machine-checkable LINT rule that this request breaks."""
+    if lessons_path is None:
+        from vidpipe.paths import Paths
+
+        lessons_path = Paths.from_env().lessons
+    prompt = str(request.get("prompt") or "").lower()
+    feats = extract_features(request, category=category)
+    out = []
+    for lesson in read_lessons(lessons_path):
+        rule = lesson.lint
+        if not rule or not _when_matches(rule.get("when", {}), feats, request):
+            continue
+        broken = None
+        if rule.get("require_any") and not any(w.lower() in prompt for w in rule["require_any"]):
+            broken = f"add one of: {', '.join(rule['require_any'])}"
+        elif rule.get("forbid") and any(w.lower() in prompt for w in rule["forbid"]):
+            broken = f"avoid: {', '.join(w for w in rule['forbid'] if w.lower() in prompt)}"
+        elif rule.get("max_words") and feats["word_count"] > int(rule["max_words"]):
+            broken = f"keep it under {rule['max_words']} words"
+        if broken:
+            out.append(Finding(code=f"lesson:{lesson.id}", severity="warning", message=f"{lesson.lesson} ({broken})"))
+    return out
 
 
 def learned_route(category: str | None, mode: str | None, default_model: str, store: Any = None) -> LearnedChoice | None:
-    return None
+    """Another model for this category when the QC history says so significantly (see learning.mine)."""
+    if store is None or not category:
+        return None
+    from vidpipe.learning.mine import model_stats, significant
+
+    models = model_stats(store, category).get(category, {})
+    base = models.get(default_model)
+    if base is None:
+        return None
+    best = max(((m, s) for m, s in models.items() if m != default_model and significant(s, base)),
+               key=lambda ms: ms[1][1], default=None)
+    if best is None:
+        return None
+    m, (n, mean, ci) = best
+    return LearnedChoice(
+        m,
+        f"learned: for {category}, {m} scores {mean:.2f}±{ci:.2f} (n={n}) vs {default_model} "
+        f"{base[1]:.2f}±{base[2]:.2f} (n={base[0]})",
+        {"category": category, "model": m, "n": n, "mean": mean, "default": default_model,
+         "default_n": base[0], "default_mean": base[1]},
+    )

@@ -1,0 +1,47 @@
+"""Finishing: Lanczos upscale keeping aspect, motion-compensated interpolation to a new fps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidpipe.errors import SpecError
+from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.probe import probe
+from vidpipe.schema import RESOLUTION_HEIGHT
+
+UPSCALE_RESOLUTIONS = ("720p", "1080p", "1440p", "4k")
+
+
+def target_size(width: int, height: int, *, resolution: str | None, scale: float | None) -> tuple[int, int]:
+    """Output size: the resolution's short side (or width/height × scale), aspect kept, even numbers."""
+    if scale is not None:
+        if scale <= 0:
+            raise SpecError(f"--scale must be positive, got {scale}")
+        w, h = width * scale, height * scale
+    else:
+        if resolution not in RESOLUTION_HEIGHT:
+            raise SpecError(f"unknown resolution {resolution!r}; use one of {', '.join(UPSCALE_RESOLUTIONS)}")
+        short = RESOLUTION_HEIGHT[resolution]
+        f = short / min(width, height)
+        w, h = width * f, height * f
+    return int(round(w / 2) * 2), int(round(h / 2) * 2)
+
+
+def upscale(clip: Path, out: Path | None = None, *, resolution: str | None = "1080p", scale: float | None = None,
+            fps: int | None = None, crf: int = 20, preset: str = "veryfast") -> Path:
+    """Upscale `clip` with Lanczos; with `fps`, interpolate motion (minterpolate, motion-compensated)."""
+    src = probe(clip)
+    if not src.width or not src.height:
+        raise SpecError(f"{clip}: has no video stream to upscale")
+    w, h = target_size(src.width, src.height, resolution=None if scale else resolution, scale=scale)
+    out = out or clip.with_name(f"{clip.stem}_{h}p{f'_{fps}fps' if fps else ''}.mp4")
+    filters = []
+    if fps:
+        filters.append(f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1")
+    filters.append(f"scale={w}:{h}:flags=lanczos,setsar=1,format=yuv420p")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".part.mp4")
+    run_ffmpeg(["-y", "-i", str(clip), "-vf", ",".join(filters), "-c:v", "libx264", "-preset", preset,
+                "-crf", str(crf), "-c:a", "copy", "-movflags", "+faststart", str(tmp)], what=f"upscale {clip.name}")
+    tmp.replace(out)
+    return out
