@@ -22,6 +22,6 @@ def weekly_episode_batch(context: dg.ScheduleEvaluationContext) -> list[dg.RunRe
     todo = [ep for ep in pending_episodes(Paths.from_env()) if ep in known]
     if not todo:
         return dg.SkipReason("every episode is delivered and up to date")
-    week = context.scheduled_execution_time.strftime("%G-W%V") if context.scheduled_execution_time else "now"
+    week = context.scheduled_execution_time.strftime("%G-W%V")
     return [dg.RunRequest(partition_key=ep, run_key=f"weekly:{week}:{ep}", tags={"vidpipe/batch": week})
             for ep in todo]

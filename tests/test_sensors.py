@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -94,7 +95,7 @@ def test_weekly_schedule_requests_each_pending_episode(project) -> None:  # type
     assert run.delivery and not run.failed
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("episodes", ["mini", "two"])
-        ctx = dg.build_schedule_context(instance=instance)
+        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0))
         reqs = weekly_episode_batch(ctx)
         assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
         _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
