@@ -21,7 +21,7 @@ from PIL import Image
 
 from vidpipe.errors import FfmpegFailed
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.providers.preview_art import draw_tag, paint_panel
+from vidpipe.providers.preview_art import draw_caption, draw_tag, paint_panel
 from vidpipe.schema import frame_size
 
 HEADROOM = 1.3  # panels are painted larger than the frame so the camera can move across them
@@ -45,6 +45,7 @@ class Segment:
     end: float
     text: str
     move: str
+    caption: str = ""
 
 
 def camera_move(text: str) -> str:
@@ -60,7 +61,7 @@ def segments(prompt: str, duration: float) -> list[Segment]:
     """Split a prompt at its time-coded blocks (clamped to the clip); one segment when there are none."""
     marks = list(_BLOCK.finditer(prompt))
     if not marks:
-        return [Segment(0.0, duration, prompt, camera_move(prompt))]
+        return [Segment(0.0, duration, prompt, camera_move(prompt), prompt)]
     preamble = prompt[: marks[0].start()]
     out = []
     for i, m in enumerate(marks):
@@ -68,7 +69,7 @@ def segments(prompt: str, duration: float) -> list[Segment]:
         text = prompt[m.end(): marks[i + 1].start() if i + 1 < len(marks) else len(prompt)]
         if start >= duration:
             break
-        out.append(Segment(float(start), duration, f"{preamble} {text}", camera_move(text)))
+        out.append(Segment(float(start), duration, f"{preamble} {text}", camera_move(text), text.split("Sound:")[0]))
     for a, b in zip(out, out[1:]):
         a.end = b.start
     out[0].start = 0.0
@@ -110,7 +111,7 @@ def _base_image(seg: Segment, request: dict[str, Any], index: int, bw: int, bh: 
         src = src.resize((math.ceil(src.width * scale), math.ceil(src.height * scale)), Image.LANCZOS)
         left, top = (src.width - bw) // 2, (src.height - bh) // 2
         return src.crop((left, top, left + bw, top + bh))
-    return paint_panel(seg.text, bw, bh, variant=index)
+    return paint_panel(seg.text, bw, bh, variant=index, caption=False)
 
 
 def render_still(prompt: str, out: Path, *, width: int, height: int, label: str = "", seed: int | None = None) -> Path:
@@ -174,6 +175,7 @@ def render_clip(request: dict[str, Any], out: Path, *, model: str = "preview", f
                 seg = segs[k]
                 u = (t - seg.start) / max(1e-6, seg.end - seg.start)
                 frame = panels[k].resize((w, h), Image.BILINEAR, box=_crop(seg.move, u, bw, bh, k))
+                draw_caption(frame, seg.caption)
                 draw_tag(frame, model=model, label=label, timecode=f"{int(t // 60):02d}:{t % 60:05.2f}")
                 proc.stdin.write(frame.tobytes())
             proc.stdin.close()

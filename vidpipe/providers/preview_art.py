@@ -40,7 +40,7 @@ def font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def paint_panel(text: str, width: int, height: int, *, variant: int = 0) -> Image.Image:
+def paint_panel(text: str, width: int, height: int, *, variant: int = 0, caption: bool = True) -> Image.Image:
     """A painted storyboard frame: graded sky, horizon, a subject silhouette, the caption."""
     sky, ground = colours(text)
     seed = hashlib.sha256(f"{text}|{variant}".encode()).digest()
@@ -70,11 +70,18 @@ def paint_panel(text: str, width: int, height: int, *, variant: int = 0) -> Imag
         x, y = (seed[i % 32] * 37 + i * 97) % width, (seed[(i + 7) % 32] * 53 + i * 61) % height
         px.point((x, y), fill=(255, 255, 255))
     img = img.filter(ImageFilter.GaussianBlur(radius=max(1, width // 640)))
-    draw = ImageDraw.Draw(img)
-    caption = textwrap.fill(text.strip()[:160], width=max(20, width // 14))
+    if caption:
+        draw_caption(img, text)
+    return img
+
+
+def draw_caption(img: Image.Image, text: str) -> Image.Image:
+    """The storyboard caption along the bottom of the frame."""
+    width, height = img.size
+    wrapped = textwrap.fill(" ".join(text.split())[:150], width=max(20, width // 14))
     f = font(max(12, height // 28))
-    draw.multiline_text((width * 0.06, height * 0.72), caption, fill=(250, 250, 245), font=f,
-                        stroke_width=2, stroke_fill=(0, 0, 0))
+    ImageDraw.Draw(img).multiline_text((width * 0.05, height * 0.74), wrapped, fill=(250, 250, 245), font=f,
+                                       stroke_width=2, stroke_fill=(0, 0, 0))
     return img
 
 
