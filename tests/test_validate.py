@@ -214,7 +214,8 @@ def test_dialogue_of_good_length_passes() -> None:
 def test_lesson_lint_is_called_and_merged(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_lint(request: dict[str, Any], *, category: str | None = None, lessons_path: Path | None = None):
+    def fake_lint(request: dict[str, Any], *, category: str | None = None, lessons_path: Path | None = None,
+                  model: str | None = None):
         seen.update(request=request, category=category, lessons_path=lessons_path)
         return [Finding(code="lesson:L7", message="avoid 'cinematic'", severity="warning")]
 

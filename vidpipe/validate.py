@@ -237,7 +237,8 @@ def validate_request(body: Any, *, model: str | None = "auto", job: Job | None =
     prompt = body.get("prompt")
     if isinstance(prompt, str) and prompt.strip():
         findings += lint_prompt(prompt, blocks=count_blocks(prompt))
-        findings += lesson_lint(body, category=job.category if job else None, lessons_path=lessons_path)
+        findings += lesson_lint(body, category=job.category if job else None, lessons_path=lessons_path,
+                                model=model)
     return sorted(findings, key=lambda f: f.severity != "error")
 
 

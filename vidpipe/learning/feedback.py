@@ -26,8 +26,14 @@ def _when_matches(when: dict[str, Any], feats: dict[str, Any], request: dict[str
     return all(feats.get(k, request.get(k)) == v for k, v in when.items())
 
 
-def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons_path: Path | None = None) -> list[Finding]:
-    """Warnings for lessons with a machine-checkable LINT rule that this request breaks."""
+def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons_path: Path | None = None,
+                model: str | None = None) -> list[Finding]:
+    """Warnings for lessons with a machine-checkable LINT rule that this request breaks.
+
+    Rules: `require_any` (one of these phrases must appear), `forbid`, `max_words`, and
+    `avoid_model` (a mined routing lesson: warn when the job is explicitly on, or auto-routed
+    toward, the model the evidence says loses for this category).
+    """
     if lessons_path is None:
         from vidpipe.paths import Paths
 
@@ -46,6 +52,8 @@ def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons
             broken = f"avoid: {', '.join(w for w in rule['forbid'] if w.lower() in prompt)}"
         elif rule.get("max_words") and feats["word_count"] > int(rule["max_words"]):
             broken = f"keep it under {rule['max_words']} words"
+        elif rule.get("avoid_model") and model in (rule["avoid_model"], "auto", None):
+            broken = f"route to {rule.get('prefer_model')} rather than {rule['avoid_model']}"
         if broken:
             out.append(Finding(code=f"lesson:{lesson.id}", severity="warning", message=f"{lesson.lesson} ({broken})"))
     return out
