@@ -108,3 +108,14 @@ def test_ambience_length_and_level(tmp_path: Path) -> None:
 def test_segments_clamp_to_duration() -> None:
     segs = segments("[00:00-00:04] a. [00:04-00:08] b. [00:08-00:12] c.", 10)
     assert [(s.start, s.end) for s in segs] == [(0.0, 4.0), (4.0, 8.0), (8.0, 10.0)]
+
+
+@pytest.mark.parametrize("camera", ["slow push-in", "static tripod", "pan left", "zoom out", "slow orbit",
+                                    "handheld follow"])
+def test_every_camera_move_passes_technical_qc(tmp_path: Path, camera: str) -> None:
+    from vidpipe.qc.report import run_qc
+
+    req = {"prompt": f"a red lighthouse on a grey cliff, {camera}. Sound: wind", "duration": 4,
+           "resolution": "480p", "aspect_ratio": "16:9", "generate_audio": True}
+    report = run_qc(render_clip(req, tmp_path / "c.mp4"), request=req, out_dir=tmp_path / "qc")
+    assert report.defects == []

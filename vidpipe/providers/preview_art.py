@@ -66,9 +66,15 @@ def paint_panel(text: str, width: int, height: int, *, variant: int = 0, caption
     subj = tuple(max(0, c - 70) for c in sky)
     px.rectangle([sx - sh // 7, horizon - sh, sx + sh // 7, horizon + sh // 10], fill=subj)
     px.ellipse([sx - sh // 5, horizon - sh - sh // 4, sx + sh // 5, horizon - sh + sh // 8], fill=subj)
-    for i in range(40):  # texture so motion and cuts read clearly
-        x, y = (seed[i % 32] * 37 + i * 97) % width, (seed[(i + 7) % 32] * 53 + i * 61) % height
-        px.point((x, y), fill=(255, 255, 255))
+    # scattered mid-size marks (waves, stars, foliage) give every camera move something to travel across,
+    # so even a slow push-in reads as motion at QC's analysis scale
+    r = max(2, height // 45)
+    for i in range(120):
+        x = (seed[i % 32] * 37 + i * 97 + seed[(i * 3) % 32] * 11) % width
+        y = (seed[(i + 7) % 32] * 53 + i * 61) % height
+        base = sky if y < horizon else ground
+        tone = tuple(max(0, min(255, c + (60 if i % 2 else -60))) for c in base)
+        px.ellipse([x - 2 * r, y - r, x + 2 * r, y + r], fill=tone)
     img = img.filter(ImageFilter.GaussianBlur(radius=max(1, width // 640)))
     if caption:
         draw_caption(img, text)
