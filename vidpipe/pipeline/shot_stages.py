@@ -274,6 +274,7 @@ def record_qc(ref: ShotRef, store: Store, *, judge: bool = False) -> QCReport:
     features = extract_features(request, category=ref.shot.category, mode=ref.shot.mode, model=data.get("model"))
     row = qc_row(report, episode=ref.episode.id, shot=ref.shot.id, backend=data.get("backend"),
                  request=request, features=features)
+    row["model"] = row.get("model") or data.get("model")
     store.add_qc(row)
     return report
 
