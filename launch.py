@@ -20,6 +20,7 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / "data" / "dagster_home"))
 os.environ.setdefault("VIDPIPE_ROOT", str(ROOT))
 
 POOLS = {"video_api": 4, "tts_api": 2, "duckdb": 1}
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step logs stay in the UI, not the terminal
 
 
 def _instance():  # type: ignore[no-untyped-def]
@@ -63,7 +64,7 @@ def render(episode_id: str) -> int:
 
     def run(assets: list, key: object, label: str) -> dg.ExecuteInProcessResult:  # type: ignore[type-arg]
         r = dg.materialize(assets, partition_key=key, instance=inst, resources=resources, raise_on_error=False,
-                           tags={"vidpipe/launched_by": "launch.py"})
+                           tags={"vidpipe/launched_by": "launch.py"}, run_config=QUIET)
         if not r.success:
             console.print(f"[red]✗ {label} failed[/red] (run {r.run_id}); see `make dev` → Runs")
         return r
