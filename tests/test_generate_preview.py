@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from vidpipe.providers.preview import RENDER_VERSION
 from tests.fakes.fal_fake import FalFake
 from tests.fakes.fixtures import collaborators, fal_fake, media_files  # noqa: F401
 from vidpipe.errors import ProviderNotConfigured
@@ -23,7 +24,7 @@ def test_preview_goes_through_the_runner(collaborators: None, tmp_path: Path) ->
     res = generate_jobs(jobs, tmp_path / "o", store=store)  # no keys → preview
     assert [r.status for r in res] == ["done", "done"], [r.error for r in res]
     assert all(r.backend == "preview" and r.cost_usd == 0 and (r.request_id or "").startswith("preview-") for r in res)
-    assert res[0].endpoint == f"preview/{res[0].model}"
+    assert res[0].endpoint == f"preview-v{RENDER_VERSION}/{res[0].model}"
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["totals"]["done"] == 2
     again = generate_jobs(jobs, tmp_path / "o", store=store)
     assert all(r.cache_hit for r in again)

@@ -24,6 +24,7 @@ from vidpipe.media.ffmpeg import ffmpeg_exe
 from vidpipe.providers.preview_art import draw_caption, draw_tag, paint_panel
 from vidpipe.schema import frame_size
 
+RENDER_VERSION = "2"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
 HEADROOM = 1.3  # panels are painted larger than the frame so the camera can move across them
 _BLOCK = re.compile(r"\[(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\]")
 _QUOTE = re.compile(r"\"([^\"]{2,})\"|“([^”]{2,})”")

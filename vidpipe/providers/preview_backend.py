@@ -24,7 +24,9 @@ class PreviewBackend:
 
     def translate(self, model: str, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The preview reads the canonical body as is; the endpoint names the model it stands in for."""
-        return f"preview/{model}", dict(request)
+        from vidpipe.providers.preview import RENDER_VERSION
+
+        return f"preview-v{RENDER_VERSION}/{model}", dict(request)
 
     def submit(self, ticket: Ticket) -> str:
         digest = hashlib.sha256(
