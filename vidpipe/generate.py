@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from vidpipe.sidecar import read_sidecar, write_sidecar  # noqa: F401 - used by _runner via g.*
 from vidpipe.errors import (
     ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnavailable,
 )
@@ -188,23 +189,6 @@ def fetch_verified(impl: Backend, url: str, out: Path, *, deadline: float, count
         raise
     tmp.replace(out)
     return info
-
-
-def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """A JSON sidecar as a dict, or None if missing or half-written."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_sidecar(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically (tmp + rename) so a killed run never leaves half a sidecar."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
 
 
 class _Lockbox:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from vidpipe.sidecar import read_sidecar, write_sidecar
+
+__all__ = ["cache_hit", "file_hash", "read_sidecar", "stable_hash", "write_sidecar"]
 
 _HASHES: dict[tuple[str, int, int], str] = {}
 
@@ -32,22 +35,6 @@ def file_hash(path: str | Path) -> str:
                 h.update(chunk)
         _HASHES[memo] = h.hexdigest()[:20]
     return _HASHES[memo]
-
-
-def read_sidecar(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_sidecar(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically (tmp + rename) so a killed run never leaves half a sidecar."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def cache_hit(sidecar: Path, key: str, *outputs: Path) -> dict[str, Any] | None:
