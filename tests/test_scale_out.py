@@ -211,7 +211,8 @@ def test_episode_through_postgres_with_media_on_s3(
     assert any(k.startswith("media/mini/shots/s001/review/") and k.endswith("contact_sheet.jpg") for k in keys)
     final_meta = _materialization_meta(prod_instance, "final_cut", "mini")
     assert final_meta["uri"] == f"s3://{BUCKET}/media/mini/final.mp4"
-    clip_meta = _materialization_meta(prod_instance, "shot_clip", dg.MultiPartitionKey({"episode": "mini", "shot": "s001"}))
+    s001 = dg.MultiPartitionKey({"episode": "mini", "shot": "s001"})
+    clip_meta = _materialization_meta(prod_instance, "shot_clip", s001)
     assert clip_meta["uri"] == f"s3://{BUCKET}/media/mini/shots/s001/clip.mp4"
 
     # runs and materializations: in Postgres, read back with plain SQL (what the webserver and daemon see)
