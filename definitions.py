@@ -21,8 +21,8 @@ def executor_from_env() -> dg.ExecutorDefinition:
     if kind == "celery":
         from dagster_celery import celery_executor  # pip install dagster-celery
 
-        return celery_executor.configured({"broker": os.environ.get("VIDPIPE_CELERY_BROKER", ""),
-                                           "backend": os.environ.get("VIDPIPE_CELERY_BACKEND", "")})
+        return celery_executor.configured({"broker": {"env": "VIDPIPE_CELERY_BROKER"},
+                                           "backend": {"env": "VIDPIPE_CELERY_BACKEND"}})
     if kind == "k8s":
         from dagster_k8s import k8s_job_executor  # pip install dagster-k8s
 
