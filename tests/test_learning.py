@@ -158,3 +158,20 @@ def test_trends_table_json_and_plot(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with Image.open(png) as im:
         assert im.size[0] > 300
     assert main(["trends", "--by", "nonsense"]) == 2
+
+
+def test_score_cli_records_a_human_judgement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.media_factory import Seg, make_clip
+    from vidpipe.cli import main
+    from vidpipe.qc.report import run_qc
+
+    monkeypatch.setenv("VIDPIPE_ROOT", str(tmp_path))
+    clip = make_clip(tmp_path / "c.mp4", [Seg("moving", 2.0)])
+    run_qc(clip, clip_id="c9")
+    args = ["score", str(clip), "--overall", "4", "--prompt-fidelity", "5", "--subject-consistency", "4",
+            "--camera-and-motion", "3", "--audio-match", "4", "--failure-mode", "hand drift"]
+    assert main(args) == 0 and "c9: overall 4/5" in capsys.readouterr().out
+    assert Store(tmp_path / "data" / "vidpipe.duckdb").query("SELECT judge, overall FROM scores") == [
+        {"judge": "human", "overall": 4}]
+    assert main([*args[:-1], "wobbly vibes"]) == 2  # unknown failure mode: one line, nothing saved
+    assert "unknown failure mode" in capsys.readouterr().err
