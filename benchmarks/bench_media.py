@@ -84,7 +84,7 @@ def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
     import vidpipe.media.assemble as asm
 
     inputs, graph, vout, dur = asm.build_graph(lossless, asm.plan(lossless), None)
-    run_ffmpeg(["-y", *inputs, "-filter_complex", graph, "-map", f"[{vout}]", "-an", "-c:v", "libx264",
+    run_ffmpeg(["-y", *inputs, "-filter_complex", graph, "-map", f"[{vout}]", "-map", "[aout]", "-c:a", "aac", "-c:v", "libx264",
                 "-preset", "ultrafast", "-qp", "0", "-t", f"{dur:.6f}", str(tmp / "pristine.mp4")], what="pristine")
     v_ref, v_ours = vmaf(tmp / "ref.mp4", tmp / "pristine.mp4"), vmaf(tmp / "ours.mp4", tmp / "pristine.mp4")
     return {"assemble_ref_s": round(t_ref, 2), "assemble_ours_s": round(t_ours, 2),
