@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tests.fakes.elevenlabs_fake import ElevenLabsFake
     from tests.fakes.gemini_fake import GeminiFake
 
-FAKE_FAL_KEY = "fal-test-key-0000-SECRET-value"
+FAKE_FAL_KEY = "fake.fal.key.for.tests+SECRET"
 
 
 def make_clip(path: Path, *, seconds: float = 4.0, width: int = 320, height: int = 180, audio: bool = True) -> Path:
