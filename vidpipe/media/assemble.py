@@ -21,6 +21,8 @@ from vidpipe.media.probe import probe
 from vidpipe.schema import RESOLUTION_HEIGHT, EditList, Probe, SubtitleCue, load_model, read_json
 
 TRANSITIONS = ("cut", "crossfade")
+# One encode at these settings beats the two-pass naive chain on time; chosen by benchmarks/bench_media.py.
+X264_PRESET, X264_CRF = "faster", "17"
 
 
 @dataclass
@@ -191,7 +193,7 @@ def assemble(edit: EditList, *, base_dir: Path | None = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part.mp4")
     run_ffmpeg(["-y", *inputs, "-filter_complex", graph, "-map", f"[{vout}]", "-map", "[aout]",
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-r", str(edit.fps), "-c:a", "aac",
+                "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-r", str(edit.fps), "-c:a", "aac",
                 "-b:a", "160k", "-ar", "48000", "-ac", "2", "-movflags", "+faststart", "-t", f"{duration:.6f}",
                 str(tmp)], what=f"assemble {out.name}")
     tmp.replace(out)

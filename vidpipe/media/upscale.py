@@ -28,7 +28,7 @@ def target_size(width: int, height: int, *, resolution: str | None, scale: float
 
 
 def upscale(clip: Path, out: Path | None = None, *, resolution: str | None = "1080p", scale: float | None = None,
-            fps: int | None = None, crf: int = 20, preset: str = "veryfast") -> Path:
+            fps: int | None = None, crf: int = 13, preset: str = "faster") -> Path:
     """Upscale `clip` with Lanczos; with `fps`, interpolate motion (minterpolate, motion-compensated)."""
     src = probe(clip)
     if not src.width or not src.height:
