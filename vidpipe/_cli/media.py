@@ -33,13 +33,18 @@ def upscale(
     scale: Optional[float] = typer.Option(None, help="Scale factor instead of a resolution"),
     fps: Optional[int] = typer.Option(None, help="Interpolate motion to this frame rate"),
     out: Optional[Path] = typer.Option(None, help="Output file"),
+    remote: bool = typer.Option(False, "--remote", help="Use the ML upscaler on fal (needs FAL_KEY)"),
+    endpoint: Optional[str] = typer.Option(None, help="fal endpoint id of the remote upscaler"),
 ) -> None:
-    """Lanczos upscale keeping aspect (+ motion-compensated interpolation with --fps)."""
+    """Lanczos upscale keeping aspect (+ motion-compensated interpolation with --fps), or --remote on fal."""
     from vidpipe.errors import SpecError
-    from vidpipe.media.upscale import upscale as run
+    from vidpipe.media.upscale import upscale as run, upscale_remote
 
     if resolution and scale:
         raise SpecError("give --resolution or --scale, not both")
     if not clip.is_file():
         raise SpecError("file not found", path=str(clip))
+    if remote:
+        typer.echo(str(upscale_remote(clip, out, scale=scale or 2.0, endpoint=endpoint)))
+        return
     typer.echo(str(run(clip, out, resolution=resolution or ("1080p" if scale is None else None), scale=scale, fps=fps)))

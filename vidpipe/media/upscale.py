@@ -45,3 +45,37 @@ def upscale(clip: Path, out: Path | None = None, *, resolution: str | None = "10
                 "-crf", str(crf), "-c:a", "copy", "-movflags", "+faststart", str(tmp)], what=f"upscale {clip.name}")
     tmp.replace(out)
     return out
+
+
+DEFAULT_REMOTE_ENDPOINT = "fal-ai/seedvr/upscale/video"
+
+
+def upscale_remote(clip: Path, out: Path | None = None, *, scale: float = 2.0, endpoint: str | None = None) -> Path:
+    """Upscale on a remote ML upscaler on fal (endpoint configurable: --endpoint or $VIDPIPE_UPSCALE_ENDPOINT).
+
+    Same contract as `upscale`: the result is downloaded at once and must decode, or nothing is saved.
+    """
+    import os
+
+    from vidpipe.errors import MediaError, ProviderError
+    from vidpipe.providers.fal import FalBackend, map_fal_errors
+
+    ep = endpoint or os.environ.get("VIDPIPE_UPSCALE_ENDPOINT") or DEFAULT_REMOTE_ENDPOINT
+    out = out or clip.with_name(f"{clip.stem}_x{scale:g}.mp4")
+    backend = FalBackend()
+    video_url = backend.media_ref(Path(clip), out.parent / ".refs")
+    with map_fal_errors(model=ep):
+        result = backend.client.subscribe(ep, {"video_url": video_url, "upscale_factor": scale})
+    url = ((result or {}).get("video") or {}).get("url")
+    if not url:
+        raise ProviderError(f"{ep} returned no video for {clip.name}", provider="fal", model=ep, code="result_missing")
+    tmp = out.with_suffix(".part.mp4")
+    backend.fetch(url, tmp)
+    try:
+        probe(tmp)
+    except MediaError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ProviderError(f"{ep} returned an undecodable video ({exc})", provider="fal", model=ep,
+                            code="result_undecodable") from None
+    tmp.replace(out)
+    return out
