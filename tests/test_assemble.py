@@ -15,7 +15,7 @@ from vidpipe.errors import SpecError
 from vidpipe.media.assemble import assemble, write_srt
 from vidpipe.media.probe import probe
 from vidpipe.media.upscale import upscale
-from vidpipe.schema import AudioTrack, EditClip, EditList, SubtitleCue
+from vidpipe.schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 
 def frames(path: Path) -> list[np.ndarray]:
@@ -127,3 +127,14 @@ def test_upscale_keeps_aspect_and_interpolates(tmp_path: Path, clips: dict[str, 
     out = upscale(clips["a"], tmp_path / "u2.mp4", scale=2, fps=48)
     p = probe(out)
     assert (p.width, p.height) == (640, 360) and p.fps == 48 and abs(p.duration_s - 2.0) <= 0.05
+
+
+def test_subtitles_can_be_burnt_in(tmp_path: Path, clips: dict[str, Path]) -> None:
+    cues = [SubtitleCue(start=0.2, end=1.8, text="BURNED IN")]
+    plain = assemble(EditList(output=str(tmp_path / "plain.mp4"), resolution="480p", clips=[EditClip(path=str(clips["a"]))]))
+    burnt = assemble(EditList(output=str(tmp_path / "burnt.mp4"), resolution="480p", clips=[EditClip(path=str(clips["a"]))],
+                              subtitles=Subtitles(srt=str(tmp_path / "s.srt"), cues=cues, burn=True)))
+    a, b = frames(plain.path)[24], frames(burnt.path)[24]
+    h = a.shape[0]
+    assert np.abs(a[int(h * 0.75):] - b[int(h * 0.75):]).mean() > np.abs(a[: h // 4] - b[: h // 4]).mean() + 1
+    assert burnt.subtitles_path and burnt.subtitles_path.read_text().startswith("1\n00:00:00,200")
