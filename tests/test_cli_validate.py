@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.ref_files import populate
 from vidpipe.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,9 +23,15 @@ GOOD = (
 )
 
 
+@pytest.fixture(scope="session")
+def _media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("refmedia")
+
+
 @pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _in_tmp(tmp_path: Path, _media_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no profile or LESSONS.md from the repo leaks in
+    populate(tmp_path, _media_cache)  # the cited references exist (the job file's folder is allowed)
 
 
 def write(tmp_path: Path, data: Any, name: str = "jobs.json") -> str:

@@ -51,16 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+    except typer.TyperException as exc:  # typer's vendored click: usage errors in non-standalone mode
+        return _usage_error(exc)
     return 0
+
+
+def _usage_error(exc: Exception) -> int:
+    """A usage error (extra argument, unknown option, missing file argument) → one line, exit 2.
+
+    `vidpipe` alone (and a group without a subcommand) shows the help text instead, exit 2 too.
+    """
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        print(exc.format_message() if hasattr(exc, "format_message") else exc, file=sys.stderr)  # the help text
+        return 2
+    message = " ".join(str(exc.format_message() if hasattr(exc, "format_message") else exc).split())
+    where = ctx.command_path if ctx is not None and getattr(ctx, "command_path", "") else "vidpipe"
+    print(f"{where}: error: {message} (see '{where} --help')", file=sys.stderr)
+    return int(getattr(exc, "exit_code", 2) or 2)
 
 
 if __name__ == "__main__":

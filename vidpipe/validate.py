@@ -19,6 +19,7 @@ from typing import Any
 from vidpipe.errors import SpecError
 from vidpipe.learning.feedback import lesson_lint
 from vidpipe.models import SINGLE_FRAME_MODELS, unsupported_reasons
+from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
 from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
                             Profile, load_model, read_json)
@@ -111,7 +112,7 @@ def _check_fields(body: dict[str, Any]) -> list[Finding]:
                                ("aspect_ratio", ASPECT_RATIOS, "aspect_ratio_invalid")):
         if key in body and body[key] not in allowed:
             out.append(_f(code, f"{key} must be one of {', '.join(allowed)} (got {_kind(body[key])})"))
-    if "seed" in body:
+    if body.get("seed") is not None:  # null means unset
         s = body["seed"]
         if not _is_int(s) or not SEED_RANGE[0] <= s <= SEED_RANGE[1]:
             out.append(_f("seed_invalid", f"seed must be an integer 0–{SEED_RANGE[1]} (or -1 for random), got {_kind(s)}"))
@@ -209,8 +210,14 @@ def _check_audio_direction(body: dict[str, Any], mode: str | None) -> list[Findi
     return out
 
 
+def _where(job: Job | None) -> str:
+    if job is not None and job.shot:
+        return f"shot {job.episode}/{job.shot}" if job.episode else f"shot {job.shot}"
+    return f"job {job.id}" if job is not None else "request"
+
+
 def validate_request(body: Any, *, model: str | None = "auto", job: Job | None = None,
-                     lessons_path: Path | None = None) -> list[Finding]:
+                     lessons_path: Path | None = None, refs: RefPolicy | None = None) -> list[Finding]:
     """Every finding for one raw canonical request, errors first.
 
     Args:
@@ -218,6 +225,7 @@ def validate_request(body: Any, *, model: str | None = "auto", job: Job | None =
         model: "auto" or the explicit model; an explicit model adds `unsupported_on_model` checks.
         job: the job around the body: real-person policy, mode and category come from it.
         lessons_path: LESSONS.md for lesson lint (`lesson:<id>` warnings).
+        refs: where local references may come from (default: the project's roots and allow-list).
     Returns:
         Findings (severity "error" or "warning"); no errors means the request may be submitted.
     """
@@ -226,6 +234,7 @@ def validate_request(body: Any, *, model: str | None = "auto", job: Job | None =
     model = model or "auto"
     mode = job.mode if job is not None else None
     findings = _check_fields(body) + _check_combinations(body, model) + _check_citations(body)
+    findings += check_refs(body, refs or RefPolicy.for_project(), where=_where(job))
     findings += _check_media_length(body) + _check_real_person(job)
     if model != "auto":
         findings += [_f("unsupported_on_model", msg) for msg in unsupported_reasons(model, body)]
@@ -281,7 +290,10 @@ def _job_from(item: Any, index: int, source: str) -> Job:
     if not isinstance(data["input"], dict):
         raise SpecError(f"{where}: input must be a JSON object (the request body), got {_kind(data['input'])}",
                         path=source)
-    data["id"] = str(data.get("id") or f"job{index + 1}")
+    if data.get("id") is None:
+        data["id"] = f"job{index + 1}"
+    elif type(data["id"]) is int:
+        data["id"] = str(data["id"])
     if data.get("model") is None:
         data["model"] = "auto"
     rp = data.get("real_person")
@@ -322,11 +334,11 @@ def _profile_for(jobs: list[Job]) -> Profile | None:
 
 
 def report_job(job: Job, *, profile: Profile | None = None, lessons_path: Path | None = None,
-               store: Any = None) -> JobReport:
+               store: Any = None, refs: RefPolicy | None = None) -> JobReport:
     """Validate and route one job."""
     from vidpipe.routing import route
 
-    findings = validate_request(job.input, model=job.model, job=job, lessons_path=lessons_path)
+    findings = validate_request(job.input, model=job.model, job=job, lessons_path=lessons_path, refs=refs)
     r = route(job.input, model=job.model, profile=profile if job.me else None, me=job.me,
               category=job.category, mode=job.mode, store=store)
     return JobReport(label=job.id, route=r.model, route_reason=r.reason, job=job,
@@ -348,8 +360,9 @@ def validate_file(path: str | Path, *, explain: bool = False) -> list[JobReport]
 
     jobs = load_jobs(path)
     profile = _profile_for(jobs)
-    lessons = Paths.from_env().lessons
-    return [report_job(j, profile=profile, lessons_path=lessons) for j in jobs]
+    paths = Paths.from_env()
+    refs = RefPolicy.for_project(paths, Path(path).parent)
+    return [report_job(j, profile=profile, lessons_path=paths.lessons, refs=refs) for j in jobs]
 
 
 def reports_json(reports: list[JobReport], *, explain: bool = False) -> str:

@@ -101,6 +101,7 @@ def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutco
     from vidpipe.prompt import compose_prompt
     from vidpipe.routing import route
     from vidpipe.shots import shot_to_job
+    from vidpipe.refcheck import RefPolicy
     from vidpipe.validate import validate_request
 
     profile = None
@@ -109,8 +110,9 @@ def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutco
 
         profile = load_profile(ref.paths.profile)
     still = str(ref.still_path) if needs_still(ref.shot) else None
-    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile)
-    findings = validate_request(job.input, model=job.model, job=job, lessons_path=ref.paths.lessons)
+    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile, paths=ref.paths)
+    findings = validate_request(job.input, model=job.model, job=job, lessons_path=ref.paths.lessons,
+                                refs=RefPolicy.for_project(ref.paths, ref.paths.episode_dir(ref.episode.id)))
     r = route(job.input, model=job.model, profile=profile, me=job.me, category=job.category,
               mode=ref.shot.mode, store=store)
     key = stable_hash({"job": job.model_dump(mode="json"), "model": r.model, "v": STAGE_VERSION})
