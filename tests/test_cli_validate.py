@@ -69,8 +69,9 @@ def test_json_shape_is_exact(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_json_explain_adds_route_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", write(tmp_path, {"prompt": GOOD, "image": "a.png"}), "--json", "--explain"]) == 0
     (r,) = json.loads(capsys.readouterr().out)
-    assert set(r) == {"label", "route", "errors", "warnings", "route_reason"}
+    assert set(r) == {"label", "route", "errors", "warnings", "route_reason", "route_evidence"}
     assert r["route"] == "wan-2.7-i2v" and "image-to-video" in r["route_reason"]
+    assert r["route_evidence"] == "table row: image without reference_images → wan-2.7-i2v"
 
 
 def test_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,7 +101,8 @@ def test_route_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
                          {"id": "b", "model": "veo-3.1", "input": {"prompt": GOOD}}])
     assert main(["route", f, "--explain"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "a: wan-2.7-i2v" and out[2] == "b: veo-3.1" and "explicitly" in out[3]
+    assert out[0] == "a: wan-2.7-i2v" and out[3] == "b: veo-3.1" and "explicitly" in out[4]
+    assert out[2] == "  evidence: table row: image without reference_images → wan-2.7-i2v"
 
 
 def test_prompt_command_from_episode(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 PROMPT = "A red kite climbs over grey dunes. Camera: low angle, slow tilt up. Sound: wind. [Image1] is the kite."
 
 
+@pytest.fixture(autouse=True)
+def _no_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIDPIPE_ALLOW_PATHS", raising=False)  # pytest's temp folders are outside every root here
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_media(tmp_path_factory.mktemp("confine_media"))
@@ -62,7 +67,7 @@ def test_safe_ids_load(project: Paths, good: str) -> None:
 def test_episode_id_in_the_spec_is_checked(project: Paths) -> None:
     ep = project.episode_dir("mini") / "episode.yaml"
     ep.write_text('id: "../../x"\n' + ep.read_text())
-    with pytest.raises(SpecError, match=r"id: .*episode id '\.\./\.\./x' is not a safe id"):
+    with pytest.raises(SpecError, match=r"id: .*id '\.\./\.\./x' is not a safe id"):
         load_episode(project.episode_dir("mini"))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidpipe.errors import SpecError
-from vidpipe.schema import check_id
+from vidpipe.ids import check_id
 
 ALLOW_ENV = "VIDPIPE_ALLOW_PATHS"
 

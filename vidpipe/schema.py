@@ -8,13 +8,16 @@ cannot); `CanonicalRequest` is the typed form of a request that passed validatio
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidpipe.errors import SpecError
+from vidpipe.ids import check_id, check_job_id
+
+SafeId = Annotated[str, AfterValidator(check_id)]  # ids become paths and partition keys (vidpipe/ids.py)
+JobId = Annotated[str, AfterValidator(check_job_id)]
 
 MODELS: tuple[str, ...] = (
     "seedance-2.0",
@@ -75,27 +78,6 @@ Mode = Literal[
 ]
 
 
-# Ids become file and folder names and Dagster partition keys: letters, digits, ".", "_", "-", starting with a
-# letter or digit (so never "", "." or ".."), bounded length. A job id built from a shot is "<episode>-<shot>",
-# two safe ids joined by "-", hence its longer bound.
-SAFE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-JOB_ID_MAX = 129
-_SAFE_ID = re.compile(SAFE_ID_PATTERN)
-_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (JOB_ID_MAX - 1))
-
-
-def check_id(value: Any, what: str = "id", *, pattern: re.Pattern[str] = _SAFE_ID) -> str:
-    """`value` if it is a safe id, else ValueError saying which rule it breaks (why: ids become paths)."""
-    if not isinstance(value, str):
-        raise ValueError(f"{what} must be a string (letters, digits, '.', '_', '-')")
-    if pattern.fullmatch(value) is None:
-        limit = JOB_ID_MAX if pattern is _JOB_ID else 64
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        raise ValueError(f"{what} {shown!r} is not a safe id: use letters, digits, '.', '_', '-' (starting with a "
-                         f"letter or digit, at most {limit} characters; no '/', '|', spaces or '..' paths)")
-    return value
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -151,25 +133,15 @@ class RealPerson(_Model):
 class Job(_Model):
     """One generation: a canonical request plus the model choice (\"auto\" routes)."""
 
-    id: str
+    id: JobId
     model: str = "auto"
     input: dict[str, Any]
     real_person: RealPerson | None = None
     me: bool = False
     category: str | None = None
-    episode: str | None = None
-    shot: str | None = None
+    episode: SafeId | None = None
+    shot: SafeId | None = None
     mode: Mode | None = None  # the shot's production mode (real-person policy, learned routing)
-
-    @field_validator("id")
-    @classmethod
-    def _safe_id(cls, v: Any) -> str:
-        return check_id(v, "job id", pattern=_JOB_ID)
-
-    @field_validator("episode", "shot")
-    @classmethod
-    def _safe_parts(cls, v: Any) -> Any:
-        return v if v is None else check_id(v, "id")
 
 
 class Block(_Model):
@@ -205,7 +177,7 @@ class StillSpec(_Model):
 class Shot(_Model):
     """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
 
-    id: str
+    id: SafeId
     title: str | None = None
     mode: Mode = "text-to-video"
     category: str | None = None
@@ -237,11 +209,6 @@ class Shot(_Model):
     def _constraints_list(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _safe_id(cls, v: Any) -> str:
-        return check_id(v, "shot id")
-
 
 class VoiceSpec(_Model):
     provider: Literal["preview", "elevenlabs", "auto"] = "auto"
@@ -257,7 +224,7 @@ class MusicSpec(_Model):
 
 
 class Episode(_Model):
-    id: str = ""
+    id: SafeId = ""  # load_episode sets it from the folder name
     title: str
     aspect_ratio: str = "16:9"
     resolution: Literal["480p", "720p", "1080p"] = "720p"
@@ -266,11 +233,6 @@ class Episode(_Model):
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
     shots: list[Shot]
-
-    @field_validator("id")
-    @classmethod
-    def _safe_id(cls, v: Any) -> str:
-        return check_id(v, "episode id")
 
     @field_validator("shots")
     @classmethod

@@ -27,6 +27,11 @@ def _absolute(ref: str, base: Path) -> str:
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
+def needs_still(shot: Shot) -> bool:
+    """A shot gets a generated first frame when it asks for one or is image-to-video without an image ref."""
+    return shot.still is not None or (shot.mode == "image-to-video" and not shot.refs.images)
+
+
 def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, profile: Profile | None = None,
                 paths: Paths | None = None, episode_dir: str | Path | None = None) -> Job:
     """The canonical job for one shot.

@@ -18,11 +18,13 @@ from typing import Any
 
 from vidpipe.errors import SpecError
 from vidpipe.learning.feedback import lesson_lint
-from vidpipe.models import SINGLE_FRAME_MODELS, unsupported_reasons
+from vidpipe.model_caps import SINGLE_FRAME_MODELS, unsupported_reasons
+from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
+from vidpipe.routing import PROJECT_PROFILE, Route, history_store, project_profile, route_job
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
 from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
-                            Profile, load_model, read_json)
+                            load_model, read_json)
 
 REF_LIMITS = {"reference_images": 9, "reference_videos": 3, "reference_audios": 3}
 REF_KIND = {"reference_images": "Image", "reference_videos": "Video", "reference_audios": "Audio"}
@@ -262,6 +264,7 @@ class JobReport:
     warnings: list[Finding]
     route_reason: str = ""
     job: Job | None = field(default=None, repr=False)
+    route_evidence: str = ""
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """The `--json` shape: {"label","route","errors","warnings"} (+ "route_reason" with explain)."""
@@ -273,6 +276,7 @@ class JobReport:
         }
         if explain:
             out["route_reason"] = self.route_reason
+            out["route_evidence"] = self.route_evidence
         return out
 
 
@@ -322,47 +326,54 @@ def load_jobs(path: str | Path) -> list[Job]:
     return parse_jobs(read_json(path), source=str(path))
 
 
-def _profile_for(jobs: list[Job]) -> Profile | None:
-    """The user's profile when a job shows the user and one is set up (routing honours it)."""
-    if not any(j.me for j in jobs):
-        return None
-    from vidpipe.paths import Paths
-    from vidpipe.profile import load_profile
+def check_job(job: Job, *, model: str | None = None, store: Any = None, profile: Any = PROJECT_PROFILE,
+              lessons_path: Path | None = None, refs: RefPolicy | None = None,
+              fallback: bool = False) -> tuple[Route, list[Finding]]:
+    """Route and validate one job: the one check behind `validate`, `route`, `generate` and `render`.
 
-    path = Paths.from_env().profile
-    return load_profile(path) if path.is_file() else None
+    The findings include the route's own (`model_avoided`) and, when auto routing had to settle for a
+    model that cannot take the request, that model's `unsupported_on_model` reasons — so validate
+    reports what generate would refuse. Errors first.
+    """
+    r = route_job(job, model=model, store=store, profile=profile, fallback=fallback)
+    explicit = fallback or (model or job.model or "auto") != "auto"
+    findings = validate_request(job.input, model=r.model if explicit else "auto", job=job,
+                                lessons_path=lessons_path, refs=refs)
+    findings += list(r.findings)
+    if not explicit:
+        findings += [_f("unsupported_on_model", f"routed to {r.model}, which cannot take it: {msg}")
+                     for msg in unsupported_reasons(r.model, job.input)]
+    return r, sorted(findings, key=lambda f: f.severity != "error")
 
 
-def report_job(job: Job, *, profile: Profile | None = None, lessons_path: Path | None = None,
-               store: Any = None, refs: RefPolicy | None = None) -> JobReport:
-    """Validate and route one job."""
-    from vidpipe.routing import route
-
-    findings = validate_request(job.input, model=job.model, job=job, lessons_path=lessons_path, refs=refs)
-    r = route(job.input, model=job.model, profile=profile if job.me else None, me=job.me,
-              category=job.category, mode=job.mode, store=store)
-    return JobReport(label=job.id, route=r.model, route_reason=r.reason, job=job,
+def report_job(job: Job, *, model: str | None = None, profile: Any = PROJECT_PROFILE,
+               lessons_path: Path | None = None, store: Any = None, refs: RefPolicy | None = None) -> JobReport:
+    """Validate and route one job, exactly as `generate` plans it."""
+    r, findings = check_job(job, model=model, store=store, profile=profile, lessons_path=lessons_path, refs=refs)
+    return JobReport(label=job.id, route=r.model, route_reason=r.reason, job=job, route_evidence=r.explain(),
                      errors=[f for f in findings if f.severity == "error"],
                      warnings=[f for f in findings if f.severity == "warning"])
 
 
-def validate_file(path: str | Path, *, explain: bool = False) -> list[JobReport]:
+def validate_file(path: str | Path, *, explain: bool = False, paths: Paths | None = None,
+                  model: str | None = None) -> list[JobReport]:
     """Validate and route every job in a job file.
 
     Args:
         path: a JSON job file (one job, an array, or a bare canonical body).
         explain: kept for the CLI; every report carries `route_reason` either way.
+        paths: the project (profile, QC store, LESSONS.md, allowed reference roots); default from env.
+        model: an explicit model for every job (as `generate --model`).
     Raises:
         SpecError: unreadable file or invalid JSON (exit 2 in the CLI).
     """
     del explain
-    from vidpipe.paths import Paths
-
     jobs = load_jobs(path)
-    profile = _profile_for(jobs)
-    paths = Paths.from_env()
+    paths = paths or Paths.from_env()
+    profile, store = project_profile(paths), history_store(paths)
     refs = RefPolicy.for_project(paths, Path(path).parent)
-    return [report_job(j, profile=profile, lessons_path=paths.lessons, refs=refs) for j in jobs]
+    return [report_job(j, model=model, profile=profile, lessons_path=paths.lessons, store=store, refs=refs)
+            for j in jobs]
 
 
 def reports_json(reports: list[JobReport], *, explain: bool = False) -> str:

@@ -18,6 +18,7 @@ from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.schema import Episode, Finding, Job, QCReport, Shot, frame_size
+from vidpipe.shots import needs_still
 from vidpipe.store import Store
 
 STAGE_VERSION = "1"  # bump when a stage's output format changes, to invalidate caches
@@ -78,11 +79,6 @@ class ShotRef:
         return data
 
 
-def needs_still(shot: Shot) -> bool:
-    """A shot gets a generated first frame when it asks for one or is image-to-video without an image ref."""
-    return shot.still is not None or (shot.mode == "image-to-video" and not shot.refs.images)
-
-
 @dataclass
 class RequestOutcome:
     job: Job
@@ -96,25 +92,23 @@ class RequestOutcome:
         return [f for f in self.findings if f.severity == "error"]
 
 
+def _ref_policy(ref: ShotRef) -> Any:
+    from vidpipe.refcheck import RefPolicy
+
+    return RefPolicy.for_project(ref.paths, ref.paths.episode_dir(ref.episode.id))
+
+
 def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutcome:
     """Compose the shot's prompt, build its canonical job, validate it and route it."""
     from vidpipe.prompt import compose_prompt
-    from vidpipe.routing import route
+    from vidpipe.routing import project_profile
     from vidpipe.shots import shot_to_job
-    from vidpipe.refcheck import RefPolicy
-    from vidpipe.validate import validate_request
+    from vidpipe.validate import check_job
 
-    profile = None
-    if ref.shot.me:
-        from vidpipe.profile import load_profile
-
-        profile = load_profile(ref.paths.profile)
+    profile = project_profile(ref.paths)  # `avoid` applies to every shot; a `me` shot without one fails below
     still = str(ref.still_path) if needs_still(ref.shot) else None
     job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile, paths=ref.paths)
-    findings = validate_request(job.input, model=job.model, job=job, lessons_path=ref.paths.lessons,
-                                refs=RefPolicy.for_project(ref.paths, ref.paths.episode_dir(ref.episode.id)))
-    r = route(job.input, model=job.model, profile=profile, me=job.me, category=job.category,
-              mode=ref.shot.mode, store=store)
+    r, findings = check_job(job, store=store, profile=profile, lessons_path=ref.paths.lessons, refs=_ref_policy(ref))
     key = stable_hash({"job": job.model_dump(mode="json"), "model": r.model, "v": STAGE_VERSION})
     from vidpipe.episode import shot_fingerprint
 
@@ -202,7 +196,7 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
 
         budget_usd = max(0.0, ref.episode.budget_usd - episode_spend(store, ref.episode.id, exclude_shot=ref.shot.id))
     results = generate_jobs([job], ref.dir / "gen", backend=backend, fallback=fallback,
-                            budget_usd=budget_usd, concurrency=1, store=store)
+                            budget_usd=budget_usd, concurrency=1, store=store, refs=_ref_policy(ref))
     res = results[0]
     if res.status != "done" or not res.path:
         raise VidpipeError(f"shot {ref.key}: generation {res.status}: {res.error or 'no output'}")
