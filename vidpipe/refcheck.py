@@ -46,20 +46,30 @@ class RefPolicy:
         return ", ".join(str(r) for r in self.roots)
 
 
-def _probe_kind(path: Path) -> str | None:
-    """'image', 'video' or 'audio' (what the file decodes as), or None when it is none of them."""
-    st = path.stat()
-    return _kind_cached(str(path), st.st_mtime_ns, st.st_size)
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a local file is: its kind ('image' | 'video' | 'audio' | None), length in seconds, size in bytes."""
+
+    kind: str | None
+    seconds: float | None
+    size: int
+
+
+def media_info(path: str | Path) -> MediaInfo:
+    """Probe a local file once per content version (cached on path, mtime and size)."""
+    p = Path(path)
+    st = p.stat()
+    return _info_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
 
 
 @lru_cache(maxsize=4096)
-def _kind_cached(path: str, _mtime: int, _size: int) -> str | None:
+def _info_cached(path: str, _mtime: int, size: int) -> MediaInfo:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             im.verify()
-        return "image"
+        return MediaInfo("image", None, size)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         pass
     import av
@@ -67,14 +77,15 @@ def _kind_cached(path: str, _mtime: int, _size: int) -> str | None:
     try:
         with av.open(path) as c:
             if c.format.name in IMAGE_ONLY_FORMATS:
-                return None
-            if c.streams.video:
-                return "video"
-            if c.streams.audio:
-                return "audio"
+                return MediaInfo(None, None, size)
+            secs = c.duration / 1_000_000 if c.duration else None
+            if secs is None:
+                secs = max((float(s.duration * s.time_base) for s in c.streams if s.duration and s.time_base),
+                           default=None)
+            kind = "video" if c.streams.video else ("audio" if c.streams.audio else None)
+            return MediaInfo(kind, round(secs, 3) if secs is not None else None, size)
     except (av.error.FFmpegError, OSError, ValueError):
-        return None
-    return None
+        return MediaInfo(None, None, size)
 
 
 def _kind_ok(want: str, got: str | None) -> bool:
@@ -133,7 +144,7 @@ def _check_local(ref: str, field: str, want: str, policy: RefPolicy, where: str)
     if not p.is_file():
         return [_f("reference_not_found", f"{where} {field}: {ref!r} is not a file ({p})")]
     try:
-        got = _probe_kind(p)
+        got = media_info(p).kind
     except OSError as exc:
         return [_f("reference_not_found", f"{where} {field}: cannot read {p} ({exc.__class__.__name__})")]
     if not _kind_ok(want, got):

@@ -18,9 +18,10 @@ from typing import Any
 
 from vidpipe.errors import SpecError
 from vidpipe.learning.feedback import lesson_lint
-from vidpipe.model_caps import SINGLE_FRAME_MODELS, unsupported_reasons
+from vidpipe.model_caps import CAPS, SINGLE_FRAME_MODELS, adjustments, media_reasons, unsupported_reasons
+from vidpipe.providers.refs import is_local
 from vidpipe.paths import Paths
-from vidpipe.refcheck import RefPolicy, check_refs
+from vidpipe.refcheck import MediaInfo, RefPolicy, check_refs, media_info
 from vidpipe.routing import PROJECT_PROFILE, Route, history_store, project_profile, route_job
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
 from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
@@ -165,22 +166,41 @@ def _check_citations(body: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def _check_media_length(body: dict[str, Any]) -> list[Finding]:
-    """Local reference videos and audios must total ≤15 s each (URLs are not measured)."""
-    from vidpipe.providers.refs import is_local, media_seconds
+def _info(ref: str) -> MediaInfo | None:
+    """The measured local file a reference names (relative to the cwd, as the backends read it), else None."""
+    if not is_local(ref):
+        return None
+    try:
+        return media_info(ref)
+    except OSError:
+        return None
 
+
+def _check_media_length(body: dict[str, Any], model: str) -> list[Finding]:
+    """Local reference videos and audios must total ≤15 s each (URLs are not measured); a model with
+    its own audio limit (a talking avatar) is held to that instead (model_caps.media_reasons)."""
     out: list[Finding] = []
+    caps = CAPS.get(model)
     for key in ("reference_videos", "reference_audios"):
+        if key == "reference_audios" and caps is not None and caps.audio_max_s is not None:
+            continue
         total, measured = 0.0, []
         for ref in _refs(body, key):
-            if is_local(ref):
-                secs = media_seconds(ref)
-                if secs is not None:
-                    total += secs
-                    measured.append(f"{Path(ref).name} {secs:.1f} s")
+            mi = _info(ref)
+            if mi is not None and mi.seconds is not None:
+                total += mi.seconds
+                measured.append(f"{Path(ref).name} {mi.seconds:.1f} s")
         if total > MAX_REF_SECONDS + 0.05:
             out.append(_f("reference_media_too_long", f"local {key} total {total:.1f} s ({', '.join(measured)}); "
                                                       f"at most {MAX_REF_SECONDS:.0f} s — trim them"))
+    return out
+
+
+def _model_findings(model: str, body: dict[str, Any]) -> list[Finding]:
+    """What this model cannot take (`unsupported_on_model`) and what it will do differently (warnings)."""
+    out = [_f("unsupported_on_model", msg) for msg in unsupported_reasons(model, body)]
+    out += [_f("unsupported_on_model", msg) for msg in media_reasons(model, body, _info)]
+    out += [_f("model_adjustment", msg, "warning") for msg in adjustments(model, body, _info)]
     return out
 
 
@@ -237,9 +257,9 @@ def validate_request(body: Any, *, model: str | None = "auto", job: Job | None =
     mode = job.mode if job is not None else None
     findings = _check_fields(body) + _check_combinations(body, model) + _check_citations(body)
     findings += check_refs(body, refs or RefPolicy.for_project(), where=_where(job))
-    findings += _check_media_length(body) + _check_real_person(job)
+    findings += _check_media_length(body, model) + _check_real_person(job)
     if model != "auto":
-        findings += [_f("unsupported_on_model", msg) for msg in unsupported_reasons(model, body)]
+        findings += _model_findings(model, body)
     d = body.get("duration")
     if _is_int(d) and d in RISKY_DURATIONS:
         findings.append(_f("duration_risky", f"{d} s is an unusual length that models handle less reliably; "
@@ -331,18 +351,13 @@ def check_job(job: Job, *, model: str | None = None, store: Any = None, profile:
               fallback: bool = False) -> tuple[Route, list[Finding]]:
     """Route and validate one job: the one check behind `validate`, `route`, `generate` and `render`.
 
-    The findings include the route's own (`model_avoided`) and, when auto routing had to settle for a
-    model that cannot take the request, that model's `unsupported_on_model` reasons — so validate
-    reports what generate would refuse. Errors first.
+    The request is validated against the model it will really run on (explicit or routed), so
+    validate reports what generate would refuse, plus the route's own findings (`model_avoided`).
+    Errors first.
     """
     r = route_job(job, model=model, store=store, profile=profile, fallback=fallback)
-    explicit = fallback or (model or job.model or "auto") != "auto"
-    findings = validate_request(job.input, model=r.model if explicit else "auto", job=job,
-                                lessons_path=lessons_path, refs=refs)
+    findings = validate_request(job.input, model=r.model, job=job, lessons_path=lessons_path, refs=refs)
     findings += list(r.findings)
-    if not explicit:
-        findings += [_f("unsupported_on_model", f"routed to {r.model}, which cannot take it: {msg}")
-                     for msg in unsupported_reasons(r.model, job.input)]
     return r, sorted(findings, key=lambda f: f.severity != "error")
 
 
