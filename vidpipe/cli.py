@@ -23,6 +23,15 @@ app = typer.Typer(
 )
 
 
+def check_backend(value: str | None) -> str | None:
+    """Option callback for --backend: an unknown name is a usage error (one line, exit 2), not a traceback."""
+    from vidpipe.providers import BACKENDS
+
+    if value is not None and value != "auto" and value not in BACKENDS:
+        raise typer.BadParameter(f"unknown backend {value!r}; choose auto or one of {', '.join(BACKENDS)}")
+    return value
+
+
 def _register() -> None:
     from vidpipe import _cli
 
@@ -48,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except OSError as exc:  # a read-only or full output folder, a path blocked by a file: one line, exit 1
+        if os.environ.get("VIDPIPE_DEBUG") == "1":
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vidpipe: error: {where}{exc.strerror or exc.__class__.__name__} (check the folder is writable)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130

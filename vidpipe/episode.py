@@ -21,12 +21,12 @@ from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
 from vidpipe.schema import ASPECT_RATIOS, MODELS, RESOLUTIONS, STILL_MODELS, Episode, Finding, Shot, load_model
 from vidpipe.shots import needs_still, shot_to_job
+from vidpipe.specfile import MAX_NESTING, check_depth, parse_json, read_text
 from vidpipe.validate import JobReport, check_job
 
 EPISODE_FILES = ("episode.yaml", "episode.yml", "episode.json")
 FPS_RANGE = (1, 120)
 AUTO_DURATION_S = 5  # what the timeline assumes for duration -1 (auto)
-MAX_NESTING = 64  # a spec nested deeper than this is not an episode (and would exhaust the stack)
 
 
 def find_episode_file(folder: Path) -> Path | None:
@@ -36,41 +36,19 @@ def find_episode_file(folder: Path) -> Path | None:
     return None
 
 
-def _depth_ok(node: Any, limit: int = MAX_NESTING) -> bool:
-    stack = [(node, 0)]
-    while stack:
-        cur, d = stack.pop()
-        if d > limit:
-            return False
-        if isinstance(cur, dict):
-            stack.extend((v, d + 1) for v in cur.values())
-        elif isinstance(cur, list):
-            stack.extend((v, d + 1) for v in cur)
-    return True
-
-
 def _parse(file: Path) -> Any:
+    text = read_text(file)
+    if file.suffix == ".json":
+        return parse_json(text, path=str(file))
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", path=str(file)) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start}); save the spec as UTF-8", path=str(file)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read file ({exc.strerror or exc.__class__.__name__})", path=str(file)) from None
-    try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(file)) from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise SpecError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=str(file)) from None
     except RecursionError:
         raise SpecError(f"nested deeper than {MAX_NESTING} levels; not an episode", path=str(file)) from None
-    if not _depth_ok(data):
-        raise SpecError(f"nested deeper than {MAX_NESTING} levels; not an episode", path=str(file))
-    return data
+    return check_depth(data, path=str(file))
 
 
 def load_episode(path: str | Path, *, paths: Paths | None = None) -> Episode:

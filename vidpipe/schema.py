@@ -7,14 +7,13 @@ cannot); `CanonicalRequest` is the typed form of a request that passed validatio
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidpipe.errors import SpecError
 from vidpipe.ids import check_id, check_job_id
+from vidpipe.specfile import read_json  # noqa: F401 - re-exported: callers import it from here
 
 SafeId = Annotated[str, AfterValidator(check_id)]  # ids become paths and partition keys (vidpipe/ids.py)
 JobId = Annotated[str, AfterValidator(check_job_id)]
@@ -365,21 +364,6 @@ class Profile(_Model):
     avatar: Avatar
     voice: ProfileVoice = Field(default_factory=ProfileVoice)
     model_preferences: ModelPreferences = Field(default_factory=ModelPreferences)
-
-
-def read_json(path: str | Path) -> Any:
-    """Read JSON, turning a missing file or a syntax error into a one-line SpecError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read file ({exc.__class__.__name__})", path=str(p)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(p)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
