@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import sys
+from pathlib import Path
 
 import typer
 
@@ -32,20 +34,46 @@ def check_backend(value: str | None) -> str | None:
     return value
 
 
-def _register() -> None:
+@app.callback()
+def _root() -> None:
+    """AI video production pipeline: validate, generate, QC, assemble, learn."""
+
+
+_COMMAND = re.compile(r'@app\.command\((?:"([\w-]+)")?[^)]*\)\s*\ndef (\w+)')
+
+
+def _command_modules() -> dict[str, str]:
+    """command name → the vidpipe/_cli module defining it, read from the sources (nothing imported)."""
     from vidpipe import _cli
 
-    for mod in sorted(m.name for m in pkgutil.iter_modules(_cli.__path__)):
-        if not mod.startswith("_"):
-            importlib.import_module(f"vidpipe._cli.{mod}")
+    out: dict[str, str] = {}
+    for mod in pkgutil.iter_modules(_cli.__path__):
+        if mod.name.startswith("_"):
+            continue
+        text = (Path(_cli.__path__[0]) / f"{mod.name}.py").read_text(encoding="utf-8")
+        for explicit, func in _COMMAND.findall(text):
+            out[explicit or func.replace("_", "-")] = mod.name
+    return out
 
 
-_register()
+def _register(argv: list[str]) -> None:
+    """Import the command modules: only the invoked one when it is known (a 10,000-job `validate` should not
+    pay for importing every stage), all of them for help, completion or an unknown name."""
+    from vidpipe import _cli
+
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    mods = _command_modules()
+    names = [mods[wanted]] if wanted in mods else sorted(set(mods.values()) | {
+        m.name for m in pkgutil.iter_modules(_cli.__path__) if not m.name.startswith("_")})
+    for mod in names:
+        importlib.import_module(f"vidpipe._cli.{mod}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning VidpipeError into one line and an exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        _register(argv)
         rv = app(args=argv, prog_name="vidpipe", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except VidpipeError as exc:

@@ -9,7 +9,9 @@ shot and the field (`reference_images[1]`), under a contract code:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 from vidpipe.paths import Paths
 from vidpipe.schema import Finding
 
-REMOTE = ("http://", "https://", "gs://", "s3://")
+REMOTE = ("http://", "https://", "gs://", "s3://", "data:")
 FIELD_KIND = {"image": "image", "last_frame_image": "image", "reference_images": "image",
               "reference_videos": "video", "reference_audios": "audio"}
 IMAGE_ONLY_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe")
@@ -35,6 +37,17 @@ class RefPolicy:
     roots: tuple[Path, ...]
     base: Path
     pending_under: Path | None = None
+    # resolved path and "inside a root?" per reference string, for the life of this policy (one run)
+    _seen: dict[str, tuple[Path, bool]] = field(default_factory=dict, compare=False, repr=False)
+
+    def place(self, ref: str) -> tuple[Path, bool]:
+        """(resolved path, inside an allowed root?) — symlinks followed; cached for this policy's run."""
+        hit = self._seen.get(ref)
+        if hit is None:
+            p = Path(ref).expanduser()
+            p = (p if p.is_absolute() else self.base / p).resolve()
+            hit = self._seen[ref] = (p, any(p.is_relative_to(r) for r in self.roots))
+        return hit
 
     @classmethod
     def for_project(cls, paths: Paths | None = None, *extra: str | Path, base: str | Path | None = None) -> "RefPolicy":
@@ -57,13 +70,14 @@ class MediaInfo:
 
 def media_info(path: str | Path) -> MediaInfo:
     """Probe a local file once per content version (cached on path, mtime and size)."""
-    p = Path(path)
-    st = p.stat()
-    return _info_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "is a folder", os.fspath(path))
+    return _info_cached(os.fspath(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @lru_cache(maxsize=4096)
-def _info_cached(path: str, _mtime: int, size: int) -> MediaInfo:
+def _info_cached(path: str, _ino: int, _mtime: int, size: int) -> MediaInfo:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -117,7 +131,7 @@ def check_refs(body: dict[str, Any], policy: RefPolicy, *, where: str) -> list[F
     for key, want in FIELD_KIND.items():
         for field, ref in _items(body, key):
             ref = ref.strip()
-            if not ref or ref.startswith(REMOTE):
+            if not ref or ref.startswith(REMOTE[:4]):
                 continue
             if ref.startswith("data:"):
                 if not ref.startswith(f"data:{want}/"):
@@ -129,22 +143,21 @@ def check_refs(body: dict[str, Any], policy: RefPolicy, *, where: str) -> list[F
 
 def _check_local(ref: str, field: str, want: str, policy: RefPolicy, where: str) -> list[Finding]:
     try:
-        p = Path(ref).expanduser()
-        p = (p if p.is_absolute() else policy.base / p).resolve()
+        p, inside = policy.place(ref)
     except (OSError, RuntimeError, ValueError) as exc:
         return [_f("reference_not_found", f"{where} {field}: cannot resolve {ref!r} ({exc.__class__.__name__})")]
-    if not any(p.is_relative_to(r) for r in policy.roots):
+    if not inside:
         return [_f("reference_outside_roots", f"{where} {field}: {ref!r} resolves to {p}, outside the allowed "
                                               f"folders ({policy.describe()}); move it into the episode folder or "
                                               "data/, or add its folder to VIDPIPE_ALLOW_PATHS")]
-    if not p.exists():
+    try:
+        got = media_info(p).kind
+    except FileNotFoundError:
         if policy.pending_under is not None and p.is_relative_to(policy.pending_under):
             return []  # a pipeline output made by an earlier stage (the shot's still)
         return [_f("reference_not_found", f"{where} {field}: {ref!r} does not exist ({p})")]
-    if not p.is_file():
-        return [_f("reference_not_found", f"{where} {field}: {ref!r} is not a file ({p})")]
-    try:
-        got = media_info(p).kind
+    except IsADirectoryError:
+        return [_f("reference_not_found", f"{where} {field}: {ref!r} is a folder, not a file ({p})")]
     except OSError as exc:
         return [_f("reference_not_found", f"{where} {field}: cannot read {p} ({exc.__class__.__name__})")]
     if not _kind_ok(want, got):

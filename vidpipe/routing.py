@@ -274,10 +274,12 @@ def route_job(job: Job, *, model: str | None = None, store: Any = None, profile:
 
 def history_store(paths: Paths | None = None) -> Any:
     """The project's QC store when it exists (reading must not create a database), else None."""
-    from vidpipe.store import Store
-
     db = (paths or Paths.from_env()).db
-    return Store(db) if db.exists() else None
+    if not db.exists():
+        return None
+    from vidpipe.store import Store  # (duckdb is slow to import; not needed without a history)
+
+    return Store(db)
 
 
 __all__ = ["Route", "route", "route_job", "table_route", "fallback_model", "project_profile", "history_store",

@@ -10,6 +10,7 @@ at most N"), a non-string `image` / `last_frame_image` under `unknown_field` (no
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -19,9 +20,8 @@ from typing import Any
 from vidpipe.errors import SpecError
 from vidpipe.learning.feedback import lesson_lint
 from vidpipe.model_caps import CAPS, SINGLE_FRAME_MODELS, adjustments, media_reasons, unsupported_reasons
-from vidpipe.providers.refs import is_local
 from vidpipe.paths import Paths
-from vidpipe.refcheck import MediaInfo, RefPolicy, check_refs, media_info
+from vidpipe.refcheck import REMOTE, MediaInfo, RefPolicy, check_refs, media_info
 from vidpipe.routing import PROJECT_PROFILE, Route, history_store, project_profile, route_job
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
 from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
@@ -35,14 +35,25 @@ SEED_RANGE = (-1, 2**32 - 1)
 JOB_FIELDS = frozenset(Job.model_fields)
 
 CITATION = re.compile(r"\[(Image|Video|Audio)(\d+)\]")
-SOUND_WORDS = re.compile(  # words that direct what we hear (not things that merely could make a sound)
-    r"\b(sounds?|audio|sfx|ambien(?:ce|t)|music\w*|soundtrack|score|song|voices?|voiceover|says?|said|speaks?|"
-    r"spoken|dialogue|narrat\w*|whisper\w*|hums?|humming|roar\w*|footsteps|silen(?:ce|t)|quiet|noise|"
-    r"crackl\w*|rumbl\w*|echo\w*|chim\w*|click\w*|creak\w*|hiss\w*|buzz\w*|sings?|singing|shouts?|"
-    r"laugh\w*|asmr|foley|heard|hear|loud|audible)\b", re.I)
-SPEECH_WORDS = re.compile(
-    r"\b(says?|said|speaks?|speaking|spoken|speech|talks?|talking|sings?|singing|lip-?sync\w*|lips|mouth\w*|"
-    r"dialogue|delivers?|narrat\w*|voice)\b", re.I)
+# Words that direct what we hear (not things that merely could make a sound), and words that direct speech.
+# Matched against the prompt's words (maximal \w runs, lower-cased): an exact word, or a stem that starts one
+# (a set lookup per word is ~10x faster than one big alternation regex, which a 10,000-job file feels).
+SOUND_EXACT = frozenset("sound sounds audio sfx ambience ambient soundtrack score song voice voices voiceover say "
+                        "says said speak speaks spoken dialogue hum hums humming footsteps silence silent quiet noise "
+                        "sing sings singing shout shouts asmr foley heard hear loud audible".split())
+SOUND_STEMS = ("music", "narrat", "whisper", "roar", "crackl", "rumbl", "echo", "chim", "click", "creak", "hiss",
+               "buzz", "laugh")
+SPEECH_EXACT = frozenset("say says said speak speaks speaking spoken speech talk talks talking sing sings singing "
+                         "lips dialogue deliver delivers voice".split())
+SPEECH_STEMS = ("lipsync", "mouth", "narrat")
+LIP_SYNC = re.compile(r"\blip-sync", re.I)
+_WORD = re.compile(r"\w+")
+
+
+def _directs(prompt: str, exact: frozenset[str], stems: tuple[str, ...]) -> bool:
+    return any(w in exact or w.startswith(stems) for w in set(_WORD.findall(prompt.lower())))
+
+
 LIPSYNC_MODES = frozenset({"lip-sync", "talking-avatar"})
 
 
@@ -168,11 +179,11 @@ def _check_citations(body: dict[str, Any]) -> list[Finding]:
 
 def _info(ref: str) -> MediaInfo | None:
     """The measured local file a reference names (relative to the cwd, as the backends read it), else None."""
-    if not is_local(ref):
+    if not ref or ref.startswith(REMOTE) or len(ref) > 4096:
         return None
     try:
-        return media_info(ref)
-    except OSError:
+        return media_info(os.path.expanduser(ref))
+    except (OSError, ValueError):
         return None
 
 
@@ -221,12 +232,13 @@ def _check_audio_direction(body: dict[str, Any], mode: str | None) -> list[Findi
     prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
     out: list[Finding] = []
     audios = _refs(body, "reference_audios")
-    if body.get("generate_audio", True) is True and not audios and not SOUND_WORDS.search(prompt) \
+    if body.get("generate_audio", True) is True and not audios and not _directs(prompt, SOUND_EXACT, SOUND_STEMS) \
             and not quoted_lines(prompt):
         out.append(_f("audio_direction_missing", "generate_audio is on but the prompt never says what we hear; add a "
                                                  "'Sound: ...' sentence (ambience, effects, voice) or turn audio off",
                       "warning"))
-    if (audios or mode in LIPSYNC_MODES) and not quoted_lines(prompt) and not SPEECH_WORDS.search(prompt):
+    if (audios or mode in LIPSYNC_MODES) and not quoted_lines(prompt) and not LIP_SYNC.search(prompt) \
+            and not _directs(prompt, SPEECH_EXACT, SPEECH_STEMS):
         out.append(_f("lipsync_line_missing", "lip-sync needs the spoken line in quotes or a speech direction "
                                               "(who speaks, to whom, how) in the prompt", "warning"))
     return out
@@ -387,8 +399,8 @@ def validate_file(path: str | Path, *, explain: bool = False, paths: Paths | Non
     paths = paths or Paths.from_env()
     profile, store = project_profile(paths), history_store(paths)
     refs = RefPolicy.for_project(paths, Path(path).parent)
-    return [report_job(j, model=model, profile=profile, lessons_path=paths.lessons, store=store, refs=refs)
-            for j in jobs]
+    lessons = paths.lessons
+    return [report_job(j, model=model, profile=profile, lessons_path=lessons, store=store, refs=refs) for j in jobs]
 
 
 def reports_json(reports: list[JobReport], *, explain: bool = False) -> str:
