@@ -203,3 +203,19 @@ def test_seed_null_means_unset(tmp_path: Path) -> None:
     (job,) = load_jobs(f)
     assert "seed_invalid" not in [x.code for x in validate_request(job.input, job=job)]
     assert "seed" not in CanonicalRequest.model_validate(job.input).body()  # nothing sent for an unset seed
+
+
+def test_generate_admits_what_validate_admits(tmp_path: Path, media: dict[str, Path],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "kite.png").write_bytes(media["image"].read_bytes())
+    (tmp_path / "elsewhere.png").write_bytes(media["image"].read_bytes())
+    inp = {"prompt": PROMPT.replace(" [Image1] is the kite.", ""), "duration": 4, "resolution": "480p"}
+    f = tmp_path / "jobs" / "jobs.json"
+    f.write_text(json.dumps([{"id": "in", "input": {**inp, "image": "jobs/kite.png"}},
+                             {"id": "out", "input": {**inp, "image": "elsewhere.png"}}]))
+    assert main(["generate", str(f), "--out", str(tmp_path / "o"), "--backend", "preview"]) == 1
+    assert (tmp_path / "o" / "in.mp4").exists() and not (tmp_path / "o" / "out.mp4").exists()
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert [r["error_code"] for r in manifest["results"]] == [None, "reference_outside_roots"]

@@ -26,6 +26,7 @@ def generate(
 
     from vidpipe.generate import Plan, generate_jobs
     from vidpipe.paths import Paths
+    from vidpipe.refcheck import RefPolicy
     from vidpipe.store import Store
     from vidpipe.validate import load_jobs
 
@@ -45,7 +46,8 @@ def generate(
 
     results = generate_jobs(jobs, out, backend=backend, model=model, fallback=fallback, budget_usd=budget,
                             concurrency=concurrency, store=Store(Paths.from_env().db), progress=True,
-                            on_plans=show_estimate)
+                            on_plans=show_estimate,
+                            refs=RefPolicy.for_project(Paths.from_env(), jobs_file.parent))  # as `validate` checks
     spent = sum(r.cost_usd for r in results)
     for r in results:
         if r.status == "done":
