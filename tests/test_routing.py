@@ -248,3 +248,22 @@ def test_fallback_plan_respects_avoid(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("VIDPIPE_ROOT", str(tmp_path))
     plan = plan_job(Job(id="x", input={"prompt": AGREE_PROMPT}), backend="preview", fallback=True)
     assert plan.errors and "avoid kling-3.0-omni" in plan.errors[0][1]
+
+
+def test_validate_episode_and_the_render_path_agree(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vidpipe validate --episode` and the render/Dagster path (prepare_request) route and judge every shot alike,
+    with a profile whose avoid list changes the table's choice."""
+    import json
+
+    from vidpipe.episode import validate_episode
+    from vidpipe.pipeline.record import ShotRef
+    from vidpipe.pipeline.shot_stages import prepare_request
+
+    (project.root / "profile").mkdir()
+    (project.root / "profile" / "profile.json").write_text(json.dumps(
+        {"avatar": {"image": "me.png"}, "model_preferences": {"avoid": ["wan-2.7-i2v"]}}))
+    ep, reports = validate_episode(project, "mini")
+    for report, ref in zip(reports, ShotRef.all(project, ep)):
+        req = prepare_request(ref)
+        assert (report.route, [f.code for f in report.errors]) == (req.route_model, [f.code for f in req.errors])
+    assert reports[1].route == "seedance-2.0"  # the image-to-video shot, with wan avoided
