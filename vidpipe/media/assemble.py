@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpipe.errors import FfmpegFailed
 from vidpipe.media.audio_mix import Loudness, duck_key_gain_db, mix_graph, needs_ducking, plan_loudness
 from vidpipe.media.edit_plan import EditPlan, load_edit_list, plan_edit
 from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
 from vidpipe.media.subtitles import burn_filter, write_srt
+from vidpipe.media.verify import Verified, write_verified
 from vidpipe.schema import EditList
 
 __all__ = ["AssembleResult", "assemble", "load_edit_list", "plan_edit", "describe", "build_graph", "ENCODE_ARGS"]
@@ -36,7 +36,8 @@ __all__ = ["AssembleResult", "assemble", "load_edit_list", "plan_edit", "describ
 # One encode at these settings: ≤ 0.4× the naive chain's time at ≥ its VMAF on 720p content
 # (benchmarks/bench_media.py; numbers in the README).
 X264_PRESET, X264_CRF = "veryfast", "16"
-ENCODE_ARGS = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", "yuv420p"]
+PIX_FMT = "yuv420p"  # what every browser and phone decodes (H.264 High profile)
+ENCODE_ARGS = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", PIX_FMT]
 AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
 
 
@@ -53,7 +54,8 @@ class AssembleResult:
     clips: int
     measured: Loudness | None      # the mix before normalisation (None when there was nothing to measure)
     loudness_chain: str            # the normalisation applied (gain, maybe limiter)
-    encode_s: float
+    encode_s: float                # encode + full-decode verification
+    verified: Verified             # hash and format of the cut as written (a cache records .record())
 
 
 def _t(x: float) -> str:
@@ -104,7 +106,9 @@ def build_graph(plan: EditPlan, *, clip_gain_db: float, loudness_chain: str, sub
     inputs = [arg for c in plan.clips for arg in ("-i", str(c.path))]
     vparts, vlabel = video_graph(plan)
     extra, aparts, alabel = mix_graph(plan, clip_gain_db=clip_gain_db, key_gain_db=key_gain_db)
-    tail = f"[{vlabel}]{subtitles}[vout]" if subtitles else f"[{vlabel}]null[vout]"
+    # The graph's output is pinned to 4:2:0: left open, ffmpeg negotiates xfade (and libass) up to
+    # yuv444p for libx264, which browsers and phones refuse and which costs about twice the encode.
+    tail = f"[{vlabel}]{subtitles + ',' if subtitles else ''}format={PIX_FMT}[vout]"
     graph = ";".join([*vparts, tail, *aparts, f"[{alabel}]{loudness_chain},atrim=end={_t(plan.duration_s)}[aout]"])
     return inputs + extra, graph
 
@@ -119,7 +123,8 @@ def assemble(edit: EditList, *, base_dir: Path | None = None, progress: Callable
         progress: called with 0…1 while encoding (from ffmpeg's -progress output).
         video_args: encoder arguments replacing ENCODE_ARGS (benchmarks render a lossless master).
     Returns: AssembleResult. Raises: SpecError (bad edit, before any encode, naming the clip);
-        FfmpegFailed (the encode failed; no output is left behind).
+        FfmpegFailed (the encode failed) or MediaError (the result does not decode cleanly or would not
+        play everywhere); in every failure, and on SIGTERM / Ctrl-C, `edit.output` is left untouched.
     """
     plan = plan_edit(edit, base_dir)
     inputs = [arg for c in plan.clips for arg in ("-i", str(c.path))]
@@ -129,25 +134,25 @@ def assemble(edit: EditList, *, base_dir: Path | None = None, progress: Callable
                                     ceiling_db=edit.true_peak_db)
     srt = write_srt(edit.subtitles.cues, plan.srt) if edit.subtitles and edit.subtitles.cues and plan.srt else None
     burn_src = plan.srt if edit.subtitles and edit.subtitles.burn else None
-    plan.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = plan.output.with_name(f".{plan.output.stem}.part{plan.output.suffix or '.mp4'}")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vidpipe-assemble-") as work:
-        subs = burn_filter(burn_src, Path(work)) if burn_src else None
-        all_inputs, graph = build_graph(plan, clip_gain_db=edit.clip_audio_gain_db, key_gain_db=key_gain,
-                                        loudness_chain=chain, subtitles=subs)
-        args = ["-y", *all_inputs, "-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
-                *(video_args or ENCODE_ARGS), "-r", str(plan.fps), *AUDIO_ARGS, "-movflags", "+faststart",
-                "-t", _t(plan.duration_s), "-f", "mp4", str(tmp)]
-        try:
-            run_ffmpeg_progress(args, total_s=plan.duration_s, progress=progress, what=f"assembling {plan.output.name}")
-        except (FfmpegFailed, KeyboardInterrupt):
-            tmp.unlink(missing_ok=True)
-            raise
-    tmp.replace(plan.output)
+
+    def encode(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="vidpipe-assemble-") as work:
+            subs = burn_filter(burn_src, Path(work)) if burn_src else None
+            all_inputs, graph = build_graph(plan, clip_gain_db=edit.clip_audio_gain_db, key_gain_db=key_gain,
+                                            loudness_chain=chain, subtitles=subs)
+            args = ["-y", *all_inputs, "-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
+                    *(video_args or ENCODE_ARGS), "-r", str(plan.fps), *AUDIO_ARGS, "-movflags", "+faststart",
+                    "-t", _t(plan.duration_s), "-f", "mp4", str(tmp)]
+            run_ffmpeg_progress(args, total_s=plan.duration_s, progress=progress,
+                                what=f"assembling {plan.output.name}")
+
+    # Unique temporary name, decoded end to end, then renamed: an interrupted or racing render never
+    # leaves a corrupt cut in place (a lossless benchmark master is not held to the playable rule).
+    verified = write_verified(plan.output, encode, "video", playable=video_args is None)
     loud = measured if measured.integrated_lufs > -200 else None
     return AssembleResult(plan.output, round(plan.duration_s, 6), srt, plan.width, plan.height, plan.fps,
-                          len(plan.clips), loud, chain, round(time.perf_counter() - t0, 3))
+                          len(plan.clips), loud, chain, round(time.perf_counter() - t0, 3), verified)
 
 
 def describe(plan: EditPlan) -> str:

@@ -2,9 +2,9 @@
 
 `vidpipe.media.ffmpeg.run_ffmpeg` waits silently, which is right for short jobs; a full cut or
 an upscale takes minutes, so these read `out_time_us` from `-progress pipe:1` and call
-`progress(fraction)`. Same binary (`ffmpeg_exe()`), same no-shell argument list, same
-FfmpegFailed with the stderr tail. stderr goes to a temporary file, not a pipe, so a chatty
-ffmpeg can never block on a full pipe while we read stdout.
+`progress(fraction)`. Same binary (`ffmpeg_exe()`), same no-shell argument list, same guarded
+child (`spawn`: dies with vidpipe), same FfmpegFailed with the stderr tail. stderr goes to a
+temporary file, not a pipe, so a chatty ffmpeg can never block on a full pipe while we read stdout.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 
 from vidpipe.errors import FfmpegFailed
-from vidpipe.media.ffmpeg import ffmpeg_exe
+from vidpipe.media.ffmpeg import ffmpeg_exe, spawn
 
 
 def run_ffmpeg_progress(args: list[str], *, total_s: float, progress: Callable[[float], None] | None,
@@ -22,8 +22,8 @@ def run_ffmpeg_progress(args: list[str], *, total_s: float, progress: Callable[[
     """Run ffmpeg with `args`; call `progress` with 0…1 as output time advances. Return stderr."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", *args]
     with tempfile.TemporaryFile() as errf:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True)
-        try:
+        # spawn: own process group, dies with us, stopped when this block is left for any reason
+        with spawn(cmd, stdout=subprocess.PIPE, stderr=errf, text=True) as proc:
             assert proc.stdout is not None
             last = -1.0
             for line in proc.stdout:
@@ -38,10 +38,6 @@ def run_ffmpeg_progress(args: list[str], *, total_s: float, progress: Callable[[
                     progress(frac)
                     last = frac
             rc = proc.wait()
-        finally:
-            if proc.poll() is None:  # the callback raised (e.g. Ctrl-C): do not leave ffmpeg running
-                proc.kill()
-                proc.wait()
         errf.seek(0)
         stderr = errf.read().decode("utf-8", errors="replace")
     if rc != 0:

@@ -11,6 +11,7 @@ preferred when present because Pillow's Aileron has a limited character set (Lat
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -37,7 +38,9 @@ def write_srt(cues: list[SubtitleCue], out: Path) -> Path:
     ordered = sorted(cues, key=lambda c: (c.start, c.end))
     body = "".join(f"{i}\n{srt_timestamp(c.start)} --> {srt_timestamp(c.end)}\n{c.text.strip()}\n\n"
                    for i, c in enumerate(ordered, start=1))
-    out.write_text(body, encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, out)  # a reader never sees half an SRT
     return out
 
 

@@ -8,7 +8,8 @@ the same VMAF as the reference (libx264 slow crf 16) in well under its time.
 Remote (`backend="fal"`): an ML upscaler on fal behind the same call — default SeedVR2
 (`fal-ai/seedvr/upscale/video`, fields `video_url`, `upscale_mode`, `upscale_factor`), endpoint
 configurable (`endpoint=` / `--remote ID` / $VIDPIPE_UPSCALE_ENDPOINT). The key comes from
-FAL_KEY only; the result is downloaded at once and must decode, or nothing is saved.
+FAL_KEY only; the result is downloaded at once and must decode end to end, or nothing is saved
+(its format is the provider's: it is not re-encoded, so it is not held to the playable rule).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from vidpipe.errors import FfmpegFailed, MediaError, ProviderError, SpecError
+from vidpipe.errors import MediaError, ProviderError, SpecError
 from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
 from vidpipe.media.probe import probe
+from vidpipe.media.verify import write_verified
 from vidpipe.schema import RESOLUTION_HEIGHT
 
 UPSCALE_RESOLUTIONS = ("720p", "1080p", "1440p", "4k")
@@ -93,17 +95,17 @@ def upscale(clip: Path, out: Path | None = None, *, resolution: str | None = Non
     # Interpolate at the source size (cheaper motion search), then scale the result once.
     filters = [INTERPOLATE.format(fps=fps, end=src.duration_s)] if fps else []
     filters.append(f"scale={w}:{h}:flags=lanczos,setsar=1,format=yuv420p")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.part.mp4")
-    args = ["-y", "-i", str(clip), "-map", "0:v:0", "-map", "0:a?", "-vf", ",".join(filters),
-            "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-c:a", "copy",
-            "-movflags", "+faststart", "-f", "mp4", str(tmp)]
-    try:
+    vf = ",".join(filters)
+
+    def encode(tmp: Path) -> None:
+        args = ["-y", "-i", str(clip), "-map", "0:v:0", "-map", "0:a?", "-vf", vf, "-c:v", "libx264",
+                "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", "yuv420p", "-c:a", "copy",
+                "-movflags", "+faststart", "-f", "mp4", str(tmp)]
         run_ffmpeg_progress(args, total_s=src.duration_s, progress=progress, what=f"upscaling {clip.name}")
-    except (FfmpegFailed, KeyboardInterrupt):
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(out)
+
+    # Unique temporary name, decoded end to end and checked playable (H.264 yuv420p High, faststart),
+    # then renamed: an interrupted finish never leaves a corrupt delivery in place.
+    write_verified(out, encode, "video", playable=True)
     return out
 
 
@@ -123,16 +125,9 @@ def upscale_remote(clip: Path, out: Path | None = None, *, scale: float = 2.0, e
     url = ((result or {}).get("video") or {}).get("url") if isinstance(result, dict) else None
     if not url:
         raise ProviderError(f"{ep} returned no video for {clip.name}", provider="fal", model=ep, code="result_missing")
-    tmp = out.with_name(f".{out.stem}.part.mp4")
     try:
-        backend.fetch(url, tmp)
-        probe(tmp)
+        write_verified(out, lambda tmp: backend.fetch(url, tmp), "video")
     except MediaError as exc:
-        tmp.unlink(missing_ok=True)
         raise ProviderError(f"{ep} returned an undecodable video ({exc})", provider="fal", model=ep,
                             code="result_undecodable") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(out)
     return out
