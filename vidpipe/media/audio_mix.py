@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from vidpipe.media.edit_plan import EditPlan, PlannedClip, PlannedTrack
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.verify import Verified, write_verified
 
 FMT = "aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
 # Ducking: the speech key is first brought to DUCK_KEY_LUFS (its measured loudness decides the key
@@ -212,3 +215,23 @@ def plan_loudness(inputs: list[str], parts: list[str], label: str, *, target_luf
         gain += target_lufs - got.integrated_lufs
         chain = loudness_chain(gain, limit_db=ceiling_db)
     return chain, got
+
+
+def mix_voiceover(lines: Sequence[tuple[Path, float]], total_s: float, out: Path) -> Verified:
+    """Lay narration lines (file, start seconds) on one 48 kHz stereo WAV exactly `total_s` long.
+
+    Written through write_verified (unique temporary name, decoded end to end, renamed), so an
+    interrupted episode run never leaves a half-written voiceover that the cut would then use.
+    """
+    if not lines:
+        raise ValueError("mix_voiceover needs at least one line")
+    inputs = [a for path, _ in lines for a in ("-i", str(path))]
+    parts = [f"[{i}:a:0]{FMT},adelay=delays={int(round(start * 1000))}:all=1[l{i}]" for i, (_, start) in enumerate(lines)]
+    ins = "".join(f"[l{i}]" for i in range(len(lines)))
+    parts.append(f"{ins}amix=inputs={len(lines)}:normalize=0:duration=longest,{_fixed_length(total_s)}[vo]")
+
+    def produce(tmp: Path) -> None:
+        run_ffmpeg(["-y", *inputs, "-filter_complex", ";".join(parts), "-map", "[vo]", "-ac", "2", "-ar", "48000",
+                    "-c:a", "pcm_s16le", "-f", "wav", str(tmp)], what=f"voiceover mix {out.name}")
+
+    return write_verified(out, produce, "audio")

@@ -31,7 +31,8 @@ from vidpipe.errors import MediaError
 from vidpipe.media.ffmpeg import run_ffmpeg
 
 KINDS = ("video", "audio", "image")
-PLAYABLE_PROFILES = ("High", "Main")  # what Safari, Firefox, Chrome and phones all decode
+# What Safari, Firefox, Chrome and phones all decode; Constrained Baseline is a subset of Main.
+PLAYABLE_PROFILES = ("High", "Main", "Constrained Baseline")
 PLAYABLE_PIX_FMT = "yuv420p"
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 
