@@ -106,7 +106,7 @@ def test_transient_faults_recover(fal_fake: FalFake, tmp_path: Path, case: str) 
 
 
 @pytest.mark.parametrize("case,code", [
-    ("500_with_request_id", "server_error"),
+    ("500_with_request_id", "submit_unknown"),  # fal's app got it: maybe billed, never resubmitted blindly
     ("novideo", "result_missing"),
     ("garbage", "result_undecodable"),
     ("empty", "result_empty"),
@@ -124,6 +124,7 @@ def test_named_failures(fal_fake: FalFake, tmp_path: Path, case: str, code: str)
     assert not list((tmp_path / "o").glob("*.part"))
     if case == "500_with_request_id":
         assert fal_fake.attempts["submit"] == 1  # failed once, not retried
+        assert "--resubmit x" in (res.error or "") and "app crashed" in (res.error or "")
     if case == "moderate":
         assert fal_fake.attempts["result"] == 1  # moderation is not retried
 

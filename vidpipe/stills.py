@@ -76,7 +76,7 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
 
 def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resolution: str, n: int,
           seed: int | None, width: int, height: int) -> StillResult:
-    from vidpipe.generate import with_retries
+    from vidpipe.generate.retry import with_retries
     from vidpipe.providers import fal_models
     from vidpipe.providers.fal import FalBackend
 
@@ -107,7 +107,7 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
 
 def _imagen(prompt: str, targets: list[Path], *, aspect: str, resolution: str, n: int,
             width: int, height: int) -> StillResult:
-    from vidpipe.generate import with_retries
+    from vidpipe.generate.retry import with_retries
     from vidpipe.providers.gemini import GeminiBackend, translate_imagen
 
     gem = GeminiBackend()

@@ -196,9 +196,9 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
     if data.get("route", {}).get("model") and job.model == "auto":
         job = job.model_copy(update={"model": data["route"]["model"]})
     if budget_usd is None and ref.episode.budget_usd is not None and store is not None:
-        from vidpipe.pipeline.episode_stages import episode_spend
+        from vidpipe.ledger import Ledger
 
-        budget_usd = max(0.0, ref.episode.budget_usd - episode_spend(store, ref.episode.id, exclude_shot=ref.shot.id))
+        budget_usd = max(0.0, ref.episode.budget_usd - Ledger(store).spend(episode=ref.episode.id, exclude_shot=ref.shot.id))
     results = generate_jobs([job], ref.dir / "gen", backend=backend, fallback=fallback,
                             budget_usd=budget_usd, concurrency=1, store=store)
     res = results[0]

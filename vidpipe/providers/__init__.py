@@ -10,13 +10,12 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING
 
-from vidpipe.errors import ProviderNotConfigured
+from vidpipe.providers.keys import KEY_ENV, require_key
 
 if TYPE_CHECKING:
     from vidpipe.providers.base import Backend
 
 BACKENDS: tuple[str, ...] = ("preview", "fal", "gemini")
-KEY_ENV = {"fal": "FAL_KEY", "gemini": "GEMINI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
 GEMINI_MODELS = frozenset({"veo-3.1", "imagen"})
 
 SDKS = {"preview": None, "fal": "fal_client", "gemini": "google.genai", "elevenlabs": "elevenlabs"}
@@ -35,20 +34,6 @@ def _importable(module: str | None) -> bool:
 
 # Adapters whose SDK is installed (found without importing it: the SDKs are slow to import).
 AVAILABLE_PROVIDERS: tuple[str, ...] = tuple(name for name, mod in SDKS.items() if _importable(mod))
-
-
-def require_key(provider: str) -> str:
-    """The provider's key from the environment, or ProviderNotConfigured naming the variable."""
-    var = KEY_ENV[provider]
-    value = os.environ.get(var, "").strip()
-    if not value:
-        raise ProviderNotConfigured(
-            f"{provider} is not configured: set {var} in the environment, or use --backend preview "
-            "to render an offline preview instead",
-            provider=provider,
-            code="not_configured",
-        )
-    return value
 
 
 def select_backend(requested: str | None, model: str) -> str:
