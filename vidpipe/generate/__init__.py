@@ -7,6 +7,7 @@ Where a clip gets generated:
     retry.py    the one retry helper (reads retried, paid calls never)
     runner.py   one job's life: cache → claim → submit → poll → download → verify → record
     output.py   temp name → full decode → sha256 → rename; cached outputs trusted by hash
+    records.py  the sidecar DIR/<id>.json and the ledger fields a job writes
     report.py   the progress line and DIR/manifest.json
 
 Every backend (offline preview included) goes down this one path.

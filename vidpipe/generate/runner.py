@@ -26,13 +26,14 @@ from vidpipe.errors import ProviderError, VidpipeError
 from vidpipe.generate.claims import Claim, Claims, Output, RequestEntry
 from vidpipe.generate.output import copy_verified, fetch_verified, record, shape_warnings, tmp_dir, trusted, verify_clip
 from vidpipe.generate.plan import GenerationResult, Plan, plan_job
+from vidpipe.generate.records import base_fields, finish, request_fields, side_path, write_side
 from vidpipe.generate.retry import TRANSIENT, SubmitUnknown, submit_once, with_retries
 from vidpipe.ledger import Ledger
 from vidpipe.pricing import actual_clip_cost
 from vidpipe.providers import get_backend
 from vidpipe.providers.base import Backend, Ticket, is_moderation
 from vidpipe.schema import Job
-from vidpipe.sidecar import read_sidecar, write_sidecar
+from vidpipe.sidecar import read_sidecar
 from vidpipe.store import Store
 
 FALLBACK_MODEL = "kling-3.0-omni"
@@ -117,12 +118,12 @@ class Runner:
             code, msg = plan.errors[0]
             more = f" (+{len(plan.errors) - 1} more)" if len(plan.errors) > 1 else ""
             self.stage(job.id, "invalid")
-            return self._finish(plan, GenerationResult(
+            return finish(self.out_dir, plan, GenerationResult(
                 job_id=job.id, status="invalid", model=plan.model, backend=plan.backend, endpoint=plan.endpoint or None,
                 error=f"{code}: {msg}{more}", error_code=code))
         if job.id in self.refused:
             self.stage(job.id, "over_budget")
-            return self._finish(plan, GenerationResult(
+            return finish(self.out_dir, plan, GenerationResult(
                 job_id=job.id, status="over_budget", model=plan.model, backend=plan.backend, endpoint=plan.endpoint,
                 est_cost_usd=plan.est_cost_usd, error=self.refused[job.id], error_code="budget_exceeded"))
         try:
@@ -145,7 +146,7 @@ class Runner:
             with self._guard:
                 if self.committed_usd + alt.est_cost_usd > self.budget_usd + 1e-9:
                     msg = self._budget_message(plan.job.id, alt.model, alt.est_cost_usd)
-                    return self._finish(alt, GenerationResult(
+                    return finish(self.out_dir, alt, GenerationResult(
                         job_id=plan.job.id, status="over_budget", model=alt.model, backend=alt.backend,
                         endpoint=alt.endpoint, est_cost_usd=alt.est_cost_usd, fallback_from=plan.model,
                         error=f"{why}; fallback refused: {msg}", error_code="budget_exceeded"))
@@ -182,7 +183,7 @@ class Runner:
     # -- cache ------------------------------------------------------------------------------
     def _cached(self, plan: Plan, out: Path, fallback_from: str | None) -> GenerationResult | None:
         """A verified output of this key: ours (sidecar), another folder's (claim), or a pre-hash sidecar."""
-        side = read_sidecar(self._side_path(plan)) or {}
+        side = read_sidecar(side_path(self.out_dir, plan)) or {}
         same = side.get("cache_key") == plan.cache_key and side.get("status") == "done"
         if same and side.get("output"):
             try:
@@ -211,7 +212,7 @@ class Runner:
             job_id=plan.job.id, status="done", path=rec.path, model=plan.model, endpoint=plan.endpoint,
             backend=plan.backend, request_id=request_id, cache_hit=True, fallback_from=fallback_from,
             duration_s=rec.duration_s, sha256=rec.sha256)
-        return self._finish(plan, res, timings={"cache_hit_at": _iso()}, output=rec)
+        return finish(self.out_dir, plan, res, timings={"cache_hit_at": _iso()}, output=rec)
 
     # -- claim and submit -------------------------------------------------------------------
     def _legacy_rid(self, plan: Plan) -> str | None:
@@ -219,7 +220,7 @@ class Runner:
         row = self.known.get(plan.cache_key)
         if row and row.get("request_id"):
             return str(row["request_id"])
-        side = read_sidecar(self._side_path(plan)) or {}
+        side = read_sidecar(side_path(self.out_dir, plan)) or {}
         if side.get("cache_key") == plan.cache_key and side.get("request_id"):
             return str(side["request_id"])
         return None
@@ -293,12 +294,12 @@ class Runner:
                     prev = [r for r in self.ledger.requests_for(key) if r.get("request_id") == old]
                     if prev and prev[0].get("status") != "done":
                         self.ledger.record_request(old, status="superseded")
-                self.ledger.record_request(rid, **self._request_fields(plan), status="submitted",
+                self.ledger.record_request(rid, **request_fields(plan), status="submitted",
                                            submitted_at=datetime.now(timezone.utc).replace(tzinfo=None),
                                            durable=paid)
-                self.ledger.record(key, **self._base_fields(plan), request_id=rid, status="submitted",
+                self.ledger.record(key, **base_fields(plan), request_id=rid, status="submitted",
                                    fallback_from=fallback_from, error=None, durable=paid)
-            self._write_side(plan, {"status": "submitted", "request_id": rid, "fallback_from": fallback_from,
+            write_side(self.out_dir, plan, {"status": "submitted", "request_id": rid, "fallback_from": fallback_from,
                                     "est_cost_usd": plan.est_cost_usd, "timings": timings})
         self.stage(job.id, "submitted")
         return rid, False
@@ -314,11 +315,11 @@ class Runner:
     def _record_unknown(self, plan: Plan, claim: Claim, error: str) -> None:
         if self.ledger is not None:
             n = sum(1 for e in claim.requests if e.request_id is None)
-            self.ledger.record_request(f"unknown:{plan.cache_key[:16]}:{n}", **self._request_fields(plan),
+            self.ledger.record_request(f"unknown:{plan.cache_key[:16]}:{n}", **request_fields(plan),
                                        status="submit_unknown", error=error[:2000],
                                        submitted_at=datetime.now(timezone.utc).replace(tzinfo=None))
-            self.ledger.record(plan.cache_key, **self._base_fields(plan), status="submit_unknown", error=error[:2000])
-        self._write_side(plan, {"status": "submit_unknown", "request_id": None, "error": error})
+            self.ledger.record(plan.cache_key, **base_fields(plan), status="submit_unknown", error=error[:2000])
+        write_side(self.out_dir, plan, {"status": "submit_unknown", "request_id": None, "error": error})
 
     # -- resume: poll → download → verify → record -------------------------------------------
     def _resume(self, plan: Plan, impl: Backend, rid: str, out: Path, *, resumed: bool, deadline: float,
@@ -353,9 +354,9 @@ class Runner:
                 claim.status, claim.output = "done", rec
                 self.claims.write(claim, durable=paid)
         if self.ledger is not None:
-            self.ledger.record_request(rid, **self._request_fields(plan), status="done", cost_usd=cost,
+            self.ledger.record_request(rid, **request_fields(plan), status="done", cost_usd=cost,
                                        output_path=str(out), error=None, durable=paid)
-            self.ledger.record(plan.cache_key, **self._base_fields(plan), request_id=rid, status="done",
+            self.ledger.record(plan.cache_key, **base_fields(plan), request_id=rid, status="done",
                                output_path=str(out), cost_usd=cost, duration_s=info.duration_s, retries=retries[0],
                                fallback_from=fallback_from, error=None, durable=paid)
         res = GenerationResult(
@@ -364,7 +365,7 @@ class Runner:
             resumed=resumed, fallback_from=fallback_from, retries=retries[0], duration_s=info.duration_s,
             sha256=rec.sha256, warnings=shape_warnings(plan.model, plan.backend, plan.request, info))
         self.stage(job.id, "done")
-        return self._finish(plan, res, timings=timings, clip=info.__dict__, output=rec)
+        return finish(self.out_dir, plan, res, timings=timings, clip=info.__dict__, output=rec)
 
     def _not_saved(self, plan: Plan, rid: str, exc: BaseException, *, completed: bool,
                    fallback_from: str | None) -> None:
@@ -384,14 +385,14 @@ class Runner:
                 exc.args = (msg,)
         if self.ledger is not None:
             try:
-                self.ledger.record_request(rid, **self._request_fields(plan), status=status,
+                self.ledger.record_request(rid, **request_fields(plan), status=status,
                                            cost_usd=plan.est_cost_usd if status == "unsaved" else None, error=msg)
-                self.ledger.record(plan.cache_key, **self._base_fields(plan), request_id=rid, status=status,
+                self.ledger.record(plan.cache_key, **base_fields(plan), request_id=rid, status=status,
                                    fallback_from=fallback_from, error=msg)
             except Exception:  # noqa: BLE001 - never hide the original error behind a ledger one
                 pass
         try:
-            self._write_side(plan, {"status": status, "request_id": rid, "error": msg, "fallback_from": fallback_from})
+            write_side(self.out_dir, plan, {"status": status, "request_id": rid, "error": msg, "fallback_from": fallback_from})
         except OSError:
             pass
 
@@ -402,51 +403,9 @@ class Runner:
         claim = self.claims.read(plan.cache_key) if plan.cache_key else None
         rid = exc.request_id or (claim.request_id if claim else None)
         if plan.cache_key and self.ledger is not None and rid is None and exc.code != "submit_unknown":
-            self.ledger.record(plan.cache_key, **self._base_fields(plan), status="failed", error=msg[:2000],
+            self.ledger.record(plan.cache_key, **base_fields(plan), status="failed", error=msg[:2000],
                                fallback_from=fallback_from)
-        return self._finish(plan, GenerationResult(
+        return finish(self.out_dir, plan, GenerationResult(
             job_id=plan.job.id, status="failed", model=plan.model, endpoint=plan.endpoint, backend=plan.backend,
             request_id=rid, est_cost_usd=plan.est_cost_usd, error=msg,
             error_code=exc.code or type(exc).__name__, fallback_from=fallback_from))
-
-    # -- records ----------------------------------------------------------------------------
-    def _base_fields(self, plan: Plan) -> dict[str, Any]:
-        job = plan.job
-        return {"job_id": job.id, "episode": job.episode, "shot": job.shot, "backend": plan.backend,
-                "model": plan.model, "endpoint": plan.endpoint, "body": plan.body, "est_cost_usd": plan.est_cost_usd}
-
-    def _request_fields(self, plan: Plan) -> dict[str, Any]:
-        job = plan.job
-        return {"cache_key": plan.cache_key, "job_id": job.id, "episode": job.episode, "shot": job.shot,
-                "backend": plan.backend, "model": plan.model, "endpoint": plan.endpoint,
-                "est_cost_usd": plan.est_cost_usd}
-
-    def _side_path(self, plan: Plan) -> Path:
-        return self.out_dir / f"{plan.job.id}.json"
-
-    def _sidecar(self, plan: Plan, fields: dict[str, Any]) -> dict[str, Any]:
-        return {"job": plan.job.model_dump(mode="json"), "cache_key": plan.cache_key, "model": plan.model,
-                "endpoint": plan.endpoint, "backend": plan.backend, "route_reason": plan.route_reason,
-                "body": plan.body, **fields}
-
-    def _write_side(self, plan: Plan, fields: dict[str, Any]) -> None:
-        write_sidecar(self._side_path(plan), self._sidecar(plan, fields))
-
-    def _finish(self, plan: Plan, res: GenerationResult, *, timings: dict[str, Any] | None = None,
-                clip: dict[str, Any] | None = None, output: Output | None = None) -> GenerationResult:
-        side = self._side_path(plan)
-        data = self._sidecar(plan, res.model_dump(mode="json", exclude={"sidecar"}))
-        old = read_sidecar(side) or {}
-        data["timings"] = {**(old.get("timings") or {}), **(timings or {})}
-        if clip:
-            data["clip"] = clip
-        elif old.get("clip") and res.status == "done":
-            data["clip"] = old["clip"]
-        if output is not None:
-            data["output"] = output.model_dump(mode="json")
-        try:
-            write_sidecar(side, data)
-            res.sidecar = str(side)
-        except OSError as exc:
-            res.warnings.append(f"sidecar {side} not written: {exc}")
-        return res
