@@ -81,7 +81,9 @@ class Ledger:
 
     def record_request(self, request_key: str, *, durable: bool = True, **fields: Any) -> None:
         """Insert or update one request row. `request_key` is the request id, or a unique name for a
-        submission whose id never came back (`submit_unknown`)."""
+        submission whose id never came back (`submit_unknown`, prefixed "unknown:")."""
+        if not request_key.startswith("unknown:"):
+            fields.setdefault("request_id", request_key)
         self._queue("requests", request_key, REQUEST_COLUMNS, fields, durable)
 
     def _queue(self, table: str, pk: str, allowed: tuple[str, ...], fields: dict[str, Any], durable: bool) -> None:
