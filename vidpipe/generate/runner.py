@@ -342,8 +342,10 @@ class Runner:
             info, rec = fetch_verified(impl, url, out, deadline=deadline, counter=retries,
                                        before_rename=lambda: self.stage(job.id, "verified"))
         except BaseException as exc:
-            self._not_saved(plan, rid, exc, completed=completed, fallback_from=fallback_from)
-            raise
+            err = self._not_saved(plan, rid, exc, completed=completed, fallback_from=fallback_from)
+            if err is exc:
+                raise
+            raise err from exc
         timings["finished_at"] = _iso()
         timings["total_s"] = round(time.monotonic() - t0, 3)
         cost = actual_clip_cost(plan.model, plan.backend, plan.request, info.duration_s, ref_seconds=plan.ref_seconds)
@@ -368,8 +370,10 @@ class Runner:
         return finish(self.out_dir, plan, res, timings=timings, clip=info.__dict__, output=rec)
 
     def _not_saved(self, plan: Plan, rid: str, exc: BaseException, *, completed: bool,
-                   fallback_from: str | None) -> None:
-        """The request stays this key's request: record why nothing was saved (and what it may have cost)."""
+                   fallback_from: str | None) -> BaseException:
+        """The request stays this key's request: record why nothing was saved (and what it may have cost).
+
+        Returns the error to raise: provider and local errors carry the request id and how to go on."""
         code = getattr(exc, "code", None) or type(exc).__name__
         if is_moderation(exc) or code in PROVIDER_FAILED:
             status = "failed"  # the provider ran it and refused or failed it
@@ -377,12 +381,16 @@ class Runner:
             status = "submitted"  # maybe still running: the next run polls it
         else:
             status = "unsaved"  # finished (or answered) but we could not save the output
-        msg = (f"{exc}"[:1500] + f" — request {rid} is kept: a rerun resumes it at no new cost; "
-               f"--resubmit {plan.job.id} pays for a new one")
+        text = f"{exc}" if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
+        msg = text[:1500] if status == "failed" else (
+            f"{text[:1500]} — request {rid} is kept: a rerun resumes it at no new cost; "
+            f"--resubmit {plan.job.id} pays for a new one")
+        err: BaseException = exc
         if isinstance(exc, ProviderError):
             exc.request_id = exc.request_id or rid
-            if status != "failed" and isinstance(exc, ProviderError) and not str(exc).endswith("new one"):
-                exc.args = (msg,)
+            exc.args = (msg,)
+        elif isinstance(exc, Exception):
+            err = ProviderError(msg, code=code, request_id=rid, model=plan.model, job_id=plan.job.id)
         if self.ledger is not None:
             try:
                 self.ledger.record_request(rid, **request_fields(plan), status=status,
@@ -392,9 +400,11 @@ class Runner:
             except Exception:  # noqa: BLE001 - never hide the original error behind a ledger one
                 pass
         try:
-            write_side(self.out_dir, plan, {"status": status, "request_id": rid, "error": msg, "fallback_from": fallback_from})
+            write_side(self.out_dir, plan, {"status": status, "request_id": rid, "error": msg,
+                                            "fallback_from": fallback_from})
         except OSError:
             pass
+        return err
 
     def _failed(self, plan: Plan, exc: ProviderError, *, fallback_from: str | None = None,
                 extra: str = "") -> GenerationResult:
