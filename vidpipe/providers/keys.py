@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
+from vidpipe.environment import KEY_ENV
 from vidpipe.errors import ProviderNotConfigured
-
-KEY_ENV = {"fal": "FAL_KEY", "gemini": "GEMINI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
 
 
 def require_key(provider: str) -> str:
