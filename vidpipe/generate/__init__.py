@@ -5,6 +5,7 @@ Where a clip gets generated:
     plan.py     validate + route + translate one job; the cache key
     claims.py   exactly once across processes (a file lock + claim per key) — what is shared and its limits
     retry.py    the one retry helper (reads retried, paid calls never)
+    submit.py   claim a key and submit it at most once
     runner.py   one job's life: cache → claim → submit → poll → download → verify → record
     output.py   temp name → full decode → sha256 → rename; cached outputs trusted by hash
     records.py  the sidecar DIR/<id>.json and the ledger fields a job writes

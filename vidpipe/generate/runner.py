@@ -23,11 +23,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from vidpipe.errors import ProviderError, VidpipeError
-from vidpipe.generate.claims import Claim, Claims, Output, RequestEntry
+from vidpipe.generate.claims import Claims, Output
 from vidpipe.generate.output import copy_verified, fetch_verified, record, shape_warnings, tmp_dir, trusted, verify_clip
 from vidpipe.generate.plan import GenerationResult, Plan, plan_job
 from vidpipe.generate.records import base_fields, finish, request_fields, side_path, write_side
-from vidpipe.generate.retry import TRANSIENT, SubmitUnknown, submit_once, with_retries
+from vidpipe.generate.retry import TRANSIENT, with_retries
+from vidpipe.generate.submit import Submitter
 from vidpipe.ledger import Ledger
 from vidpipe.pricing import actual_clip_cost
 from vidpipe.providers import get_backend
@@ -59,14 +60,13 @@ class Runner:
         self.deadline_s = deadline_s
         self.claims = claims
         self.resubmit = set(resubmit or ())
-        self._resubmitted: set[str] = set()  # cache keys paid again in this run (once each)
         self.on_stage = on_stage
-        self.known: dict[str, dict[str, Any]] = {}  # ledger rows of this run's keys (pre-claim data)
         self.backends: dict[str, Backend] = {}
         self._guard = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self.committed_usd = 0.0
         self.refused: dict[str, str] = {}  # job_id -> budget message
+        self.submitter = Submitter(out_dir, claims=claims, ledger=ledger, stage=self.stage)
 
     # -- planning ---------------------------------------------------------------------------
     def backend(self, name: str) -> Backend:
@@ -82,7 +82,7 @@ class Runner:
     def prefetch(self, plans: list[Plan]) -> None:
         """Ledger rows of every key in a few queries (older runs recorded request ids only there)."""
         if self.ledger is not None:
-            self.known = self.ledger.prefetch(p.cache_key for p in plans if p.cache_key)
+            self.submitter.known = self.ledger.prefetch(p.cache_key for p in plans if p.cache_key)
 
     def reserve_budget(self, plans: list[Plan]) -> None:
         """In job order: new paid submissions that would exceed the budget are refused up front."""
@@ -100,7 +100,7 @@ class Runner:
         if p.job.id in self.resubmit:
             return True
         claim = self.claims.read(p.cache_key)
-        return not (claim and (claim.request_id or claim.status != "done")) and not self._legacy_rid(p)
+        return not (claim and (claim.request_id or claim.status != "done")) and not self.submitter.legacy_rid(p)
 
     def _budget_message(self, job_id: str, model: str, est: float) -> str:
         return (f"job {job_id} on {model} would cost ~${est:.2f} (estimate); budget ${self.budget_usd:.2f}, "
@@ -169,13 +169,13 @@ class Runner:
         out = self.out_dir / f"{plan.job.id}.mp4"
         deadline = time.monotonic() + self.deadline_s
         with self._key_lock(plan.cache_key):
-            force = plan.job.id in self.resubmit and plan.cache_key not in self._resubmitted
+            force = plan.job.id in self.resubmit and plan.cache_key not in self.submitter.resubmitted
             if not force:
                 hit = self._cached(plan, out, fallback_from)
                 if hit is not None:
                     return hit
             timings: dict[str, Any] = {"started_at": _iso()}
-            rid, resumed = self._claim(plan, impl, force=force, deadline=deadline, fallback_from=fallback_from,
+            rid, resumed = self.submitter.claim(plan, impl, force=force, deadline=deadline, fallback_from=fallback_from,
                                        timings=timings)
             return self._resume(plan, impl, rid, out, resumed=resumed, deadline=deadline,
                                 fallback_from=fallback_from, timings=timings)
@@ -213,113 +213,6 @@ class Runner:
             backend=plan.backend, request_id=request_id, cache_hit=True, fallback_from=fallback_from,
             duration_s=rec.duration_s, sha256=rec.sha256)
         return finish(self.out_dir, plan, res, timings={"cache_hit_at": _iso()}, output=rec)
-
-    # -- claim and submit -------------------------------------------------------------------
-    def _legacy_rid(self, plan: Plan) -> str | None:
-        """A request id recorded by a vidpipe that had no claims (ledger row, else sidecar)."""
-        row = self.known.get(plan.cache_key)
-        if row and row.get("request_id"):
-            return str(row["request_id"])
-        side = read_sidecar(side_path(self.out_dir, plan)) or {}
-        if side.get("cache_key") == plan.cache_key and side.get("request_id"):
-            return str(side["request_id"])
-        return None
-
-    def _claim(self, plan: Plan, impl: Backend, *, force: bool, deadline: float, fallback_from: str | None,
-               timings: dict[str, Any]) -> tuple[str, bool]:
-        """The request id to follow: the key's existing one, or a new submission made under the key's lock."""
-        key, job = plan.cache_key, plan.job
-        if not force:
-            claim = self.claims.read(key)
-            if claim and claim.request_id:
-                return claim.request_id, True
-            if claim and claim.status == "submit_unknown":
-                raise self._unknown(plan, claim)
-        paid = plan.backend != "preview"
-        with self.claims.hold(key, deadline=deadline, job_id=job.id):
-            claim = self.claims.read(key)
-            if claim and claim.status == "submitting":  # we hold the lock, so its submitter died mid-POST
-                claim.status = "submit_unknown"
-                claim.requests.append(RequestEntry(request_id=None, est_cost_usd=plan.est_cost_usd,
-                                                   outcome="submit_unknown"))
-                self.claims.write(claim, durable=True)
-                self._record_unknown(plan, claim, "a vidpipe process died while submitting this request")
-            if not force:
-                if claim and claim.request_id:
-                    return claim.request_id, True
-                if claim and claim.status == "submit_unknown":
-                    raise self._unknown(plan, claim)
-                legacy = self._legacy_rid(plan)
-                if legacy:
-                    self.claims.write(Claim(key=key, job_id=job.id, backend=plan.backend, model=plan.model,
-                                            endpoint=plan.endpoint, status="submitted", request_id=legacy,
-                                            requests=[RequestEntry(request_id=legacy, est_cost_usd=plan.est_cost_usd)]),
-                                      durable=True)
-                    return legacy, True
-            self.stage(job.id, "claimed")
-            previous = claim.model_copy(deep=True) if claim else None
-            claim = (claim or Claim(key=key)).model_copy(update={
-                "job_id": job.id, "backend": plan.backend, "model": plan.model, "endpoint": plan.endpoint,
-                "status": "submitting"})
-            self.claims.write(claim, durable=paid)  # the marker: from here on the outcome may be unknown
-            self.stage(job.id, "submitting")
-            ticket = Ticket(job.id, plan.model, plan.endpoint, plan.body, tmp_dir(self.out_dir))
-            try:
-                rid = submit_once(lambda: impl.submit(ticket))
-            except SubmitUnknown as exc:
-                claim.status = "submit_unknown"
-                claim.requests.append(RequestEntry(request_id=None, est_cost_usd=plan.est_cost_usd,
-                                                   outcome="submit_unknown"))
-                self.claims.write(claim, durable=True)
-                self._record_unknown(plan, claim, str(exc))
-                raise self._unknown(plan, claim, cause=str(exc.__cause__ or exc)) from exc
-            except (ProviderError, OSError):  # refused, or never sent: as if nothing happened
-                if previous is not None:
-                    self.claims.write(previous, durable=paid)
-                else:
-                    self.claims.forget(key)
-                raise
-            old = claim.request_id
-            for entry in claim.requests:
-                if old and entry.request_id == old:
-                    entry.outcome = "superseded"
-            claim.requests.append(RequestEntry(request_id=rid, est_cost_usd=plan.est_cost_usd))
-            claim.request_id, claim.status = rid, "submitted"
-            self.claims.write(claim, durable=paid)
-            if force:
-                self._resubmitted.add(key)
-            timings["submitted_at"] = _iso()
-            if self.ledger is not None:
-                if old and old != rid:
-                    prev = [r for r in self.ledger.requests_for(key) if r.get("request_id") == old]
-                    if prev and prev[0].get("status") != "done":
-                        self.ledger.record_request(old, status="superseded")
-                self.ledger.record_request(rid, **request_fields(plan), status="submitted",
-                                           submitted_at=datetime.now(timezone.utc).replace(tzinfo=None),
-                                           durable=paid)
-                self.ledger.record(key, **base_fields(plan), request_id=rid, status="submitted",
-                                   fallback_from=fallback_from, error=None, durable=paid)
-            write_side(self.out_dir, plan, {"status": "submitted", "request_id": rid, "fallback_from": fallback_from,
-                                    "est_cost_usd": plan.est_cost_usd, "timings": timings})
-        self.stage(job.id, "submitted")
-        return rid, False
-
-    def _unknown(self, plan: Plan, claim: Claim, cause: str = "") -> SubmitUnknown:
-        why = f" ({cause})" if cause else ""
-        return SubmitUnknown(
-            f"job {plan.job.id}: the submission to {plan.model} ({plan.endpoint}) may or may not have been accepted"
-            f"{why}. Not resubmitted automatically: check the provider's dashboard for a request made around "
-            f"{claim.updated_at}; if there is none, or you accept paying again, rerun with --resubmit {plan.job.id}",
-            provider=plan.backend, model=plan.model, job_id=plan.job.id)
-
-    def _record_unknown(self, plan: Plan, claim: Claim, error: str) -> None:
-        if self.ledger is not None:
-            n = sum(1 for e in claim.requests if e.request_id is None)
-            self.ledger.record_request(f"unknown:{plan.cache_key[:16]}:{n}", **request_fields(plan),
-                                       status="submit_unknown", error=error[:2000],
-                                       submitted_at=datetime.now(timezone.utc).replace(tzinfo=None))
-            self.ledger.record(plan.cache_key, **base_fields(plan), status="submit_unknown", error=error[:2000])
-        write_side(self.out_dir, plan, {"status": "submit_unknown", "request_id": None, "error": error})
 
     # -- resume: poll → download → verify → record -------------------------------------------
     def _resume(self, plan: Plan, impl: Backend, rid: str, out: Path, *, resumed: bool, deadline: float,

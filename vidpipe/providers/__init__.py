@@ -7,7 +7,6 @@ are never printed, logged or written anywhere (sidecars, ledger, manifests hold 
 from __future__ import annotations
 
 import importlib.util
-import os
 from typing import TYPE_CHECKING
 
 from vidpipe.environment import BACKENDS, KEY_ENV, video_backend
