@@ -175,8 +175,8 @@ class Runner:
                 if hit is not None:
                     return hit
             timings: dict[str, Any] = {"started_at": _iso()}
-            rid, resumed = self.submitter.claim(plan, impl, force=force, deadline=deadline, fallback_from=fallback_from,
-                                       timings=timings)
+            rid, resumed = self.submitter.claim(plan, impl, force=force, deadline=deadline,
+                                                fallback_from=fallback_from, timings=timings)
             return self._resume(plan, impl, rid, out, resumed=resumed, deadline=deadline,
                                 fallback_from=fallback_from, timings=timings)
 
@@ -208,6 +208,13 @@ class Runner:
 
     def _hit(self, plan: Plan, request_id: str | None, rec: Output, fallback_from: str | None) -> GenerationResult:
         self.stage(plan.job.id, "cached")
+        row = self.submitter.known.get(plan.cache_key) or {}
+        if self.ledger is not None and row.get("status") != "done":  # e.g. a killed run's batched rows were lost
+            if request_id:
+                self.ledger.record_request(request_id, **request_fields(plan), status="done", output_path=rec.path,
+                                           durable=False)
+            self.ledger.record(plan.cache_key, **base_fields(plan), request_id=request_id, status="done",
+                               output_path=rec.path, duration_s=rec.duration_s, durable=False)
         res = GenerationResult(
             job_id=plan.job.id, status="done", path=rec.path, model=plan.model, endpoint=plan.endpoint,
             backend=plan.backend, request_id=request_id, cache_hit=True, fallback_from=fallback_from,
