@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from vidpipe.generate.claims import Claims
 from vidpipe.generate.output import TMP, sweep_stale, tmp_dir
@@ -47,13 +48,14 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
                   fallback: bool = False, budget_usd: float | None = None, concurrency: int = 4,
                   store: Store | None = None, progress: bool = False, deadline_s: float = DEADLINE_S,
                   resubmit: Iterable[str] = (), on_plans: Callable[[list[Plan]], None] | None = None,
-                  on_stage: StageHook | None = None) -> list[GenerationResult]:
+                  on_stage: StageHook | None = None, refs: Any = None) -> list[GenerationResult]:
     """Generate every job into `out_dir` (DIR/<id>.mp4, DIR/<id>.json, DIR/manifest.json).
 
     Invalid jobs are reported and never submitted; the rest run `concurrency` at a time. A job
     whose request already exists is resumed, never paid again — unless its id is in `resubmit`.
     `on_plans` sees every plan (model, backend, estimate) before anything is submitted;
-    `on_stage(job_id, stage)` sees each step of each job. Returns one result per job, in input order.
+    `on_stage(job_id, stage)` sees each step of each job. `refs` (a refcheck.RefPolicy) says where
+    local references may come from (default: the project's roots). Returns one result per job, in input order.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,7 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
 
     runner = Runner(out_dir, backend=backend, fallback=fallback, budget_usd=budget_usd, ledger=ledger,
                     deadline_s=deadline_s, claims=Claims(claims_folder(out_dir, store)), resubmit=set(resubmit),
-                    on_stage=stage)
+                    on_stage=stage, refs=refs)
     plans = [runner.plan(job, model=model, store=store) for job in jobs]
     runner.prefetch(plans)
     runner.reserve_budget(plans)

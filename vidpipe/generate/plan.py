@@ -18,10 +18,9 @@ from vidpipe.pricing import estimate_clip
 from vidpipe.providers import get_backend, select_backend
 from vidpipe.providers.base import Backend, UnsupportedOnModel
 from vidpipe.providers.refs import local_refs, ref_durations, ref_hashes
-from vidpipe.routing import route
 from vidpipe.schema import CanonicalRequest, Job, describe_validation_error
 from vidpipe.store import Store
-from vidpipe.validate import validate_request
+from vidpipe.validate import check_job
 
 Status = Literal["done", "failed", "invalid", "over_budget"]
 
@@ -68,15 +67,16 @@ class Plan:
 
 
 def plan_job(job: Job, *, backend: str | None = None, model: str | None = None,
-             store: Store | None = None, resolve: Callable[[str], Backend] | None = None) -> Plan:
-    """Validate, route and translate one job (no network). Errors land in `Plan.errors`."""
-    chosen = model or job.model or "auto"
-    reason = "explicit" if chosen != "auto" else ""
-    findings = validate_request(job.input, model=chosen, job=job)
+             store: Store | None = None, resolve: Callable[[str], Backend] | None = None,
+             fallback: bool = False, refs: Any = None) -> Plan:
+    """Validate, route and translate one job (no network). Errors land in `Plan.errors`.
+
+    Routing and validation are `validate.check_job`, the same call `vidpipe validate` makes;
+    `refs` (a refcheck.RefPolicy) says where local references may come from.
+    """
+    r, findings = check_job(job, model=model, store=store, fallback=fallback, refs=refs)
     errors = [(f.code, f.message) for f in findings if f.severity == "error"]
-    if chosen == "auto":
-        r = route(job.input, model="auto", me=job.me, category=job.category, store=store)
-        chosen, reason = r.model, r.reason
+    chosen, reason = r.model, r.reason
     name = select_backend(backend, chosen)
     plan = Plan(job=job, model=chosen, backend=name, errors=errors, route_reason=reason)
     if errors:

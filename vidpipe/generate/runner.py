@@ -51,7 +51,7 @@ class Runner:
 
     def __init__(self, out_dir: Path, *, backend: str | None, fallback: bool, budget_usd: float | None,
                  ledger: Ledger | None, deadline_s: float, claims: Claims, resubmit: set[str] | None = None,
-                 on_stage: StageHook | None = None):
+                 on_stage: StageHook | None = None, refs: Any = None):
         self.out_dir = out_dir
         self.requested_backend = backend
         self.fallback = fallback
@@ -61,6 +61,7 @@ class Runner:
         self.claims = claims
         self.resubmit = set(resubmit or ())
         self.on_stage = on_stage
+        self.refs = refs  # refcheck.RefPolicy for local references (None: the project's roots)
         self.backends: dict[str, Backend] = {}
         self._guard = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
@@ -77,7 +78,8 @@ class Runner:
 
     def plan(self, job: Job, *, model: str | None, store: Store | None) -> Plan:
         """Validate, route and translate `job`; adapters are built once and shared by the threads."""
-        return plan_job(job, backend=self.requested_backend, model=model, store=store, resolve=self.backend)
+        return plan_job(job, backend=self.requested_backend, model=model, store=store, resolve=self.backend,
+                        refs=self.refs)
 
     def prefetch(self, plans: list[Plan]) -> None:
         """Ledger rows of every key in a few queries (older runs recorded request ids only there)."""
@@ -138,7 +140,7 @@ class Runner:
     def _fall_back(self, plan: Plan, exc: ProviderError) -> GenerationResult:
         """Moderation refused the job: reroute to kling-3.0-omni (a different moderation gateway)."""
         requested = None if self.requested_backend == "gemini" else self.requested_backend
-        alt = plan_job(plan.job, backend=requested, model=FALLBACK_MODEL, resolve=self.backend)
+        alt = plan_job(plan.job, backend=requested, fallback=True, resolve=self.backend, refs=self.refs)
         why = f"{exc.code} on {plan.model}: {exc}"
         if alt.errors:
             return self._failed(plan, exc, extra=f"; fallback to {FALLBACK_MODEL} impossible — {alt.errors[0][1]}")
