@@ -110,7 +110,7 @@ def _imagen(prompt: str, targets: list[Path], *, aspect: str, resolution: str, n
     endpoint, body = translate_imagen(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                       resolution=resolution, n=n)
     images = with_retries(lambda: gem.make_images(endpoint, body), deadline=time.monotonic() + STILL_DEADLINE_S,
-                          counter=[0], what="imagen")
+                          counter=[0], what="submit")  # paid: never retried here
     for data, t in zip(images, targets):
         t.write_bytes(data)
         _check_image(t)
