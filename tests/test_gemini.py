@@ -24,8 +24,8 @@ def test_veo_operation_polling(gemini_fake: GeminiFake, tmp_path: Path, media_fi
     assert sent["parameters"] == {"sampleCount": 1, "durationSeconds": 4, "resolution": "720p", "aspectRatio": "9:16"}
     assert sent["instances"][0]["image"]["mimeType"] == "image/png"
     assert gemini_fake.keys_seen == {FAKE_GEMINI_KEY}
-    for f in (tmp_path / "o").iterdir():
-        assert FAKE_GEMINI_KEY.encode() not in f.read_bytes()
+    for f in (tmp_path / "o").rglob("*"):  # claims and sidecars included
+        assert not f.is_file() or FAKE_GEMINI_KEY.encode() not in f.read_bytes()
     assert json.loads((tmp_path / "o" / "v.json").read_text())["request_id"] == res.request_id
 
 

@@ -72,7 +72,7 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
 
 def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resolution: str, n: int,
           seed: int | None, width: int, height: int) -> StillResult:
-    from vidpipe.generate import with_retries
+    from vidpipe.generate.retry import with_retries
     from vidpipe.providers import fal_models
     from vidpipe.providers.fal import FalBackend
 
@@ -103,14 +103,14 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
 
 def _imagen(prompt: str, targets: list[Path], *, aspect: str, resolution: str, n: int,
             width: int, height: int) -> StillResult:
-    from vidpipe.generate import with_retries
+    from vidpipe.generate.retry import with_retries
     from vidpipe.providers.gemini import GeminiBackend, translate_imagen
 
     gem = GeminiBackend()
     endpoint, body = translate_imagen(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                       resolution=resolution, n=n)
     images = with_retries(lambda: gem.make_images(endpoint, body), deadline=time.monotonic() + STILL_DEADLINE_S,
-                          counter=[0], what="imagen")
+                          counter=[0], what="submit")  # paid: never retried here
     for data, t in zip(images, targets):
         t.write_bytes(data)
         _check_image(t)

@@ -8,11 +8,14 @@
 
 Per-request outcomes come from markers in the prompt (`[[moderate]]`, `[[novideo]]`, `[[garbage]]`,
 `[[empty]]`); one-shot faults are queued per operation with `fail_next(op, reply)`.
+Timing knobs for crash tests: `submit_delay_s` (the submit answers late, so a claim is held
+meanwhile) and `hold_media()` (a media download stops halfway until released, with a deadline).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -37,6 +40,15 @@ class FalFake(FakeServer):
         self.faults: dict[str, list[Reply | None]] = {"submit": [], "status": [], "result": [], "media": []}
         self.requests: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
+        self.submit_delay_s = 0.0
+        self.media_midway = threading.Event()   # set when a held download has sent half its bytes
+        self._media_release: threading.Event | None = None
+
+    def hold_media(self) -> threading.Event:
+        """From now on media downloads stall halfway until the returned event is set (or 30 s pass)."""
+        self._media_release = threading.Event()
+        self.media_midway.clear()
+        return self._media_release
 
     def fail_next(self, op: str, reply: Reply | None, times: int = 1) -> None:
         """Serve `reply` (None = reset the connection) for the next `times` calls of `op`."""
@@ -81,6 +93,8 @@ class FalFake(FakeServer):
         hit, fault = self._fault("submit")
         if hit:
             return fault
+        if self.submit_delay_s:
+            time.sleep(self.submit_delay_s)
         rid = f"req-{next(self._ids):04d}"
         owner, alias = endpoint.split("/")[:2]
         base = f"{self.url}/{owner}/{alias}/requests/{rid}"
@@ -137,4 +151,11 @@ class FalFake(FakeServer):
         if name not in self.media:
             return Reply(404, {"detail": "expired"})
         ctype = "image/png" if name.endswith(".png") else "video/mp4"
+        release = self._media_release
+        if release is not None:
+            def pause() -> None:
+                self.media_midway.set()
+                release.wait(30)
+            return Reply(200, raw=self.media[name], content_type=ctype, pause_at=len(self.media[name]) // 2,
+                         pause=pause)
         return Reply(200, raw=self.media[name], content_type=ctype)

@@ -134,7 +134,7 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> I
     """A running fake fal queue with FAL_KEY + VIDPIPE_FAL_QUEUE_URL pointing at it; retries fast."""
     import fal_client.client as fc
 
-    import vidpipe.generate as gen
+    import vidpipe.generate.retry as gen
     import vidpipe.providers.fal as vfal
 
     _ensure_collaborators()
@@ -157,7 +157,7 @@ FAKE_ELEVEN_KEY = "eleven-test-key-SECRET-2222"
 @pytest.fixture
 def gemini_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator["GeminiFake"]:
     """A running fake Gemini API; GEMINI_API_KEY + VIDPIPE_GEMINI_BASE_URL point at it."""
-    import vidpipe.generate as gen
+    import vidpipe.generate.retry as gen
     import vidpipe.providers.gemini as vgem
     from tests.fakes.gemini_fake import GeminiFake
 

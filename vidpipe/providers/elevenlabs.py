@@ -20,7 +20,7 @@ import httpx
 from vidpipe.errors import (
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
 )
-from vidpipe.providers import require_key
+from vidpipe.providers.keys import require_key
 
 DEFAULT_MODEL = "eleven_multilingual_v2"
 OUTPUT_FORMAT = "mp3_44100_128"  # MP3, 44.1 kHz, 128 kb/s

@@ -22,7 +22,8 @@ import httpx
 from vidpipe.errors import (
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
 )
-from vidpipe.providers import fal_models, require_key
+from vidpipe.providers import fal_models
+from vidpipe.providers.keys import require_key
 from vidpipe.providers.base import MODERATION_CODES, Ticket, video_url
 from vidpipe.providers.refs import is_local
 

@@ -24,7 +24,7 @@ from vidpipe.errors import (
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
 )
 from vidpipe.pricing import veo_seconds
-from vidpipe.providers import require_key
+from vidpipe.providers.keys import require_key
 from vidpipe.providers.base import Ticket, UnsupportedOnModel, video_url
 from vidpipe.providers.refs import is_local
 
