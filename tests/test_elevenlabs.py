@@ -9,7 +9,7 @@ import av
 import pytest
 
 from tests.fakes.elevenlabs_fake import ElevenLabsFake
-from tests.fakes.fixtures import FAKE_ELEVEN_KEY, collaborators, eleven_fake  # noqa: F401
+from tests.fakes.fixtures import FAKE_ELEVEN_KEY, eleven_fake  # noqa: F401
 from tests.fakes.server import Reply
 from vidpipe.errors import ProviderNotConfigured, ProviderRejected
 from vidpipe.providers.elevenlabs import chunk_text
@@ -74,7 +74,7 @@ def test_errors_and_missing_key(eleven_fake: ElevenLabsFake, tmp_path: Path, mon
     assert "ELEVENLABS_API_KEY" in str(info2.value) and "--backend preview" in str(info2.value)
 
 
-def test_preview_backend_cues(collaborators: None, tmp_path: Path) -> None:
+def test_preview_backend_cues(tmp_path: Path) -> None:
     res = synthesize_speech(TEXT, tmp_path / "p.mp3")  # no key → preview
     assert res.backend == "preview" and _mp3_rate(res.path) == 44100
     assert len(res.cues) == 4 and res.cues[-1].end == pytest.approx(res.duration_s, abs=0.05)

@@ -9,7 +9,7 @@ import pytest
 from vidpipe.errors import ProviderRejected
 from vidpipe.providers import fal_models
 from vidpipe.providers.base import UnsupportedOnModel
-from vidpipe.providers.gemini import translate_imagen, translate_veo
+from vidpipe.providers.gemini import translate_image, translate_veo
 
 BASE = {"prompt": "a red kite", "duration": 5, "resolution": "720p", "aspect_ratio": "16:9", "generate_audio": True}
 
@@ -131,8 +131,9 @@ def test_gemini_translators() -> None:
          "config": {"number_of_videos": 1, "duration_seconds": 6, "resolution": "720p", "aspect_ratio": "16:9"}})
     with pytest.raises(UnsupportedOnModel):
         translate_veo(req(reference_images=["1", "2", "3", "4"]))
-    assert translate_imagen("x", aspect="4:3", resolution="1080p", n=2) == (
-        "imagen-4.0-generate-001", {"prompt": "x", "config": {"number_of_images": 2, "aspect_ratio": "4:3",
-                                                              "image_size": "2K"}})
+    assert translate_image("x", aspect="4:3", resolution="1080p") == (
+        "gemini-2.5-flash-image", {"prompt": "x", "response_modalities": ["IMAGE"], "image_config": {"aspect_ratio": "4:3"}})
+    assert translate_image("x", aspect="21:9", resolution="1080p", model="gemini-3-pro-image-preview")[1][
+        "image_config"] == {"aspect_ratio": "21:9", "image_size": "2K"}
     with pytest.raises(UnsupportedOnModel):
-        translate_imagen("x", aspect="21:9")
+        translate_image("x", aspect="9:21")

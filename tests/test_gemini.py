@@ -36,16 +36,17 @@ def test_veo_filtered_output_is_moderation(gemini_fake: GeminiFake, tmp_path: Pa
     assert "usage guidelines" in (res.error or "")
 
 
-def test_imagen_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+def test_gemini_image_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     from PIL import Image
 
     from vidpipe.stills import make_still
 
-    res = make_still("a lighthouse at dawn", tmp_path / "s.png", model="imagen", aspect="4:3", n=2)
-    assert res.backend == "gemini" and res.model == "imagen" and len(res.paths) == 2
-    assert res.cost_usd == 0.08
+    res = make_still("a lighthouse at dawn", tmp_path / "s.png", model="gemini-image", aspect="4:3", n=2)
+    assert res.backend == "gemini" and res.model == "gemini-image" and len(res.paths) == 2
+    assert res.cost_usd == 0.078
     for p in res.paths:
         Image.open(p).verify()
-    params = gemini_fake.submits[0]["body"]["parameters"]
-    assert gemini_fake.submits[0]["model"] == "imagen-4.0-generate-001"
-    assert params["sampleCount"] == 2 and params["aspectRatio"] == "4:3"
+    assert [s["model"] for s in gemini_fake.submits] == ["gemini-2.5-flash-image"] * 2  # one image per call
+    body = gemini_fake.submits[0]["body"]
+    assert body["contents"][0]["parts"] == [{"text": "a lighthouse at dawn"}]
+    assert body["generationConfig"] == {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:3"}}

@@ -19,12 +19,13 @@ def test_remote_upscale_submits_and_downloads(fal_fake: FalFake, media_files: di
     assert probe(out).has_video
     sub = fal_fake.submits[-1]
     assert sub["endpoint"] == DEFAULT_REMOTE_ENDPOINT and sub["body"]["upscale_factor"] == 2
-    assert str(sub["body"]["video_url"]).startswith("data:video/mp4")
+    assert str(sub["body"]["video_url"]).startswith(f"{fal_fake.url}/media/up/")  # uploaded to fal storage
     assert FAKE_FAL_KEY not in out.read_bytes().decode("latin-1")
 
 
 def test_remote_upscale_cli_with_a_configured_endpoint(fal_fake: FalFake, media_files: dict[str, Path],
                                                        tmp_path: Path) -> None:
+    fal_fake.endpoints["fal-ai/other/upscaler"] = fal_fake.endpoints[DEFAULT_REMOTE_ENDPOINT]  # a same-schema model
     code = main(["upscale", str(media_files["clip"]), "--remote", "--endpoint", "fal-ai/other/upscaler",
                  "--scale", "4", "--out", str(tmp_path / "u.mp4")])
     assert code == 0 and fal_fake.submits[-1]["endpoint"] == "fal-ai/other/upscaler"

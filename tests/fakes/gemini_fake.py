@@ -55,6 +55,12 @@ class GeminiFake(FakeServer):
                 return Reply(200, {"predictions": [{"raiFilteredReason": "filtered by safety"}]})
             pred = {"bytesBase64Encoded": base64.b64encode(self.png).decode(), "mimeType": "image/png"}
             return Reply(200, {"predictions": [pred] * n})
+        if method == "POST" and rest.endswith(":generateContent"):
+            model = rest[len("models/"):-len(":generateContent")]
+            self.submits.append({"model": model, "body": body})
+            part = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(self.png).decode()}}
+            return Reply(200, {"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP"}],
+                               "modelVersion": model})
         if method == "GET" and "/operations/" in rest:
             return self._op(rest)
         if method == "GET" and rest.startswith("files/") and rest.endswith(":download"):

@@ -1,4 +1,4 @@
-"""Provider adapters: fal (six video models + Flux), Gemini (Veo, Imagen), ElevenLabs, offline preview.
+"""Provider adapters: fal (six video models + Flux), Gemini (Veo, image model), ElevenLabs, offline preview.
 
 Keys come only from the environment and are read when a client is built, never at import; they
 are never printed, logged or written anywhere (sidecars, ledger, manifests hold no secrets).
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 BACKENDS: tuple[str, ...] = ("preview", "fal", "gemini")
 KEY_ENV = {"fal": "FAL_KEY", "gemini": "GEMINI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
-GEMINI_MODELS = frozenset({"veo-3.1", "imagen"})
+GEMINI_MODELS = frozenset({"veo-3.1", "gemini-image"})
 
 SDKS = {"preview": None, "fal": "fal_client", "gemini": "google.genai", "elevenlabs": "elevenlabs"}
 
@@ -52,7 +52,7 @@ def require_key(provider: str) -> str:
 
 
 def select_backend(requested: str | None, model: str) -> str:
-    """Which backend runs `model`: explicit wins; else fal if FAL_KEY, gemini for veo/imagen
+    """Which backend runs `model`: explicit wins; else fal if FAL_KEY, gemini for veo/gemini-image
     if only GEMINI_API_KEY, else the offline preview."""
     if requested and requested != "auto":
         if requested not in BACKENDS:
