@@ -46,7 +46,7 @@ def test_speech_with_timestamps(eleven_fake: ElevenLabsFake, tmp_path: Path) -> 
 
 
 def test_long_text_is_chunked_at_sentences(eleven_fake: ElevenLabsFake, tmp_path: Path) -> None:
-    eleven_fake.char_limit = 70
+    eleven_fake.char_limit = 70  # the fake refuses longer texts, as ElevenLabs does past a model's limit
     res = synthesize_speech(TEXT, tmp_path / "vo.mp3", voice_id="v", max_chars=70)
     texts = [c["body"]["text"] for c in eleven_fake.calls]
     assert len(texts) == 3 and all(len(t) <= 70 for t in texts)

@@ -82,7 +82,7 @@ def gemini_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -
     import vidpipe.providers.gemini as vgem
     from tests.fakes.gemini_fake import GeminiFake
 
-    fake = GeminiFake(media_files["clip"].read_bytes(), media_files["still"].read_bytes()).start()
+    fake = GeminiFake(media_files["clip"].read_bytes(), media_files["still"].read_bytes(), key=FAKE_GEMINI_KEY).start()
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
     monkeypatch.setattr(vgem, "POLL_INTERVAL_S", 0.02)
@@ -96,7 +96,7 @@ def eleven_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator["ElevenLabsFake"]:
     """A running fake ElevenLabs API; ELEVENLABS_API_KEY + VIDPIPE_ELEVENLABS_BASE_URL point at it."""
     from tests.fakes.elevenlabs_fake import ElevenLabsFake
 
-    fake = ElevenLabsFake().start()
+    fake = ElevenLabsFake(key=FAKE_ELEVEN_KEY).start()
     monkeypatch.setenv("ELEVENLABS_API_KEY", FAKE_ELEVEN_KEY)
     monkeypatch.setenv("VIDPIPE_ELEVENLABS_BASE_URL", fake.url)
     yield fake

@@ -65,9 +65,14 @@ def translate_veo(req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     aspect = req.get("aspect_ratio", "16:9")
     if aspect not in ("16:9", "9:16", "adaptive"):
         raise _refuse(m, f"aspect_ratio {aspect} is not offered (16:9, 9:16)")
-    res = req.get("resolution", "720p")
-    config: dict[str, Any] = {"number_of_videos": 1, "duration_seconds": veo_seconds(duration),
-                              "resolution": "1080p" if res == "1080p" else "720p"}
+    res = "1080p" if req.get("resolution", "720p") == "1080p" else "720p"
+    seconds = veo_seconds(duration)
+    if res == "1080p" and seconds != 8:
+        raise _refuse(m, f"makes 1080p only at 8 s (asked {seconds} s); set duration 8 or resolution 720p")
+    if refs and (seconds != 8 or aspect != "16:9"):
+        raise _refuse(m, f"takes reference images only at 8 s and 16:9 (asked {seconds} s, {aspect}); "
+                         "set duration 8 and aspect_ratio 16:9, or use seedance-2.0")
+    config: dict[str, Any] = {"number_of_videos": 1, "duration_seconds": seconds, "resolution": res}
     if aspect != "adaptive":
         config["aspect_ratio"] = aspect
     # generate_audio and seed are Vertex-only (the SDK refuses them here): Veo on the Gemini API
@@ -100,7 +105,10 @@ def parse_gemini_error(exc: BaseException) -> HttpFailure | ProviderError | None
     from google.genai import errors as gerr
 
     if isinstance(exc, gerr.APIError):
-        return HttpFailure(int(exc.code or 0), str(exc.message or exc)[:500], (exc.status or "").lower() or None)
+        code, message = int(exc.code or 0), str(exc.message or exc)[:500]
+        if code == 400 and "API_KEY_INVALID" in json.dumps(exc.details, default=str):
+            code = 401  # Google answers a wrong key with 400 INVALID_ARGUMENT + reason API_KEY_INVALID
+        return HttpFailure(code, message, (exc.status or "").lower() or None)
     if isinstance(exc, gerr.UnknownApiResponseError):
         return ProviderError(f"gemini sent a reply the SDK cannot read: {exc}", provider="gemini", code="bad_reply")
     return None
@@ -155,7 +163,7 @@ class GeminiBackend:
         if b.get("last_frame"):
             instance["lastFrame"] = self._image(b["last_frame"])
         if b.get("reference_images"):
-            instance["referenceImages"] = [{"image": self._image(r), "referenceType": "asset"}
+            instance["referenceImages"] = [{"image": self._image(r), "referenceType": "ASSET"}
                                            for r in b["reference_images"]]
         params: dict[str, Any] = {"sampleCount": cfg.get("number_of_videos", 1),
                                   "durationSeconds": cfg["duration_seconds"], "resolution": cfg["resolution"]}
