@@ -7,7 +7,6 @@ image downloaded (or read from the inline part) and checked to be a real image.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 
 from vidpipe.errors import ProviderError, ResultMissing, UnsupportedOnModel
 from vidpipe.pricing import estimate_still
-from vidpipe.providers import select_backend
+from vidpipe.environment import still_backend as decide_still_backend
 from vidpipe.providers.base import Ticket
 from vidpipe.schema import STILL_MODELS, frame_size
 
@@ -36,12 +35,10 @@ class StillResult(BaseModel):
 
 
 def still_backend(requested: str | None, model: str) -> str:
-    """Flux runs on fal, gemini-image on Gemini; the preview draws a storyboard frame for either."""
-    name = select_backend(requested, model)
+    """Flux runs on fal, gemini-image on the Gemini API (decided in vidpipe.environment)."""
+    name = decide_still_backend(requested, model)
     if name == "fal" and model == "gemini-image":
-        if requested == "fal":
-            raise UnsupportedOnModel("gemini-image runs on the Gemini API, not fal; use --backend gemini", model=model)
-        name = "gemini" if os.environ.get("GEMINI_API_KEY", "").strip() else "preview"
+        raise UnsupportedOnModel("gemini-image runs on the Gemini API, not fal; use --backend gemini", model=model)
     if name == "gemini" and model != "gemini-image":
         raise UnsupportedOnModel(f"{model} runs on fal, not the Gemini API; use --backend fal or --model gemini-image",
                                  model=model)

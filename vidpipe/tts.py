@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidpipe.errors import ProviderNotConfigured
+from vidpipe.environment import voice_backend
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers.refs import media_seconds
 from vidpipe.schema import SubtitleCue
@@ -52,11 +53,7 @@ class SpeechResult(BaseModel):
 
 def select_tts_backend(requested: str | None) -> str:
     """Explicit wins; else ElevenLabs when ELEVENLABS_API_KEY is set; else the offline preview."""
-    if requested and requested != "auto":
-        if requested not in TTS_BACKENDS:
-            raise ValueError(f"unknown TTS backend {requested!r}; choose preview or elevenlabs")
-        return requested
-    return "elevenlabs" if os.environ.get("ELEVENLABS_API_KEY", "").strip() else "preview"
+    return voice_backend(requested)
 
 
 def is_placeholder(voice_id: str | None) -> bool:
