@@ -143,7 +143,10 @@ class HttpFailure:
 
 
 def http_error(provider: str, f: HttpFailure, *, submit: bool = False, **ctx: Any) -> ProviderError:
-    """One status → class rule for every provider (the adapters only parse their SDK's error)."""
+    """One status → class rule for every provider (the adapters only parse their SDK's error).
+
+    An HTTP answer means the outcome is known, so `submit` changes nothing here (unlike transport_error).
+    """
     ctx = {"provider": provider, **ctx}
     text = f"{provider} {f.status}: {f.detail}"
     code = f.error_type
@@ -167,16 +170,22 @@ def http_error(provider: str, f: HttpFailure, *, submit: bool = False, **ctx: An
                             **ctx)
 
 
+# Transport failures that happen before a request leaves this machine: safe to send again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError,
+            httpx.LocalProtocolError)
+
+
 def transport_error(provider: str, exc: BaseException, *, submit: bool = False, **ctx: Any) -> ProviderError:
     """httpx / socket trouble. A submit that may have reached the provider is SubmitOutcomeUnknown."""
     ctx = {"provider": provider, **ctx}
     name = type(exc).__name__
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
+    if isinstance(exc, NOT_SENT):
         return ProviderUnavailable(f"cannot reach {provider} ({name})", code="connection", **ctx)
-    if submit and not isinstance(exc, httpx.PoolTimeout):  # a pool timeout never sent a byte
+    if submit:
         return SubmitOutcomeUnknown(
             f"{provider} submit got no answer ({name}): the job may have been accepted and billed — it is not "
-            "resubmitted; check the provider's dashboard or rerun to resume", code="submit_outcome_unknown", **ctx)
+            "resubmitted automatically; check the provider's dashboard before running it again",
+            code="submit_outcome_unknown", **ctx)
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return ProviderTimeout(f"{provider} timed out ({name})", code="timeout", **ctx)
     return ProviderUnavailable(f"connection to {provider} failed ({name})", code="connection", **ctx)
@@ -192,6 +201,9 @@ def map_exception(provider: str, exc: BaseException, parse: Parser, *, submit: b
         return exc
     parsed = parse(exc)
     if isinstance(parsed, ProviderError):
+        for k, v in ctx.items():  # the adapter's context (model, job, request id) on the SDK-specific error
+            if getattr(parsed, k, None) is None:
+                setattr(parsed, k, v)
         return parsed
     if isinstance(parsed, HttpFailure):
         return http_error(provider, parsed, submit=submit, **ctx)
