@@ -4,7 +4,7 @@ download, and generateContent (image models for stills, text models for the judg
     POST /v1beta/models/{model}:predictLongRunning   → {"name": "models/{model}/operations/{id}"}
     GET  /v1beta/models/{model}/operations/{id}      → {"done": false} until `latency_s`, then the response
     GET  /v1beta/files/{id}:download?alt=media       → MP4 bytes (needs the key), or a 302 to `redirect_to`
-    POST /v1beta/models/{model}:generateContent      → candidates[].content.parts[].inlineData (image models)
+    POST /v1beta|v1/models/{model}:generateContent  → candidates[].content.parts[].inlineData (image models)
 
 Requests are checked against the API's published contract (providers.md §0, §2.4; Gemini image
 docs), written independently of vidpipe: unknown models are 404 NOT_FOUND, unknown fields, bad
@@ -103,6 +103,8 @@ class GeminiFake(FakeServer):
         with self.lock:
             if self.fail_next:
                 return self.fail_next.pop(0)
+        if path.startswith("/v1/") and path.endswith(":generateContent"):  # the stable version serves it too
+            return self._generate(path[len("/v1/models/"):-len(":generateContent")], body)
         if not path.startswith("/v1beta/"):
             return google_error(404, "NOT_FOUND", f"The requested URL {path} was not found on this server.")
         rest = path[len("/v1beta/"):]
