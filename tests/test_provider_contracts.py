@@ -190,7 +190,7 @@ def test_every_veo_translation_is_accepted(gemini_fake: GeminiFake, tmp_path: Pa
 
     png = str(media_files["still"])
     modes = {"t2v": {}, "i2v": {"image": png}, "first-last": {"image": png, "last_frame_image": png},
-             "refs": {"reference_images": [png, png, png]}}
+             "refs": {"reference_images": [png, png, png]}, "refs4": {"reference_images": [png] * 4}}
     gem, sent = GeminiBackend(), 0
     for mode, dur, aspect, res in itertools.product(modes, DURATIONS, ("16:9", "9:16", "adaptive"), RESOLUTIONS):
         req = {"prompt": "a kite", "duration": dur, "aspect_ratio": aspect, "resolution": res, **modes[mode]}
