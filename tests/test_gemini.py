@@ -50,3 +50,26 @@ def test_gemini_image_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     body = gemini_fake.submits[0]["body"]
     assert body["contents"][0]["parts"] == [{"text": "a lighthouse at dawn"}]
     assert body["generationConfig"] == {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:3"}}
+
+
+def test_still_command_on_a_configured_image_model(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+    """`vidpipe still --model gemini-image --image-model …` as a user runs it (a subprocess, the real CLI)."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo), "GEMINI_API_KEY": FAKE_GEMINI_KEY,
+           "VIDPIPE_GEMINI_BASE_URL": gemini_fake.url}
+    proc = subprocess.run([sys.executable, "-m", "vidpipe", "still", "a lighthouse", "--model", "imagen",
+                           "--image-model", "gemini-3-pro-image-preview", "--resolution", "1080p", "--aspect", "21:9",
+                           "--out", str(tmp_path / "s.png")], env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(tmp_path / "s.png") and "gemini-image via gemini" in proc.stderr
+    Image.open(tmp_path / "s.png").verify()
+    sent = gemini_fake.submits[-1]
+    assert sent["model"] == "gemini-3-pro-image-preview"
+    assert sent["body"]["generationConfig"]["imageConfig"] == {"aspectRatio": "21:9", "imageSize": "2K"}
+    assert FAKE_GEMINI_KEY not in proc.stdout + proc.stderr
