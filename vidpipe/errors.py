@@ -9,7 +9,7 @@
     │   ├── ProviderUnavailable     transient: 5xx at the gateway / connection refused
     │   ├── ProviderRejected        the provider said no: auth, moderation, 4xx validation (never retried)
     │   │   └── UnsupportedOnModel  refused by vidpipe before sending (the model lacks a field/value/mode)
-    │   ├── SubmitOutcomeUnknown    a paid submit may or may not have been accepted: never resubmitted blindly
+    │   ├── SubmitUnknown           a paid submit may or may not have been accepted: never resubmitted blindly
     │   ├── ResultMissing           the job finished but its output has no usable URL / image
     │   └── ResultUndecodable       the downloaded output is empty or not decodable media
     ├── MediaError
@@ -89,12 +89,16 @@ class UnsupportedOnModel(ProviderRejected, ValueError):
         super().__init__(message, model=model, provider=provider, code="unsupported_on_model")
 
 
-class SubmitOutcomeUnknown(ProviderError):
+class SubmitUnknown(ProviderError):
     """A submit failed in a way that does not tell whether the provider accepted (and bills) it.
 
     The SDK already retried it; a second layer must not post the paid job again. The caller
-    records it and a person (or a later status lookup) decides.
+    records it and a person (or a later status lookup) decides. Code: `submit_unknown`.
     """
+
+    def __init__(self, message: str, **kw: Any):
+        kw["code"] = "submit_unknown"
+        super().__init__(message, **kw)
 
 
 class ResultMissing(ProviderError):

@@ -23,9 +23,9 @@ import httpx
 
 from vidpipe.errors import (  # noqa: F401 - re-exported: adapters and the runner import them from here
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable, ResultMissing,
-    ResultUndecodable, SubmitOutcomeUnknown, UnsupportedOnModel,
+    ResultUndecodable, SubmitUnknown, UnsupportedOnModel,
 )
-from vidpipe.providers import KEY_ENV
+from vidpipe.environment import KEY_ENV
 
 DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=15.0)
 MAX_REDIRECTS = 5
@@ -176,16 +176,16 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.U
 
 
 def transport_error(provider: str, exc: BaseException, *, submit: bool = False, **ctx: Any) -> ProviderError:
-    """httpx / socket trouble. A submit that may have reached the provider is SubmitOutcomeUnknown."""
+    """httpx / socket trouble. A submit that may have reached the provider is SubmitUnknown."""
     ctx = {"provider": provider, **ctx}
     name = type(exc).__name__
     if isinstance(exc, NOT_SENT):
         return ProviderUnavailable(f"cannot reach {provider} ({name})", code="connection", **ctx)
     if submit:
-        return SubmitOutcomeUnknown(
+        return SubmitUnknown(
             f"{provider} submit got no answer ({name}): the job may have been accepted and billed — it is not "
             "resubmitted automatically; check the provider's dashboard before running it again",
-            code="submit_outcome_unknown", **ctx)
+            **ctx)
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return ProviderTimeout(f"{provider} timed out ({name})", code="timeout", **ctx)
     return ProviderUnavailable(f"connection to {provider} failed ({name})", code="connection", **ctx)

@@ -7,7 +7,7 @@ logged). fal_client has no constructor option for its hosts, so `VIDPIPE_FAL_QUE
 
 Retries: fal-client retries each call itself (up to 10 attempts on 408/409/429, gateway 5xx and
 transport errors). This adapter adds none; a submit that got no answer leaves as
-SubmitOutcomeUnknown so nobody posts the paid job a second time.
+SubmitUnknown so nobody posts the paid job a second time.
 """
 
 from __future__ import annotations
