@@ -14,6 +14,8 @@ unknown endpoint is a 404, a bad body a 422 with `detail[]`, a bad key 401, a lo
 a data URI or a URL to a file never uploaded here a 422. Outcomes of accepted jobs come from
 markers in the prompt (`[[moderate]]`, `[[novideo]]`, `[[garbage]]`, `[[empty]]`, `[[fail]]`,
 `[[failed_status]]`); one-shot faults are queued per operation with `fail_next(op, reply)`.
+Timing knobs for crash tests: `submit_delay_s` (the submit answers late) and `hold_media()` (a media
+download stops halfway until released, with a deadline).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import hashlib
 import itertools
 import json
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -60,6 +63,15 @@ class FalFake(FakeServer):
         self.requests: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
         self._ids = itertools.count(1)
+        self.submit_delay_s = 0.0
+        self.media_midway = threading.Event()   # set when a held download has sent half its bytes
+        self._media_release: threading.Event | None = None
+
+    def hold_media(self) -> threading.Event:
+        """From now on media downloads stall halfway until the returned event is set (or 30 s pass)."""
+        self._media_release = threading.Event()
+        self.media_midway.clear()
+        return self._media_release
 
     def fail_next(self, op: str, reply: Reply | None, times: int = 1) -> None:
         """Serve `reply` (None = reset the connection) for the next `times` calls of `op`."""
@@ -129,6 +141,8 @@ class FalFake(FakeServer):
             with self.lock:
                 self.refused.append({"endpoint": endpoint, "body": body, "detail": errors})
             return Reply(422, {"detail": errors})
+        if self.submit_delay_s:
+            time.sleep(self.submit_delay_s)
         rid = f"req-{next(self._ids):04d}"
         base = f"{self.url}/{'/'.join(endpoint.split('/')[:2])}/requests/{rid}"
         with self.lock:
@@ -298,6 +312,13 @@ class FalFake(FakeServer):
         if name not in self.media:
             return Reply(404, {"detail": "expired"})
         ctype = "image/png" if name.endswith(".png") else "video/mp4"
+        release = self._media_release
+        if release is not None:
+            def pause() -> None:
+                self.media_midway.set()
+                release.wait(30)
+            return Reply(200, raw=self.media[name], content_type=ctype, pause_at=len(self.media[name]) // 2,
+                         pause=pause)
         return Reply(200, raw=self.media[name], content_type=ctype)
 
 
