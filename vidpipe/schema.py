@@ -26,7 +26,7 @@ MODELS: tuple[str, ...] = (
     "veed-fabric-1.0",
     "omnihuman-1.5",
 )
-STILL_MODELS: tuple[str, ...] = ("flux-schnell", "flux-pro", "imagen")
+STILL_MODELS: tuple[str, ...] = ("flux-schnell", "flux-pro", "gemini-image")
 RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive")
 CANONICAL_FIELDS: tuple[str, ...] = (
