@@ -29,7 +29,7 @@ def photo(name: str = "astronaut") -> Image.Image:
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
-def _box(move: str, u: float, w: int, h: int, speed: float) -> tuple[float, float, float, float]:
+def _box(move: str, u: float, w: int, h: int, speed: float, seconds: float = 2.0) -> tuple[float, float, float, float]:
     """Crop box in source coordinates at progress u (0..1) for a camera move."""
     zoom = 1.0
     cx, cy = w / 2, h / 2
@@ -48,7 +48,7 @@ def _box(move: str, u: float, w: int, h: int, speed: float) -> tuple[float, floa
     elif move == "tilt_down":
         cy += h * travel * (u - 0.5)
     elif move == "handheld":
-        t = u * 60
+        t = u * seconds * 9  # shake at ~1.5..3 Hz, like a hand
         cx += w * 0.012 * (math.sin(t * 1.7) + 0.6 * math.sin(t * 3.3))
         cy += h * 0.012 * (math.sin(t * 2.3) + 0.6 * math.sin(t * 4.1))
     cw, ch = w * base / zoom, h * base / zoom
@@ -110,7 +110,7 @@ def photo_clip(path: Path, *, move: str = "static", seconds: float = 2.0, size: 
     font = _font(max(12, h // 9))
     for i in range(n):
         u = i / max(1, n - 1)
-        frame = src.resize((w, h), Image.BILINEAR, box=_box(move, u, src.width, src.height, speed))
+        frame = src.resize((w, h), Image.BILINEAR, box=_box(move, u, src.width, src.height, speed, seconds))
         if blur:
             frame = frame.filter(ImageFilter.GaussianBlur(blur))
         if flicker:
