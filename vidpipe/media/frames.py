@@ -41,6 +41,15 @@ class VideoScan:
     motion: np.ndarray | None = None  # (n, 72, 128) float32 luma for camera motion (presentation order)
     detail: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (time, native uint8 luma)
     comment: str = ""  # container `comment` tag (previews say "vidpipe preview")
+    video_bytes: int = 0  # compressed size of the video stream (bits per pixel gates the blocking check)
+    width: int = 0
+    height: int = 0
+
+    @property
+    def bits_per_pixel(self) -> float | None:
+        """Compressed video bits per pixel per frame (None when the size is unknown)."""
+        px = self.width * self.height * len(self.times)
+        return 8.0 * self.video_bytes / px if px and self.video_bytes else None
 
     @property
     def end_s(self) -> float:
@@ -122,22 +131,25 @@ def scan_video(
         samples: list[tuple[float, Image.Image]] = []
         details: list[tuple[float, np.ndarray]] = []
         ti = di = 0
+        video_bytes = 0
         comment = str((container.metadata or {}).get("comment", ""))
         grid_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         try:
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else len(times) * frame_dur
-                grays.append(small_luma(frame, aw * MOTION_FACTOR, ah * MOTION_FACTOR, grid_cache,
-                                        grid=_GRID // MOTION_FACTOR))
-                times.append(t)
-                while di < len(detail_targets) and t + frame_dur / 2 >= detail_targets[di]:
-                    details.append((t, native_luma(frame)))
-                    di += 1
-                # Keep the first frame at or after each wanted instant (ties: the earliest).
-                while ti < len(targets) and t + frame_dur / 2 >= targets[ti]:
-                    sw, sh = _fit(frame.width, frame.height, sample_max_side)
-                    samples.append((t, frame.reformat(width=sw, height=sh, format="rgb24").to_image()))
-                    ti += 1
+            for packet in container.demux(stream):
+                video_bytes += packet.size
+                for frame in packet.decode():
+                    t = float(frame.time) if frame.time is not None else len(times) * frame_dur
+                    grays.append(small_luma(frame, aw * MOTION_FACTOR, ah * MOTION_FACTOR, grid_cache,
+                                            grid=_GRID // MOTION_FACTOR))
+                    times.append(t)
+                    while di < len(detail_targets) and t + frame_dur / 2 >= detail_targets[di]:
+                        details.append((t, native_luma(frame)))
+                        di += 1
+                    # Keep the first frame at or after each wanted instant (ties: the earliest).
+                    while ti < len(targets) and t + frame_dur / 2 >= targets[ti]:
+                        sw, sh = _fit(frame.width, frame.height, sample_max_side)
+                        samples.append((t, frame.reformat(width=sw, height=sh, format="rgb24").to_image()))
+                        ti += 1
         except av.FFmpegError as exc:
             if not times:
                 raise MediaError(f"{p}: cannot decode video ({getattr(exc, 'strerror', None) or exc})") from None
@@ -161,6 +173,9 @@ def scan_video(
         motion=motion,
         detail=details,
         comment=comment,
+        video_bytes=video_bytes,
+        width=int(stream.codec_context.width or 0),
+        height=int(stream.codec_context.height or 0),
     )
 
 
