@@ -24,12 +24,16 @@ SR = 16000
 
 
 def photo(name: str = "astronaut") -> Image.Image:
+    """A bundled scikit-image sample; "face" is the astronaut framed as a close-up on her face."""
     from skimage import data
 
+    if name == "face":
+        return photo("astronaut").crop((100, 0, 340, 240))
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
-def _box(move: str, u: float, w: int, h: int, speed: float, seconds: float = 2.0) -> tuple[float, float, float, float]:
+def _box(move: str, u: float, w: int, h: int, speed: float, seconds: float = 2.0,
+         aspect: float = 16 / 9) -> tuple[float, float, float, float]:
     """Crop box in source coordinates at progress u (0..1) for a camera move."""
     zoom = 1.0
     cx, cy = w / 2, h / 2
@@ -51,7 +55,8 @@ def _box(move: str, u: float, w: int, h: int, speed: float, seconds: float = 2.0
         t = u * seconds * 9  # shake at ~1.5..3 Hz, like a hand
         cx += w * 0.012 * (math.sin(t * 1.7) + 0.6 * math.sin(t * 3.3))
         cy += h * 0.012 * (math.sin(t * 2.3) + 0.6 * math.sin(t * 4.1))
-    cw, ch = w * base / zoom, h * base / zoom
+    cw = min(w, h * aspect) * base / zoom  # the crop keeps the output's aspect ratio (no squashing)
+    ch = cw / aspect
     return (cx - cw / 2, cy - ch / 2, cx + cw / 2, cy + ch / 2)
 
 
@@ -110,7 +115,7 @@ def photo_clip(path: Path, *, move: str = "static", seconds: float = 2.0, size: 
     font = _font(max(12, h // 9))
     for i in range(n):
         u = i / max(1, n - 1)
-        frame = src.resize((w, h), Image.BILINEAR, box=_box(move, u, src.width, src.height, speed, seconds))
+        frame = src.resize((w, h), Image.BILINEAR, box=_box(move, u, src.width, src.height, speed, seconds, w / h))
         if blur:
             frame = frame.filter(ImageFilter.GaussianBlur(blur))
         if flicker:

@@ -202,8 +202,10 @@ def contradicts(asked: str | None, got: BlockMotion) -> bool:
         comp = {"zoom": math.log(max(got.zoom, 1e-6)), "pan": -got.dx, "tilt": -got.dy}
         axis, sign = {"zoom_in": ("zoom", 1), "zoom_out": ("zoom", -1), "pan_left": ("pan", -1),
                       "pan_right": ("pan", 1), "tilt_up": ("tilt", -1), "tilt_down": ("tilt", 1)}[asked]
-        # pan right = scene slides left = dx < 0, so -dx > 0; opposite motion beyond MOVE_MIN contradicts
-        return sign * comp[axis] <= -MOVE_MIN
+        # pan right = scene slides left = dx < 0, so -dx > 0. Contradiction: the opposite motion beyond
+        # MOVE_MIN, or a different clear move while the asked one stayed under half of MOVE_MIN.
+        done = sign * comp[axis]
+        return done <= -MOVE_MIN or (done < MOVE_MIN / 2 and got.kind not in ("handheld", asked))
     return False  # orbit / handheld / generic moves: any measured motion is acceptable
 
 
