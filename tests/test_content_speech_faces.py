@@ -11,8 +11,8 @@ from tests.content_factory import photo, photo_clip
 from vidpipe.qc import run_qc
 from vidpipe.schema import Job
 
-DIALOGUE = {"prompt": 'An astronaut faces the camera and says: "Steer north of the light." Camera: locked-off '
-                      "tripod. Constraints: one speaker only.", "generate_audio": True}
+DIALOGUE = {"prompt": 'An astronaut faces the camera and says: "Steer north of the light." Camera: handheld '
+                      "close-up. Constraints: one speaker only.", "generate_audio": True}
 
 
 def _two_faces(frame: Image.Image, _i: int) -> Image.Image:

@@ -96,7 +96,8 @@ def run_content(scan: VideoScan, intent: Intent, cuts: list[float], *, model: st
     clock = time.perf_counter
 
     t0 = clock()
-    areas = excluded_areas(preview=is_preview(scan.comment, model, backend))
+    preview = is_preview(scan.comment, model, backend)
+    areas = excluded_areas(preview=preview)
     found = text.find_text(scan.detail, areas)
     res.defects += text.text_defects(found, forbidden=intent.forbids_text)
     res.measures["text_frames_looked"] = len(found)
@@ -108,7 +109,7 @@ def run_content(scan: VideoScan, intent: Intent, cuts: list[float], *, model: st
     res.defects += motion.camera_defects(motions, intent.blocks)
     res.timings_s["camera_move_mismatch"] = clock() - t0
 
-    if intent.speaking:
+    if intent.speaking and not preview:  # a storyboard animatic draws silhouettes, not faces
         t0 = clock()
         got, res.faces = faces.face_defects(scan.samples, one_speaker=intent.one_speaker, duration_s=scan.end_s)
         res.defects += got
