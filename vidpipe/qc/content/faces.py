@@ -15,8 +15,9 @@ from PIL import Image
 from vidpipe.qc.technical import _r
 from vidpipe.schema import Defect, Region
 
-FACE_WIDTH = 320  # px: a medium close-up face is 40..90 px here; the cascade costs ~30 ms per frame idle
-FACE_FRAMES = 4  # samples looked at (spread over the clip)
+FACE_WIDTH = 256  # px: a medium close-up face is 35..75 px here
+FACE_FRAMES = 3  # samples looked at (first, middle, last of the review samples)
+FACE_STEP_RATIO = 1.5  # window stride: 3x faster than 1.0, the astronaut face is still found
 FACE_MIN_PX = 24  # smallest face side considered (px at FACE_WIDTH)
 # Calibration (scikit-image samples at 320 px): astronaut → one face; coffee, chelsea (a cat), camera
 # (a man in profile), rocket → none with 4 neighbours; with 2 neighbours chelsea and camera gave false faces.
@@ -41,7 +42,7 @@ def find_faces(image: Image.Image) -> list[tuple[float, float, float, float]]:
     side = int(min(w, h) * 0.9)
     if side <= FACE_MIN_PX:
         return []
-    found = _cascade().detect_multi_scale(img=gray, scale_factor=1.25, step_ratio=1, min_size=(FACE_MIN_PX, FACE_MIN_PX),
+    found = _cascade().detect_multi_scale(img=gray, scale_factor=1.25, step_ratio=FACE_STEP_RATIO, min_size=(FACE_MIN_PX, FACE_MIN_PX),
                                           max_size=(side, side), min_neighbor_number=FACE_NEIGHBOURS)
     return [(d["c"] / w, d["r"] / h, d["width"] / w, d["height"] / h) for d in found]
 

@@ -34,7 +34,7 @@ CELL = 16  # px at PREFILTER_WIDTH
 # Calibration: caption cells (Pillow captions 20..40 px high at 320..1280 wide) 0.14..0.35 of pixels
 # with a sharp step; smooth footage (sky, skin, the scikit-image photos) < 0.06; foliage/hair up to 0.2.
 CELL_DENSITY = 0.10
-DET_WIDTH = 640  # the detector sees the frame at this width (captions are 12+ px high there)
+DET_WIDTH = 512  # the detector sees the frame at this width (a 720p caption of 30 px is 12 px here)
 DET_THRESH = 0.3  # probability-map binarisation (PP-OCR's own default)
 BOX_MIN_SCORE = 0.6  # mean probability inside a line box (PP-OCR's default box_thresh is 0.5)
 BOX_MIN_H = 7  # px at DET_WIDTH
@@ -80,12 +80,20 @@ def candidate_bands(luma: np.ndarray, excluded: list[Area]) -> list[Area]:
     w = PREFILTER_WIDTH
     h = max(CELL, round(h0 * w / w0))
     small = _resize(luma, w, h).astype(np.int16)
-    step = np.zeros(small.shape, dtype=bool)
-    step[:, 1:-1] = np.abs(small[:, 2:] - small[:, :-2]) >= STEP_MIN
+    across = np.zeros(small.shape, dtype=bool)  # sharp steps along the row (vertical strokes)
+    down = np.zeros(small.shape, dtype=bool)  # and along the column (horizontal strokes, dots, bowls)
+    across[:, 1:-1] = np.abs(small[:, 2:] - small[:, :-2]) >= STEP_MIN
+    down[1:-1, :] = np.abs(small[2:, :] - small[:-2, :]) >= STEP_MIN
     for x0, y0, x1, y1 in excluded:
-        step[int(y0 * h): math.ceil(y1 * h), int(x0 * w): math.ceil(x1 * w)] = False
+        for m in (across, down):
+            m[int(y0 * h): math.ceil(y1 * h), int(x0 * w): math.ceil(x1 * w)] = False
     rows, cols = h // CELL, w // CELL
-    dens = step[: rows * CELL, : cols * CELL].reshape(rows, CELL, cols, CELL).mean(axis=(1, 3))
+
+    def density(m: np.ndarray) -> np.ndarray:
+        return m[: rows * CELL, : cols * CELL].reshape(rows, CELL, cols, CELL).mean(axis=(1, 3))
+
+    # Letters have strokes both ways; the edge of a bar, a horizon or a door frame has one direction.
+    dens = np.minimum(density(across), 2 * density(down))
     hot = dens >= CELL_DENSITY
     bands: list[Area] = []
     r = 0
