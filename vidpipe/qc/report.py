@@ -167,7 +167,15 @@ def qc_row(
     request: dict[str, Any] | None = None,
     features: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A row for Store.add_qc: the report's identity, probe, defects and the distinct defect codes."""
+    """A row for Store.add_qc: the report's identity, probe, defects and the distinct defect codes.
+
+    Without `features`, they are extracted from the request (or the report's prompt), so every pass
+    lands in DuckDB with what the defect miner groups by.
+    """
+    if features is None:
+        from vidpipe.learning.features import extract_features
+
+        features = extract_features(request or {"prompt": report.prompt or ""}, model=report.model)
     codes: list[str] = []
     for d in report.defects:
         if d.code not in codes:
