@@ -48,7 +48,7 @@ def test_degraded_copy_is_found(clips: dict[str, Path], tmp_path: Path, name: st
     report = run_qc(clips[name], request=REQ, out_dir=tmp_path / "r")
     assert _content(report) == [code]
     (d,) = [d for d in report.defects if d.code == code]
-    assert d.severity == "warn" and d.value > d.threshold and mode in report.failure_modes_observed
+    assert d.severity == "warning" and d.value > d.threshold and mode in report.failure_modes_observed
 
 
 def test_a_cut_or_a_fade_is_not_flicker(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_no_face_on_a_dialogue_shot(clips: dict[str, Path], tmp_path: Path) -> N
 def test_two_faces_when_one_speaker_is_asked(clips: dict[str, Path], tmp_path: Path) -> None:
     report = run_qc(clips["two"], request=DIALOGUE, out_dir=tmp_path / "r")
     (d,) = [d for d in report.defects if d.code == "faces_extra"]
-    assert d.severity == "warn" and len({(r.t, r.x > 0.5) for r in d.regions}) >= 4
+    assert d.severity == "warning" and len({(r.t, r.x > 0.5) for r in d.regions}) >= 4
     relaxed = dict(DIALOGUE, prompt=DIALOGUE["prompt"].replace(" Constraints: one speaker only.", ""))
     assert "faces_extra" not in _codes(run_qc(clips["two"], request=relaxed, out_dir=tmp_path / "s"))
 

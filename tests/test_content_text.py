@@ -42,7 +42,7 @@ def _text(report):  # type: ignore[no-untyped-def]
 def test_caption_is_a_warning_with_its_time_and_box(clips: dict[str, Path], tmp_path: Path) -> None:
     report = run_qc(clips["caption"], request=FREE, out_dir=tmp_path / "r")
     (d,) = _text(report)
-    assert d.severity == "warn" and d.start_s <= 1.2 and d.end_s >= 1.8 and d.end_s - d.start_s < 2.5
+    assert d.severity == "warning" and d.start_s <= 1.2 and d.end_s >= 1.8 and d.end_s - d.start_s < 2.5
     assert d.value >= d.threshold == text.REC_MIN
     assert d.regions and all(0.6 < r.y + r.h / 2 < 0.95 and r.w > 0.3 for r in d.regions)
     assert report.failure_modes_observed == ["text artifacts"]

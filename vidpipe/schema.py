@@ -7,13 +7,16 @@ cannot); `CanonicalRequest` is the typed form of a request that passed validatio
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidpipe.errors import SpecError
+from vidpipe.ids import check_id, check_job_id
+from vidpipe.specfile import read_json  # noqa: F401 - re-exported: callers import it from here
+
+SafeId = Annotated[str, AfterValidator(check_id)]  # ids become paths and partition keys (vidpipe/ids.py)
+JobId = Annotated[str, AfterValidator(check_job_id)]
 
 MODELS: tuple[str, ...] = (
     "seedance-2.0",
@@ -129,14 +132,14 @@ class RealPerson(_Model):
 class Job(_Model):
     """One generation: a canonical request plus the model choice (\"auto\" routes)."""
 
-    id: str
+    id: JobId
     model: str = "auto"
     input: dict[str, Any]
     real_person: RealPerson | None = None
     me: bool = False
     category: str | None = None
-    episode: str | None = None
-    shot: str | None = None
+    episode: SafeId | None = None
+    shot: SafeId | None = None
     mode: Mode | None = None  # the shot's production mode (real-person policy, learned routing)
 
 
@@ -173,7 +176,7 @@ class StillSpec(_Model):
 class Shot(_Model):
     """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
 
-    id: str
+    id: SafeId
     title: str | None = None
     mode: Mode = "text-to-video"
     category: str | None = None
@@ -192,6 +195,7 @@ class Shot(_Model):
     resolution: str | None = None
     generate_audio: bool | None = None
     seed: int | None = None
+    takes: int | None = Field(default=None, ge=1, le=8)  # generations to choose from (episode default)
     still: StillSpec | None = None
     refs: Refs = Field(default_factory=Refs)
     transition: Literal["cut", "crossfade"] = "cut"
@@ -220,12 +224,13 @@ class MusicSpec(_Model):
 
 
 class Episode(_Model):
-    id: str = ""
+    id: SafeId = ""  # load_episode sets it from the folder name
     title: str
     aspect_ratio: str = "16:9"
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     fps: int = 24
     budget_usd: float | None = None
+    takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
     shots: list[Shot]
@@ -241,6 +246,9 @@ class Episode(_Model):
         if not shots:
             raise ValueError("an episode needs at least one shot")
         return shots
+
+    def takes_of(self, shot: Shot) -> int:
+        return shot.takes or self.takes
 
     def shot(self, shot_id: str) -> Shot:
         for s in self.shots:
@@ -324,11 +332,16 @@ class Defect(_Model):
     start_s: float | None = None
     end_s: float | None = None
     detail: str = ""
-    severity: Literal["error", "warn"] = "error"
+    severity: Literal["error", "warning"] = "error"
     value: float | None = None  # what the detector measured (content codes: design.md §5)
     threshold: float | None = None  # the named constant it was compared with
     regions: list[Region] = Field(default_factory=list)  # where (text boxes, face boxes)
     confirmed: bool | None = None  # a judge's verdict on a detector finding (None: not asked)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _one_spelling(cls, v: Any) -> Any:
+        return "warning" if v == "warn" else v  # qc.json files written before the spelling was unified
 
 
 class Scores(_Model):
@@ -354,6 +367,19 @@ class QCReport(_Model):
     what_to_change: str | None = None
     lesson: str | None = None
 
+    def blocking_defects(self) -> list[Defect]:
+        """Defects that stop the clip (severity error; vidpipe.qc.verdict assigns severities)."""
+        return [d for d in self.defects if d.severity == "error"]
+
+    def passed(self, threshold: int | None = None) -> bool:
+        """The one QC verdict: no blocking defect, and a judged clip scores at least `threshold` overall.
+
+        An unjudged clip (scores null) passes on its technical QC alone — nothing invents a score.
+        """
+        if self.blocking_defects():
+            return False
+        return threshold is None or self.scores is None or self.scores.overall >= threshold
+
 
 class Avatar(_Model):
     image: str
@@ -375,21 +401,6 @@ class Profile(_Model):
     avatar: Avatar
     voice: ProfileVoice = Field(default_factory=ProfileVoice)
     model_preferences: ModelPreferences = Field(default_factory=ModelPreferences)
-
-
-def read_json(path: str | Path) -> Any:
-    """Read JSON, turning a missing file or a syntax error into a one-line SpecError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read file ({exc.__class__.__name__})", path=str(p)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(p)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -75,7 +75,7 @@ def face_defects(samples: list[tuple[float, Image.Image]], *, one_speaker: bool,
                           detail=f"a speaking shot, but a face was found in {sum(1 for c in counts if c)} of "
                                  f"{len(counts)} frames looked at"))
     if one_speaker and extra >= EXTRA_SHARE:
-        out.append(Defect(code="faces_extra", start_s=0.0, end_s=_r(duration_s), severity="warn", value=_r(extra),
+        out.append(Defect(code="faces_extra", start_s=0.0, end_s=_r(duration_s), severity="warning", value=_r(extra),
                           threshold=EXTRA_SHARE, regions=regions,
                           detail=f"one speaker asked, but 2+ faces in {sum(1 for c in counts if c >= 2)} of "
                                  f"{len(counts)} frames"))

@@ -72,7 +72,7 @@ def flicker(scan: VideoScan, cuts: list[float]) -> tuple[list[Defect], float]:
         peak = float(level[a: b + 1].max())
         start = float(scan.times[max(0, a - win // 2)])
         end = float(scan.times[min(n - 1, b + win // 2)] + scan.frame_dur)
-        out.append(Defect(code="flicker", start_s=_r(start), end_s=_r(end), severity="warn", value=_r(peak),
+        out.append(Defect(code="flicker", start_s=_r(start), end_s=_r(end), severity="warning", value=_r(peak),
                           threshold=FLICKER_LEVEL,
                           detail=f"mean brightness jumps {peak:.1f} levels frame to frame (≥ {FLICKER_LEVEL}), "
                                  f"{float(uniform[a: b + 1].max()):.0%} of the frame change"))
@@ -136,13 +136,13 @@ def sharpness(details: list[tuple[float, np.ndarray]],
         return out, vals
     start, end = _r(details[0][0]), _r(details[-1][0])
     if vals["blur"] is not None and vals["blur"] > BLUR_MAX:
-        out.append(Defect(code="blurry", start_s=start, end_s=end, severity="warn", value=vals["blur"],
+        out.append(Defect(code="blurry", start_s=start, end_s=end, severity="warning", value=vals["blur"],
                           threshold=BLUR_MAX, detail=f"blur {vals['blur']:.2f} > {BLUR_MAX} (Crété-Roffet, "
                                                      f"median of {len(blur)} frames)"))
     vals["bits_per_pixel"] = _r(bits_per_pixel) if bits_per_pixel is not None else None
     starved = bits_per_pixel is None or bits_per_pixel <= BLOCKY_BPP_MAX
     if vals["blockiness"] is not None and vals["blockiness"] > BLOCKY_MAX and starved:
-        out.append(Defect(code="blocky", start_s=start, end_s=end, severity="warn", value=vals["blockiness"],
+        out.append(Defect(code="blocky", start_s=start, end_s=end, severity="warning", value=vals["blockiness"],
                           threshold=BLOCKY_MAX, detail=f"8-px block edges {vals['blockiness']:.2f}x the other "
                                                        f"steps > {BLOCKY_MAX} (median of {len(block)} frames) at "
                                                        f"{bits_per_pixel or 0:.3f} bits/pixel"))

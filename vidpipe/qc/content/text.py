@@ -224,7 +224,7 @@ def text_defects(found: dict[float, list[Line]], *, forbidden: bool, spacing: fl
             why = "the prompt forbids on-screen text" if forbidden else "no constraint forbids it"
             out.append(Defect(
                 code="burnt_in_text", start_s=_r(max(0.0, run[0] - spacing / 2)), end_s=_r(run[-1] + spacing / 2),
-                severity="error" if forbidden else "warn", value=_r(best), threshold=REC_MIN, regions=regions,
+                severity="error" if forbidden else "warning", value=_r(best), threshold=REC_MIN, regions=regions,
                 detail=f"{len(regions)} text line(s) in {len(run)} of {len(times)} frames looked at "
                        f"(recognition confidence {best:.2f} ≥ {REC_MIN}); {why}"))
             run = []
