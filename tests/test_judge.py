@@ -64,3 +64,27 @@ def test_vlm_judge_invalid_json_invents_nothing(review: Path, monkeypatch: pytes
 def test_vlm_judge_needs_a_key(review: Path) -> None:
     with pytest.raises(ProviderNotConfigured, match="GEMINI_API_KEY"):
         vlm_judge(review)
+
+
+def test_vlm_judge_confirms_or_rejects_detector_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.content_factory import photo_clip
+
+    clip = photo_clip(tmp_path / "cap.mp4", seconds=2.0, move="zoom_in", caption=("STEER NORTH", 0.0, 2.0))
+    req = {"prompt": "An astronaut. Camera: pan left. Constraints: no subtitles.", "duration": 2}
+    report = run_qc(clip, clip_id="cap", request=req, out_dir=tmp_path / "review")
+    codes = [d.code for d in report.defects if d.code in ("burnt_in_text", "camera_move_mismatch")]
+    assert sorted(codes) == ["burnt_in_text", "camera_move_mismatch"]
+    # the judge sees the text, but says the camera is fine (index order = the findings it was shown)
+    reply = dict(GOOD, failure_modes=[], finding_checks=[
+        {"index": codes.index("burnt_in_text"), "confirmed": True},
+        {"index": codes.index("camera_move_mismatch"), "confirmed": False, "note": "reads as a pan to me"}])
+    fake = FakeGemini(json.dumps(reply))
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
+    judged = vlm_judge(tmp_path / "review")
+    sent = json.dumps(fake.requests[0]["body"])
+    assert "burnt_in_text" in sent and "threshold" in sent and "finding_checks" in sent
+    by_code = {d.code: d.confirmed for d in judged.defects if d.code in codes}
+    assert by_code == {"burnt_in_text": True, "camera_move_mismatch": False}
+    assert judged.failure_modes_observed == ["unwanted subtitles"]  # the rejected camera finding is dropped
+    assert judged.scores is not None and judged.scores.overall == 2  # the confirmed error still caps

@@ -344,12 +344,26 @@ class Probe(_Model):
     size_bytes: int | None = None
 
 
+class Region(_Model):
+    """A box on the frame at time `t`, in fractions of the frame (x, y = top-left; w, h = size)."""
+
+    t: float
+    x: float
+    y: float
+    w: float
+    h: float
+
+
 class Defect(_Model):
     code: str
     start_s: float | None = None
     end_s: float | None = None
     detail: str = ""
     severity: Literal["error", "warning"] = "error"
+    value: float | None = None  # what the detector measured (content codes: design.md §5)
+    threshold: float | None = None  # the named constant it was compared with
+    regions: list[Region] = Field(default_factory=list)  # where (text boxes, face boxes)
+    confirmed: bool | None = None  # a judge's verdict on a detector finding (None: not asked)
 
     @field_validator("severity", mode="before")
     @classmethod
