@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vidpipe.media.probe import probe
-from vidpipe.providers.preview import camera_move, render_clip, render_still, segments
+from vidpipe.providers.preview import camera_move, animatic, storyboard_frame, segments
 from vidpipe.qc.report import scene_cuts
 from vidpipe.schema import frame_size
 
@@ -22,7 +22,7 @@ def _frames(path: Path) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1", "21:9"])
 def test_clip_has_exact_duration_size_and_fps(tmp_path: Path, aspect: str) -> None:
-    out = render_clip({"prompt": "a kite over dunes, slow pan left", "duration": 4, "resolution": "480p",
+    out = animatic({"prompt": "a kite over dunes, slow pan left", "duration": 4, "resolution": "480p",
                        "aspect_ratio": aspect, "generate_audio": False}, tmp_path / "c.mp4")
     p = probe(out)
     assert (p.width, p.height) == frame_size("480p", aspect)
@@ -32,13 +32,13 @@ def test_clip_has_exact_duration_size_and_fps(tmp_path: Path, aspect: str) -> No
 def test_blocks_become_hard_cuts_at_their_boundaries(tmp_path: Path) -> None:
     prompt = ("[00:00-00:02] a red boat, pan right. [00:02-00:04] a green forest, tilt up. "
               "[00:04-00:06] a white tower, slow orbit.")
-    out = render_clip({"prompt": prompt, "duration": 6, "resolution": "480p", "generate_audio": False}, tmp_path / "c.mp4")
+    out = animatic({"prompt": prompt, "duration": 6, "resolution": "480p", "generate_audio": False}, tmp_path / "c.mp4")
     cuts = scene_cuts(out)
     assert len(cuts) == 2 and abs(cuts[0] - 2.0) <= 0.05 and abs(cuts[1] - 4.0) <= 0.05
 
 
 def test_push_in_moves_without_cuts(tmp_path: Path) -> None:
-    out = render_clip({"prompt": "a lighthouse, slow push-in", "duration": 4, "resolution": "480p",
+    out = animatic({"prompt": "a lighthouse, slow push-in", "duration": 4, "resolution": "480p",
                        "generate_audio": False}, tmp_path / "c.mp4")
     frames = _frames(out)
     assert scene_cuts(out) == []
@@ -49,9 +49,9 @@ def test_push_in_moves_without_cuts(tmp_path: Path) -> None:
 def test_video_is_deterministic_and_prompt_sensitive(tmp_path: Path) -> None:
     req = {"prompt": "a kite, pan left", "duration": 4, "resolution": "480p", "generate_audio": False}
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
-    a = render_clip(req, tmp_path / "a.mp4")
-    b = render_clip(req, tmp_path / "b.mp4")
-    c = render_clip(dict(req, prompt="a submarine, pan left"), tmp_path / "c.mp4")
+    a = animatic(req, tmp_path / "a.mp4")
+    b = animatic(req, tmp_path / "b.mp4")
+    c = animatic(dict(req, prompt="a submarine, pan left"), tmp_path / "c.mp4")
     assert digest(a) == digest(b) and digest(a) != digest(c)
 
 
@@ -60,7 +60,7 @@ def test_image_to_video_starts_from_the_image(tmp_path: Path) -> None:
 
     img = tmp_path / "still.png"
     Image.new("RGB", (854, 480), (200, 30, 30)).save(img)
-    out = render_clip({"prompt": "a red wall, static", "image": str(img), "duration": 4, "resolution": "480p",
+    out = animatic({"prompt": "a red wall, static", "image": str(img), "duration": 4, "resolution": "480p",
                        "generate_audio": False}, tmp_path / "c.mp4")
     with av.open(str(out)) as c:
         first = next(c.decode(video=0)).to_ndarray(format="rgb24")
@@ -72,7 +72,7 @@ def test_image_to_video_starts_from_the_image(tmp_path: Path) -> None:
 def test_audio_and_dialogue_when_asked(tmp_path: Path) -> None:
     from vidpipe.media.frames import scan_audio
 
-    out = render_clip({"prompt": 'A sailor says: "Steer north of the light now." Sound: rain.', "duration": 4,
+    out = animatic({"prompt": 'A sailor says: "Steer north of the light now." Sound: rain.', "duration": 4,
                        "resolution": "480p", "generate_audio": True}, tmp_path / "c.mp4")
     p = probe(out)
     assert p.has_audio and abs(p.duration_s - 4.0) <= 0.05
@@ -82,7 +82,7 @@ def test_audio_and_dialogue_when_asked(tmp_path: Path) -> None:
 def test_preview_tag_and_storyboard_still(tmp_path: Path) -> None:
     from PIL import Image
 
-    still = render_still("a teal sea under an amber sky", tmp_path / "s.png", width=640, height=360, label="s001")
+    still = storyboard_frame("a teal sea under an amber sky", tmp_path / "s.png", width=640, height=360, label="s001")
     with Image.open(still) as im:
         assert im.size == (640, 360)
         r, g, b = im.convert("RGB").getpixel((640 - 8, 8))
@@ -117,5 +117,5 @@ def test_every_camera_move_passes_technical_qc(tmp_path: Path, camera: str) -> N
 
     req = {"prompt": f"a red lighthouse on a grey cliff, {camera}. Sound: wind", "duration": 4,
            "resolution": "480p", "aspect_ratio": "16:9", "generate_audio": True}
-    report = run_qc(render_clip(req, tmp_path / "c.mp4"), request=req, out_dir=tmp_path / "qc")
+    report = run_qc(animatic(req, tmp_path / "c.mp4"), request=req, out_dir=tmp_path / "qc")
     assert report.defects == []

@@ -95,18 +95,18 @@ def _ensure_collaborators() -> None:
 
         m = types.ModuleType("vidpipe.providers.preview")
 
-        def render_clip(request: dict, out: Path, *, model: str = "preview", fps: int = 24, label: str = "") -> Path:
+        def animatic(request: dict, out: Path, *, model: str = "preview", fps: int = 24, label: str = "") -> Path:
             w, h = frame_size(request.get("resolution", "720p"), request.get("aspect_ratio", "16:9"))
             d = request.get("duration", 5)
             return make_clip(Path(out), seconds=5 if d == -1 else d, width=w // 4 * 2, height=h // 4 * 2)
 
-        def render_still(prompt: str, out: Path, *, width: int, height: int, label: str = "",
+        def storyboard_frame(prompt: str, out: Path, *, width: int, height: int, label: str = "",
                          seed: int | None = None) -> Path:
             run_ffmpeg(["-y", "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}", "-frames:v", "1", str(out)])
             return Path(out)
 
-        m.render_clip = render_clip  # type: ignore[attr-defined]
-        m.render_still = render_still  # type: ignore[attr-defined]
+        m.animatic = animatic  # type: ignore[attr-defined]
+        m.storyboard_frame = storyboard_frame  # type: ignore[attr-defined]
         sys.modules["vidpipe.providers.preview"] = m
     try:
         import vidpipe.media.speech  # noqa: F401

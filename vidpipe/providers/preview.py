@@ -115,7 +115,7 @@ def _base_image(seg: Segment, request: dict[str, Any], index: int, bw: int, bh: 
     return paint_panel(seg.text, bw, bh, variant=index, caption=False)
 
 
-def render_still(prompt: str, out: Path, *, width: int, height: int, label: str = "", seed: int | None = None) -> Path:
+def storyboard_frame(prompt: str, out: Path, *, width: int, height: int, label: str = "", seed: int | None = None) -> Path:
     """A storyboard frame (PNG) with the PREVIEW tag."""
     img = paint_panel(prompt, width, height, variant=seed or 0)
     draw_tag(img, model="storyboard", label=label)
@@ -144,7 +144,7 @@ def _audio(request: dict[str, Any], prompt: str, duration: float, segs: list[Seg
     return write_wav(np.clip(mix, -0.98, 0.98), out)
 
 
-def render_clip(request: dict[str, Any], out: Path, *, model: str = "preview", fps: int = 24, label: str = "") -> Path:
+def animatic(request: dict[str, Any], out: Path, *, model: str = "preview", fps: int = 24, label: str = "") -> Path:
     """Render an animatic MP4 for a canonical request (see module docstring)."""
     duration = float(request.get("duration") or 5)
     if duration <= 0:
