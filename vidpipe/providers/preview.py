@@ -29,7 +29,7 @@ from vidpipe.media.speech import speak
 from vidpipe.providers.preview_art import Layout, draw_clock, draw_tag, header, layout, notes
 from vidpipe.providers.preview_figures import Placement, bubble_tail, draw_member, draw_move, performed, placements
 from vidpipe.providers.preview_plan import Panel, camera_move, panels
-from vidpipe.providers.preview_scene import Setting, paint_setting
+from vidpipe.providers.preview_scene import Ambient, Setting, paint_setting
 from vidpipe.schema import frame_size
 
 __all__ = ["animatic", "storyboard_frame", "camera_move", "panels", "RENDER_VERSION", "STILL_MARK"]
@@ -86,6 +86,7 @@ class _Board:
 
     panel: Panel
     setting: Image.Image
+    ambient: Ambient | None
     cast: list[Placement]
     head: Image.Image
     clock: tuple[int, int, int, int]
@@ -100,13 +101,13 @@ def _board(panel: Panel, lay: Layout, image: Image.Image | None, *, label: str, 
     ox, oy = (bw - w) / 2, (bh - h) / 2
     pic = lay.picture
     pic_panel = (int(ox + pic[0]), int(oy + pic[1]), int(ox + pic[2]), int(oy + pic[3]))
-    setting = image if image is not None else paint_setting(panel, (bw, bh), pic_panel, seed=seed)
+    setting, ambient = (image, None) if image is not None else paint_setting(panel, (bw, bh), pic_panel, seed=seed)
     cast = [] if image is not None else placements(panel, pic_panel)
     cast.sort(key=lambda p: p.kind != "place")  # landmarks stand behind people
     speaker_x = next((p.x - ox for p in cast if panel.speaker and p.member.key == panel.speaker.key), None)
     head_img, clock = header(lay, panel, label=label, model=model)
     st = Setting.of(panel.scene)
-    return _Board(panel, setting, cast, head_img, clock, notes(lay, panel, speaker_x=speaker_x),
+    return _Board(panel, setting, ambient, cast, head_img, clock, notes(lay, panel, speaker_x=speaker_x),
                   st.time == "night", st.sea and not st.interior)
 
 
@@ -117,13 +118,17 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
     seg = b.panel
     u = (t - seg.start) / max(1e-6, seg.end - seg.start)
     box = _crop(seg.move, u, bw, bh, seed + seg.index)
+    src = b.setting
     if seg.move == "static":
-        frame = b.setting.crop(tuple(int(round(v)) for v in box))
+        x0, y0 = int(round(box[0])), int(round(box[1]))
+        frame = src.crop((x0, y0, x0 + w, y0 + h))
     else:
-        frame = b.setting.resize((w, h), Image.Resampling.BILINEAR, box=box)
+        frame = src.resize((w, h), Image.Resampling.BILINEAR, box=box)
     s = w / (box[2] - box[0])
-    d = ImageDraw.Draw(frame)
     pic = lay.picture
+    if b.ambient is not None:
+        b.ambient.draw(frame, box, t, pic[3], live=seg.move == "static")
+    d = ImageDraw.Draw(frame)
     pw, ph = (pic[2] - pic[0]) / s, (pic[3] - pic[1]) / s
     hold = (box[0] + box[2] - bw) / 2 if seg.move == "orbit" else 0.0
     mouth = subject = None
@@ -153,7 +158,8 @@ def storyboard_frame(prompt: str, out: Path, *, width: int, height: int, label: 
     """
     panel = panels(prompt, 1.0)[0]
     full = (0, 0, width, height)
-    img = paint_setting(panel, (width, height), full, seed=seed or 0)
+    img, ambient = paint_setting(panel, (width, height), full, seed=seed or 0)
+    ambient.draw(img, full, 0.0, height, live=False)
     d = ImageDraw.Draw(img)
     st = Setting.of(panel.scene)
     for p in sorted(placements(panel, full), key=lambda p: p.kind != "place"):
@@ -205,7 +211,7 @@ def animatic(request: dict[str, Any], out: Path, *, model: str = "preview", fps:
             args += ["-i", str(_audio(request, prompt, duration, segs, Path(tmp) / "a.wav"))]
         args += ["-map", "0:v"] + (["-map", "1:a", "-c:a", "aac", "-b:a", "128k", "-ar", "48000"] if audio else [])
         args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-g", str(fps * 2),
-                 "-threads", "2", "-t", f"{n_frames / fps:.6f}", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+                 "-threads", "1", "-t", f"{n_frames / fps:.6f}", "-fflags", "+bitexact", "-flags:v", "+bitexact",
                  "-flags:a", "+bitexact", "-map_metadata", "-1", "-metadata", "comment=vidpipe preview",
                  "-movflags", "+faststart", str(out)]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
