@@ -104,13 +104,18 @@ def _colour_share(frame: np.ndarray, rgb: tuple[int, int, int]) -> float:
 
 
 def test_shot_size_is_the_scale_of_the_subject_figure(tmp_path: Path) -> None:
-    colour = member(KEEPER).colour
-    shares = []
+    coat = np.asarray(member(KEEPER).colour, np.float32)
+    skin = coat * 0.38 + np.asarray((255, 236, 214), np.float32) * 0.62  # the figure's face tone
+    heads, coats = [], []
     for i, size in enumerate(["wide shot", "medium shot", "close-up"]):
         clip = _render(tmp_path, f"{KEEPER}. He waits. Camera: {size}, static. Style: grey day.", duration=1,
                        name=f"{i}.mp4")
-        shares.append(_colour_share(_frames(clip, "rgb24")[12], colour))
-    assert 0.002 < shares[0] < shares[1] < shares[2]  # the keeper's coat fills more of the frame as we move in
+        pic = _picture(_frames(clip, "rgb24")[12])
+        rows = np.flatnonzero(((np.abs(pic - skin).max(axis=2) < 20).sum(axis=1)) > 2)
+        heads.append(int(rows.max() - rows.min()) if len(rows) else 0)
+        coats.append(float((np.abs(pic - coat).max(axis=2) < 28).mean()))
+    assert heads[0] < 0.05 * pic.shape[0] < heads[1] < heads[2]  # the face grows as the camera moves in
+    assert 0.002 < coats[0] < coats[1]  # and the keeper's coat is there, small in the wide shot
 
 
 def test_blocks_are_panels_cut_hard_at_their_boundaries(tmp_path: Path) -> None:
