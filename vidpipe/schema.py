@@ -7,13 +7,16 @@ cannot); `CanonicalRequest` is the typed form of a request that passed validatio
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidpipe.errors import SpecError
+from vidpipe.ids import check_id, check_job_id
+from vidpipe.specfile import read_json  # noqa: F401 - re-exported: callers import it from here
+
+SafeId = Annotated[str, AfterValidator(check_id)]  # ids become paths and partition keys (vidpipe/ids.py)
+JobId = Annotated[str, AfterValidator(check_job_id)]
 
 MODELS: tuple[str, ...] = (
     "seedance-2.0",
@@ -129,14 +132,14 @@ class RealPerson(_Model):
 class Job(_Model):
     """One generation: a canonical request plus the model choice (\"auto\" routes)."""
 
-    id: str
+    id: JobId
     model: str = "auto"
     input: dict[str, Any]
     real_person: RealPerson | None = None
     me: bool = False
     category: str | None = None
-    episode: str | None = None
-    shot: str | None = None
+    episode: SafeId | None = None
+    shot: SafeId | None = None
     mode: Mode | None = None  # the shot's production mode (real-person policy, learned routing)
 
 
@@ -170,10 +173,29 @@ class StillSpec(_Model):
     role: Literal["first_frame", "reference"] = "first_frame"
 
 
+class CastMember(_Model):
+    """Someone or something that appears in several shots and must look the same in each.
+
+    Its look comes from reference images given as files, or from a `plate`: a prompt for a
+    reference still made once (cached) before any shot. The profile's "me" is a member with
+    `me: true`, whose plate is the profile's avatar.
+    """
+
+    id: SafeId
+    name: str
+    kind: Literal["person", "object", "place"] = "person"
+    description: str  # 2–3 concrete traits, repeated in every shot it appears in
+    images: list[str] = Field(default_factory=list)
+    plate: str | None = None
+    plate_model: str = "flux-schnell"
+    real_person: RealPerson | None = None
+    me: bool = False
+
+
 class Shot(_Model):
     """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
 
-    id: str
+    id: SafeId
     title: str | None = None
     mode: Mode = "text-to-video"
     category: str | None = None
@@ -192,6 +214,7 @@ class Shot(_Model):
     resolution: str | None = None
     generate_audio: bool | None = None
     seed: int | None = None
+    takes: int | None = Field(default=None, ge=1, le=8)  # generations to choose from (episode default)
     still: StillSpec | None = None
     refs: Refs = Field(default_factory=Refs)
     transition: Literal["cut", "crossfade"] = "cut"
@@ -199,6 +222,7 @@ class Shot(_Model):
     model: str = "auto"
     real_person: RealPerson | None = None
     me: bool = False
+    cast: list[SafeId] = Field(default_factory=list)  # ids of the episode's cast members in this shot
 
     @field_validator("constraints", mode="before")
     @classmethod
@@ -220,14 +244,16 @@ class MusicSpec(_Model):
 
 
 class Episode(_Model):
-    id: str = ""
+    id: SafeId = ""  # load_episode sets it from the folder name
     title: str
     aspect_ratio: str = "16:9"
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     fps: int = 24
     budget_usd: float | None = None
+    takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
+    cast: list[CastMember] = Field(default_factory=list)
     shots: list[Shot]
 
     @field_validator("shots")
@@ -241,6 +267,15 @@ class Episode(_Model):
         if not shots:
             raise ValueError("an episode needs at least one shot")
         return shots
+
+    def member(self, member_id: str) -> CastMember:
+        for m in self.cast:
+            if m.id == member_id:
+                return m
+        raise KeyError(f"episode {self.id!r} has no cast member {member_id!r}")
+
+    def takes_of(self, shot: Shot) -> int:
+        return shot.takes or self.takes
 
     def shot(self, shot_id: str) -> Shot:
         for s in self.shots:
@@ -379,21 +414,6 @@ class Profile(_Model):
     avatar: Avatar
     voice: ProfileVoice = Field(default_factory=ProfileVoice)
     model_preferences: ModelPreferences = Field(default_factory=ModelPreferences)
-
-
-def read_json(path: str | Path) -> Any:
-    """Read JSON, turning a missing file or a syntax error into a one-line SpecError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read file ({exc.__class__.__name__})", path=str(p)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(p)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from vidpipe.cli import app
+from vidpipe.cli import app, check_backend
 
 
 @app.command()
 def render(
     episode: str = typer.Argument(..., help="Episode id (a folder under data/episodes/)"),
-    backend: str = typer.Option("auto", help="auto | preview | fal | gemini"),
+    backend: str = typer.Option("auto", help="auto | preview | fal | gemini", callback=check_backend),
     no_delivery: bool = typer.Option(False, "--no-delivery", help="Stop after the final cut"),
 ) -> None:
     """Render every shot, the voiceover, the final cut and the delivery file of one episode."""
@@ -22,7 +22,8 @@ def render(
     console = Console(stderr=True)
     with console.status("starting…") as status:
         run = render_episode(Paths.from_env(), episode, backend=None if backend == "auto" else backend,
-                             deliver=not no_delivery, on_step=lambda m: status.update(m))
+                             deliver=not no_delivery, on_step=lambda m: status.update(m),
+                             on_notice=lambda m: console.print(m))
     for s in run.shots:
         console.print(f"  {s['shot']}: {s['model']} via {s['backend']}, cached={s['cache_hit']}, defects={s['defects'] or 'none'}")
     if run.failed:
