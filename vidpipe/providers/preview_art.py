@@ -254,7 +254,7 @@ def notes(lay: Layout, panel: Panel, *, speaker_x: float | None = None) -> Notes
         colour = panel.speaker.colour if panel.speaker else INK
         r = _line_height(nf) // 2
         draw.ellipse([inner[0], inner[1] + 2, inner[0] + 2 * r - 4, inner[1] + 2 * r - 2], fill=colour, outline=INK)
-        set_text(draw, name, (inner[0] + 2 * r, inner[1], inner[2], inner[1] + _line_height(nf)),
+        set_text(draw, name, (inner[0] + 2 * r + p // 2, inner[1], inner[2], inner[1] + _line_height(nf)),
                  max_px=nf.size, min_px=8, bold=True, max_lines=1)
         set_text(draw, f"“{panel.line}”", (inner[0], inner[1] + _line_height(nf), inner[2], inner[3]),
                  max_px=cap_px, min_px=cap_min)

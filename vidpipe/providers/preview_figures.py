@@ -320,8 +320,8 @@ def bubble_tail(d: ImageDraw.ImageDraw, bubble: Box, mouth: tuple[float, float],
     bx = min(max(mouth[0], bubble[0] + (bubble[2] - bubble[0]) * 0.15), bubble[0] + (bubble[2] - bubble[0]) * 0.45)
     base_y = bubble[1]
     half = max(6.0, (bubble[2] - bubble[0]) * 0.04)
-    tip_x = bx + (mouth[0] - bx) * 0.75
-    tip_y = max(picture[1] + 4, base_y + (mouth[1] - base_y) * 0.7)
+    tip_x = bx + (mouth[0] - bx) * 0.85
+    tip_y = max(picture[1] + 4, base_y + (mouth[1] - base_y) * 0.82)
     lw = max(2, int((picture[3] - picture[1]) * 0.005))
     d.polygon([(bx - half, base_y + lw * 2), (tip_x, tip_y), (bx + half, base_y + lw * 2)], fill=WHITE)
     d.line([(bx - half, base_y + lw), (tip_x, tip_y), (bx + half, base_y + lw)], fill=INK, width=lw)

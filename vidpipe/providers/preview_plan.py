@@ -18,7 +18,7 @@ _SIZE_WORDS = (
     ("extreme close-up", ("extreme close-up", "extreme close up", "extreme closeup", "ecu", "macro")),
     ("medium close-up", ("medium close-up", "medium close up", "medium closeup", "mcu")),
     ("close-up", ("close-up", "close up", "closeup", "cu")),
-    ("wide", ("wide", "establishing", "long shot", "full shot", "full-body", "full body", "extreme long", "aerial")),
+    ("wide", ("wide", "establishing", "long shot", "full shot", "full-body", "full body", "full-length", "extreme long", "aerial")),
     ("medium", ("medium", "mid shot", "mid-shot", "waist", "two-shot", "two shot", "cowboy")),
 )
 _ANGLE_WORDS = (
@@ -61,7 +61,10 @@ _KINDS = {
     "animal": ("dog", "cat", "horse", "bird", "gull", "fox", "wolf", "deer", "cow", "sheep", "whale", "fish"),
 }
 _STOP = re.compile(r"\s(?:on|at|in|with|of|by|from|under|over|near|beside|behind|inside|through|across|against|"
-                   r"into|onto|for|to|who|that|which|while|as)\s|\s\w{3,}ing\b", re.I)
+                   r"into|onto|for|to|who|that|which|while|as)\s|\s\w{3,}ing\b|"
+                   r"\s(?:seen|seated|sat|set|perched|lit|viewed|shown|framed|placed|wrapped|dressed)\b", re.I)
+_FRAMING = re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:close-up|shot|portrait|reference|view|photo|"
+                      r"picture|image|still|plate|study|sketch|render)\s+(?:of|showing)\s+", re.I)
 _ARTICLE = re.compile(r"^(?:the|a|an|his|her|their|its|our|my|this|that)\s+", re.I)
 _LABEL = re.compile(r"\b(Camera throughout|Camera|Style|Sound|Audio|Constraints):\s*")
 _BLOCK = re.compile(r"\[(\d{1,2}):(\d{2})(?:\.\d+)?\s*[-–]\s*(\d{1,2}):(\d{2})(?:\.\d+)?\]")
@@ -146,7 +149,7 @@ def member(phrase: str) -> Member | None:
     The key is the head noun of the phrase's first clause (a possessive names its owner:
     "the keeper's hands" is the keeper, shown as hands); capitalised names are kept whole.
     """
-    text = _CITE.sub("", phrase).strip(" .,;:")
+    text = _FRAMING.sub("", _CITE.sub("", phrase).strip(" .,;:"))
     clause = re.split(r"[,(]", text, maxsplit=1)[0].strip()
     clause = _STOP.split(f" {clause} ", maxsplit=1)[0].strip()
     part = ""
@@ -172,14 +175,32 @@ def member(phrase: str) -> Member | None:
     return Member(key=key, label=" ".join(key_words).upper(), kind=kind, colour=colour_for(key), traits=traits)
 
 
+_CITED = re.compile(r"(?:^|[,;]\s*)(?:with\s+)?(?P<name>[A-Za-z][\w' -]{0,60}?)\s*\[Image\d+\]"
+                    r"(?:\s*:\s*(?P<desc>[^;]*))?")
+
+
 def members(subject: str) -> list[Member]:
-    """Every identity a Subject part names: parts separated by ';' or by 'and the/a/<Name>'."""
-    parts = [p for p in re.split(r";|\s+and\s+(?=(?:the|a|an|his|her|their)\s|[A-Z])", subject) if p.strip()]
+    """Every identity a Subject part names.
+
+    Cast members come as the composer writes them ("…, with the keeper [Image1]: a grey-bearded
+    man…; the lighthouse [Image2]: …"); the shot's own subject phrase is kept only when no cast
+    member is of its kind. Without citations: parts separated by ';' or by 'and the/a/<Name>'.
+    """
+    cast: list[Member] = []
+    for m in _CITED.finditer(subject):
+        found = member(f"{m.group('name')}, {m.group('desc') or ''}")
+        if found is not None and all(o.key != found.key for o in cast):
+            cast.append(found)
+    head = re.split(r",\s*with\s+[^,]*\[Image\d+\]", subject, maxsplit=1)[0] if cast else subject
+    parts = [p for p in re.split(r";|\s+and\s+(?=(?:the|a|an|his|her|their)\s|[A-Z])", head) if p.strip()]
     out: list[Member] = []
-    for p in parts:
+    for p in parts[:1] if cast else parts:
         m = member(p)
         if m is not None and all(o.key != m.key for o in out):
             out.append(m)
+    if cast:
+        own = [m for m in out if m.kind not in {c.kind for c in cast} and m.key not in {c.key for c in cast}]
+        return cast + own
     return out
 
 
@@ -243,7 +264,8 @@ def panels(prompt: str, duration: float) -> list[Panel]:
         action_text = _strip_dialogue(body)
         if marks:
             anchor, _, act = action_text.partition(": ")
-            local = members(anchor) if act else []
+            known = {c.key: c for c in cast}
+            local = [known.get(m.key, m) for m in members(anchor)] if act else []
             roster = local + [c for c in cast if c.key not in {m.key for m in local}] if local else list(cast)
             caption = _clean(act or action_text)
         else:
