@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from vidpipe.media.probe import probe
 from vidpipe.providers.preview import animatic, storyboard_frame
 from vidpipe.providers.preview_art import PAPER, fit, layout, set_text, text_areas
-from vidpipe.providers.preview_plan import camera_move, member, panels
+from vidpipe.providers.preview_plan import camera_move, member, members, panels
 from vidpipe.qc.report import scene_cuts
 from vidpipe.schema import frame_size
 
@@ -96,6 +96,14 @@ def test_cast_identity_is_the_same_in_every_shot() -> None:
     assert light.key == "lighthouse" and light.kind == "place" and light.colour != keeper[0].colour
     two = panels("The keeper, a man in a yellow coat; the lighthouse, a white tower. He waves.", 4)[0]
     assert [m.label for m in two.members] == ["KEEPER", "LIGHTHOUSE"]
+    # the composer's cast: "<subject>, with <name> [ImageN]: <description>; …", re-anchored by name in blocks
+    cast = ("A man seated at a radio set, with the keeper [Image1]: a grey-bearded man, yellow oilskin coat; "
+            "the lighthouse [Image2]: a white stone tower")
+    got = members(cast)
+    assert [(m.label, m.kind) for m in got] == [("KEEPER", "person"), ("LIGHTHOUSE", "place")]
+    assert got[0].colour == keeper[0].colour and "beard" in got[0].traits
+    block = panels(f"{cast}.\n[00:00-00:04] A man at a radio, with the keeper [Image1]: he speaks. Camera: close-up.", 4)
+    assert block[0].members[0].traits == got[0].traits  # the block's short anchor keeps the full identity
 
 
 def _colour_share(frame: np.ndarray, rgb: tuple[int, int, int]) -> float:
