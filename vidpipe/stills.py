@@ -63,10 +63,10 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
     name = still_backend(backend, model)
     width, height = frame_size(resolution, "16:9" if aspect == "adaptive" else aspect)
     if name == "preview":
-        from vidpipe.providers.preview import render_still
+        from vidpipe.providers.preview import storyboard_frame
 
         for i, t in enumerate(targets):
-            render_still(prompt, t, width=width, height=height, label=f"{model} preview",
+            storyboard_frame(prompt, t, width=width, height=height, label=f"{model} preview",
                          seed=None if seed is None else seed + i)
         return StillResult(path=out, paths=targets, model=model, backend=name, request_id=None, cost_usd=0.0,
                            width=width, height=height)

@@ -48,14 +48,6 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"clip": clip, "still": still, "wav": wav, "big": big}
 
 
-def _retry_module() -> object:
-    """Where the runner's backoff constant lives (vidpipe.generate.retry once the runner package lands)."""
-    import importlib
-
-    gen = importlib.import_module("vidpipe.generate")
-    return importlib.import_module("vidpipe.generate.retry") if hasattr(gen, "__path__") else gen
-
-
 @pytest.fixture
 def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FalFake]:
     """A running fake fal queue + storage with FAL_KEY, VIDPIPE_FAL_QUEUE_URL and VIDPIPE_FAL_STORAGE_URL
