@@ -4,7 +4,7 @@
 import dagster as dg
 
 from assets.metadata import clean, file_meta, prompt_md, review_link, thumbnail_md
-from assets.partitions import episode_shot, shot_key
+from assets.partitions import shot_key, shots
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
 from vidpipe.pipeline import ShotRef, check_clip, error_defects, render_clip, render_still
@@ -12,7 +12,7 @@ from vidpipe.pipeline.cache import read_sidecar
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=shots,
     group_name="generation",
     kinds={"python", "fal"},
     owners=["team:production"],
@@ -38,7 +38,7 @@ def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: S
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=shots,
     group_name="generation",
     kinds={"python", "fal"},
     owners=["team:production"],
