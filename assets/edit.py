@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from assets.metadata import clean, file_meta, review_link, thumbnail_md
+from assets.metadata import clean, file_meta, inline_thumbnail, media_link, review_link
 from assets.partitions import all_shots, episodes, shot_partition
 from assets.qc import shot_qc
 from assets.script import episode_spec
@@ -87,7 +87,8 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
             **file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
             "clips": len(out.edit.clips),
             "tracks": dg.MetadataValue.json([t.kind for t in out.edit.tracks]),
-            "thumbnail": thumbnail_md(out.path, width=320),
+            "thumbnail": inline_thumbnail(out.path, "final cut"),
+            "video": media_link(out.path, media.paths().media),
             "review": review_link(context.partition_key),
         }),
         data_version=dg.DataVersion(out.key),
@@ -107,7 +108,7 @@ def delivery(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Material
     out = make_delivery(media.paths(), context.partition_key)
     return dg.MaterializeResult(
         metadata=clean({**file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
-                        "thumbnail": thumbnail_md(out.path, width=320),
+                        "thumbnail": inline_thumbnail(out.path, "delivery"),
                         "review": review_link(context.partition_key)}),
         data_version=dg.DataVersion(out.key),
     )

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from assets.generation import shot_clip
-from assets.metadata import clean, review_link, thumbnail_md
+from assets.metadata import clean, inline_thumbnail, media_link, review_link
 from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.errors import VidpipeError
@@ -69,7 +69,8 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
             "judge": report.judge,
             "judge_error": judge_error,
             "failure_modes": dg.MetadataValue.json(report.failure_modes_observed),
-            "contact_sheet": thumbnail_md(ref.review_dir / "contact_sheet.jpg", width=360),
+            "contact_sheet": inline_thumbnail(ref.review_dir / "contact_sheet.jpg", "contact sheet"),
+            "contact_sheet_full": media_link(ref.review_dir / "contact_sheet.jpg", paths.media),
             "review": review_link(ep, shot),
         }),
         check_results=checks,

@@ -8,7 +8,7 @@ marks exactly the edited episode's spec and the edited shot's request Unsynced.
 
 import dagster as dg
 
-from assets.metadata import clean, prompt_md, review_link
+from assets.metadata import clean, prompt_text, review_link
 from assets.partitions import all_shots, episodes, shot_key, shots
 from resources import DuckDBStore, MediaRoot
 from vidpipe.pipeline import ShotRef, prepare_request, spec_summary
@@ -86,7 +86,7 @@ def shot_request(context: dg.AssetExecutionContext, media: MediaRoot, store: Duc
     )
     return dg.MaterializeResult(
         metadata=clean({
-            "prompt": prompt_md(out.job.input.get("prompt")),
+            "prompt": prompt_text(out.job.input.get("prompt")),
             "model": out.route_model,
             "route_reason": out.route_reason,
             "duration_s": out.job.input.get("duration"),

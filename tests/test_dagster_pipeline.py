@@ -96,8 +96,15 @@ def test_materializations_carry_what_a_person_needs(rendered) -> None:  # type: 
     for key in ("path", "duration_s", "size_bytes", "model", "backend", "request_id", "cost_usd", "prompt", "thumbnail"):
         assert key in meta, key
     assert meta["backend"] == "preview" and meta["model"] == "seedance-2.0"
-    assert "base64," in str(meta["thumbnail"])
-    assert "lighthouse" in str(meta["prompt"])
+    # the UI renders markdown under 1,000 characters in place: thumbnails must fit, the prompt is plain text
+    for key in ("thumbnail", "contact_sheet"):
+        assert str(meta[key]).startswith("![") and "data:image/webp;base64," in meta[key] and len(meta[key]) < 1000
+    assert "lighthouse" in meta["prompt"] and not meta["prompt"].startswith("```")
+    assert meta["clip"].endswith("/media/mini/shots/s001/clip.mp4")
+    qc = _meta(results["s001"], "shot_qc")
+    assert len(qc["contact_sheet"]) < 1000 and qc["contact_sheet_full"].endswith("contact_sheet.jpg")
+    still = _meta(results["s002"], "shot_still")
+    assert still["needed"] and len(still["thumbnail"]) < 1000
     assert _meta(results["s002"], "shot_clip")["model"] == "wan-2.7-i2v"  # image-to-video routes to wan
     evals = {e.check_name: e.passed for e in results["s001"].get_asset_check_evaluations()}
     assert evals == {"request_valid": True, "technical_qc": True, "score_threshold": True, "judge_ran": True}
