@@ -23,7 +23,8 @@ demo: setup
 	$(PY) launch.py render demo
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -q -rs --cov --cov-report=term:skip-covered
 
 DEV_PORT ?= 3000
 dev: setup

@@ -9,18 +9,7 @@ from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.errors import VidpipeError
 from vidpipe.pipeline import ShotRef, episode_status, record_qc
-
-MIN_OVERALL = 3
-
-
-def _record(ref: ShotRef, store, judge: bool):  # type: ignore[no-untyped-def]
-    """The QC row is stored even when the judge fails: technical QC stands, the score stays null."""
-    if not judge:
-        return record_qc(ref, store, judge=False), None
-    try:
-        return record_qc(ref, store, judge=True), None
-    except Exception as exc:  # judge/network errors of any kind; a technical error re-raises below
-        return record_qc(ref, store, judge=False), f"{exc.__class__.__name__}: {exc}"
+from vidpipe.qc.verdict import SCORE_THRESHOLD
 
 
 @dg.asset(
@@ -32,7 +21,7 @@ def _record(ref: ShotRef, store, judge: bool):  # type: ignore[no-untyped-def]
     deps=[shot_clip],
     check_specs=[
         dg.AssetCheckSpec("score_threshold", asset="shot_qc",
-                          description=f"Warn when a judged clip scores overall < {MIN_OVERALL}/5."),
+                          description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5."),
         dg.AssetCheckSpec("judge_ran", asset="shot_qc",
                           description="Warn when the configured judge failed (the technical QC row is stored, "
                           "the score stays null; score by hand with `vidpipe score` or re-run)."),
@@ -46,13 +35,14 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
     ep, shot = shot_key(context)
     paths = media.paths()
     ref = ShotRef.load(paths, ep, shot)
-    report, judge_error = _record(ref, store.store(), judge.enabled())
+    report = record_qc(ref, store.store(), judge=judge.enabled())  # stores the technical row before judging
+    judge_error = ref.read().qc.judge_error if judge.enabled() and ref.read().qc else None
     if judge_error:
         context.log.warning(f"{ref.key}: judge failed, QC row stored unscored: {judge_error}")
     scores = report.scores.model_dump() if report.scores else None
     checks = [
         dg.AssetCheckResult(
-            check_name="score_threshold", passed=scores is None or scores["overall"] >= MIN_OVERALL,
+            check_name="score_threshold", passed=report.passed(SCORE_THRESHOLD),
             severity=dg.AssetCheckSeverity.WARN, metadata={"overall": scores["overall"] if scores else "unjudged"}),
         dg.AssetCheckResult(
             check_name="judge_ran", passed=judge_error is None, severity=dg.AssetCheckSeverity.WARN,

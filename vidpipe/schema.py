@@ -192,6 +192,7 @@ class Shot(_Model):
     resolution: str | None = None
     generate_audio: bool | None = None
     seed: int | None = None
+    takes: int | None = Field(default=None, ge=1, le=8)  # generations to choose from (episode default)
     still: StillSpec | None = None
     refs: Refs = Field(default_factory=Refs)
     transition: Literal["cut", "crossfade"] = "cut"
@@ -226,6 +227,7 @@ class Episode(_Model):
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     fps: int = 24
     budget_usd: float | None = None
+    takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
     shots: list[Shot]
@@ -241,6 +243,9 @@ class Episode(_Model):
         if not shots:
             raise ValueError("an episode needs at least one shot")
         return shots
+
+    def takes_of(self, shot: Shot) -> int:
+        return shot.takes or self.takes
 
     def shot(self, shot_id: str) -> Shot:
         for s in self.shots:
@@ -314,7 +319,12 @@ class Defect(_Model):
     start_s: float | None = None
     end_s: float | None = None
     detail: str = ""
-    severity: Literal["error", "warn"] = "error"
+    severity: Literal["error", "warning"] = "error"
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _one_spelling(cls, v: Any) -> Any:
+        return "warning" if v == "warn" else v  # qc.json files written before the spelling was unified
 
 
 class Scores(_Model):
@@ -339,6 +349,19 @@ class QCReport(_Model):
     what_worked: str | None = None
     what_to_change: str | None = None
     lesson: str | None = None
+
+    def blocking_defects(self) -> list[Defect]:
+        """Defects that stop the clip (severity error; vidpipe.qc.verdict assigns severities)."""
+        return [d for d in self.defects if d.severity == "error"]
+
+    def passed(self, threshold: int | None = None) -> bool:
+        """The one QC verdict: no blocking defect, and a judged clip scores at least `threshold` overall.
+
+        An unjudged clip (scores null) passes on its technical QC alone — nothing invents a score.
+        """
+        if self.blocking_defects():
+            return False
+        return threshold is None or self.scores is None or self.scores.overall >= threshold
 
 
 class Avatar(_Model):

@@ -9,7 +9,7 @@ from typing import Any
 from vidpipe.episode import load_episode
 from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import read_sidecar
+from vidpipe.pipeline.record import ShotRecord, record_of
 from vidpipe.schema import QCReport
 
 
@@ -18,8 +18,18 @@ class Take:
     label: str
     clip: Path | None
     review_dir: Path | None
-    record: dict[str, Any]
+    record: ShotRecord | None
     qc: QCReport | None
+
+    @property
+    def gen(self) -> dict[str, Any]:
+        """The take's generation facts as a plain dict (what the templates show)."""
+        g = self.record.generation if self.record else None
+        return g.model_dump() if g else {}
+
+    @property
+    def prompt(self) -> str | None:
+        return self.record.prompt if self.record else None
 
 
 @dataclass
@@ -34,11 +44,12 @@ class ShotView:
 
     @property
     def cost(self) -> float:
-        return float((self.take.record.get("generation") or {}).get("cost_usd") or 0.0)
+        rec = self.take.record
+        return float(rec.generation.cost_usd) if rec and rec.generation else 0.0
 
 
 def _take(label: str, folder: Path, clip_id: str | None = None) -> Take:
-    rec = read_sidecar(folder / "shot.json") or {}
+    rec = record_of(folder)
     review = None
     if (folder / "review").is_dir():
         dirs = sorted(d for d in (folder / "review").iterdir() if (d / "qc.json").exists())
@@ -59,7 +70,7 @@ def episode_view(paths: Paths, episode_id: str) -> dict[str, Any]:
         takes = [main] + [_take(d.name, d) for d in sorted((folder / "takes").glob("*")) if d.is_dir()]
         shots.append(ShotView(s.id, s.title, s.mode, {"subject": s.subject, "action": s.action, "camera": s.camera,
                                                       "style": s.style, "constraints": ", ".join(s.constraints)},
-                              main.record.get("prompt"), main, takes))
+                              main.record.prompt if main.record else None, main, takes))
     return {
         "episode": episode,
         "shots": shots,
