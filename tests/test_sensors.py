@@ -237,7 +237,8 @@ def test_blocking_check_stops_only_the_bad_shot_and_the_failure_record_says_why(
         def log_message(self, *args: object) -> None:
             pass
 
-    bad = TWO_SHOTS.replace("duration: 4, generate_audio: false}\n  - {id: s002", "duration: 20, generate_audio: false}\n  - {id: s002", 1)
+    # a request error only the composed request shows (an episode-level error now stops the whole episode on load)
+    bad = TWO_SHOTS.replace("the kite loops twice", "the kite loops twice around [Image3]", 1)
     _write(project, "two", bad)
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.handle_request, daemon=True).start()
