@@ -125,12 +125,15 @@ def test_gate_sensor_requests_cut_once_per_digest(rendered) -> None:  # type: ig
     from sensors.episodes import final_cut_gate
 
     paths, instance, _results = rendered
-    ctx = dg.build_sensor_context(instance=instance, resources={"media": MediaRoot(root=str(paths.root))})
-    res = final_cut_gate(ctx)
+    def tick(cursor=None):  # type: ignore[no-untyped-def]
+        with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                     resources={"media": MediaRoot(root=str(paths.root))}) as ctx:
+            return final_cut_gate(ctx)
+
+    res = tick()
     assert [r.partition_key for r in res.run_requests] == ["mini"]
-    assert isinstance(final_cut_gate(dg.build_sensor_context(
-        instance=instance, cursor=res.cursor, resources={"media": MediaRoot(root=str(paths.root))})), dg.SkipReason)
-    again = final_cut_gate(dg.build_sensor_context(instance=instance, resources={"media": MediaRoot(root=str(paths.root))}))
+    assert isinstance(tick(res.cursor), dg.SkipReason)
+    again = tick()
     assert again.run_requests[0].run_key == res.run_requests[0].run_key  # same digest → deduplicated by run key
 
 

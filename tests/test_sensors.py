@@ -30,10 +30,13 @@ def _write(paths, ep: str, text: str) -> None:  # type: ignore[no-untyped-def]
     (d / "episode.yaml").write_text(text)
 
 
-def _ctx(project, instance, cursor=None):  # type: ignore[no-untyped-def]
+def _tick(sensor, project, instance, cursor=None):  # type: ignore[no-untyped-def]
+    """One sensor evaluation, as the daemon does it: resources built and torn down around the call."""
     from resources import MediaRoot
 
-    return dg.build_sensor_context(instance=instance, cursor=cursor, resources={"media": MediaRoot(root=str(project.root))})
+    with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                 resources={"media": MediaRoot(root=str(project.root))}) as ctx:
+        return sensor(ctx)
 
 
 def _apply(instance, res) -> None:  # type: ignore[no-untyped-def]
@@ -52,7 +55,7 @@ def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(pro
     _write(project, "two", TWO_SHOTS)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("shot_slots", ["s001", "s002", "s003"])  # an instance of the old design
-        res = episode_discovery(_ctx(project, instance))
+        res = _tick(episode_discovery, project, instance)
         added = {(type(r).__name__, r.partitions_def_name): sorted(r.partition_keys) for r in res.dynamic_partitions_requests}
         assert added == {
             ("AddDynamicPartitionsRequest", "episodes"): ["mini", "two"],
@@ -65,12 +68,12 @@ def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(pro
         observed = {(e.asset_key.path[-1], e.partition) for e in res.asset_events}
         assert ("episode_file", "two") in observed and ("shot_spec", "two|s002") in observed
         _apply(instance, res)
-        again = episode_discovery(_ctx(project, instance, res.cursor))
+        again = _tick(episode_discovery, project, instance, res.cursor)
         assert isinstance(again, dg.SkipReason)
         # editing one shot: that episode only; the edited shot gets a new run key, the unrendered s001 keeps
         # its key (the daemon drops a repeated run key, so nothing is paid twice)
         _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
-        third = episode_discovery(_ctx(project, instance, res.cursor))
+        third = _tick(episode_discovery, project, instance, res.cursor)
         keys = {r.partition_key: r.run_key for r in res.run_requests}
         assert {r.partition_key: r.run_key == keys[r.partition_key] for r in third.run_requests} == {
             "two": False, "two|s001": True, "two|s002": False}
@@ -80,7 +83,7 @@ def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(pro
         import shutil
 
         shutil.rmtree(project.episode_dir("mini"))
-        fourth = episode_discovery(_ctx(project, instance, third.cursor))
+        fourth = _tick(episode_discovery, project, instance, third.cursor)
         deleted = {r.partitions_def_name: sorted(r.partition_keys) for r in fourth.dynamic_partitions_requests
                    if isinstance(r, dg.DeleteDynamicPartitionsRequest)}
         assert deleted == {"episodes": ["mini"], "shots": ["mini|s001", "mini|s002", "mini|s003", "two|s002"]}
@@ -96,7 +99,7 @@ def test_a_bad_episode_is_reported_and_the_others_carry_on(project, bad) -> None
     (project.episode_dir("broken") / "episode.yaml").write_bytes(bad)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("shots", ["broken|s001"])  # from before it broke: kept, not erased
-        res = episode_discovery(_ctx(project, instance))
+        res = _tick(episode_discovery, project, instance)
         assert {r.partition_key.split("|")[0] for r in res.run_requests} == {"mini"}
         err = read_episode_errors(project)["broken"]["error"]
         assert "episode.yaml" in err and ("UTF-8" in err or "'|'" in err)
@@ -105,12 +108,12 @@ def test_a_bad_episode_is_reported_and_the_others_carry_on(project, bad) -> None
         assert not any(isinstance(r, dg.DeleteDynamicPartitionsRequest) and "broken|s001" in r.partition_keys
                        for r in res.dynamic_partitions_requests)
         _apply(instance, res)
-        assert isinstance(episode_discovery(_ctx(project, instance, res.cursor)), dg.SkipReason)  # reported once
+        assert isinstance(_tick(episode_discovery, project, instance, res.cursor), dg.SkipReason)  # reported once
         # the gate meets QC of a broken episode without failing the tick
-        assert isinstance(final_cut_gate(_ctx(project, instance)), dg.SkipReason)
+        assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)
         # fixed → the error clears and its runs are requested
         _write(project, "broken", TWO_SHOTS)
-        fixed = episode_discovery(_ctx(project, instance, res.cursor))
+        fixed = _tick(episode_discovery, project, instance, res.cursor)
         assert "broken" not in read_episode_errors(project)
         assert sorted(r.partition_key for r in fixed.run_requests) == ["broken", "broken|s001", "broken|s002"]
 
@@ -131,14 +134,14 @@ def test_gate_requests_a_cut_on_the_tick_after_the_last_shots_qc(project) -> Non
     _write(project, "two", TWO_SHOTS)
     _write(project, "three", THREE_SHOTS)
     with dg.instance_for_test() as instance:
-        assert isinstance(final_cut_gate(_ctx(project, instance)), dg.SkipReason)
+        assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)
         _materialize_shots(project, instance, "two", ["s001", "s002"])
         _materialize_shots(project, instance, "three", ["s001", "s002"])
-        res = final_cut_gate(_ctx(project, instance))
+        res = _tick(final_cut_gate, project, instance)
         assert [(r.partition_key, r.job_name) for r in res.run_requests] == [("two", None)]  # three lacks s003
-        assert isinstance(final_cut_gate(_ctx(project, instance, res.cursor)), dg.SkipReason)
+        assert isinstance(_tick(final_cut_gate, project, instance, res.cursor), dg.SkipReason)
         _materialize_shots(project, instance, "three", ["s003"])
-        res2 = final_cut_gate(_ctx(project, instance, res.cursor))
+        res2 = _tick(final_cut_gate, project, instance, res.cursor)
         assert [r.partition_key for r in res2.run_requests] == ["three"]
         assert res2.run_requests[0].run_key.startswith("final:three:")
 
@@ -190,12 +193,12 @@ def test_weekly_schedule_requests_each_pending_episode(project) -> None:  # type
         instance.add_dynamic_partitions("episodes", ["mini", "two"])
         from resources import MediaRoot
 
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0),
-                                        resources={"media": MediaRoot(root=str(project.root))})
-        reqs = weekly_episode_batch(ctx)
-        assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
-        _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
-        reqs = weekly_episode_batch(ctx)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0),
+                                       resources={"media": MediaRoot(root=str(project.root))}) as ctx:
+            reqs = weekly_episode_batch(ctx)
+            assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
+            _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
+            reqs = weekly_episode_batch(ctx)
         assert sorted(r.partition_key for r in reqs) == ["mini", "two"]
         assert len({r.run_key for r in reqs}) == 2
 
@@ -206,13 +209,13 @@ def test_fanout_rerenders_only_the_edited_shot(project) -> None:  # type: ignore
 
     _write(project, "two", TWO_SHOTS)
     with dg.instance_for_test() as instance:
-        first = episode_discovery(_ctx(project, instance))
+        first = _tick(episode_discovery, project, instance)
         assert sorted(r.partition_key for r in first.run_requests if r.job_name == "render_shot_job") == [
             "mini|s001", "mini|s002", "mini|s003", "two|s001", "two|s002"]
         _materialize_shots(project, instance, "two", ["s001", "s002"])
         before = {s: ShotRef.load(project, "two", s).clip_path.read_bytes() for s in ("s001", "s002")}
         _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
-        tick = episode_discovery(_ctx(project, instance, first.cursor))
+        tick = _tick(episode_discovery, project, instance, first.cursor)
         assert [r.partition_key for r in tick.run_requests if r.job_name == "render_shot_job"] == ["two|s002"]
         r = _materialize_shots(project, instance, "two", ["s001", "s002"])
         cached = {e.asset_key.path[-1]: e.materialization.metadata["cache_hit"].value
