@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="vidpipe-reaction-"))
     root, home = work / "proj", work / "dagster_home"
     (root / "data" / "episodes").mkdir(parents=True)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "VIDPIPE_ROOT": str(root), "PYTHONPATH": str(REPO)}
+    # a loaded shared box can take over Dagster's default 60 s to answer a code-server call
+    env = {**os.environ, "DAGSTER_HOME": str(home), "VIDPIPE_ROOT": str(root), "PYTHONPATH": str(REPO),
+           "DAGSTER_GRPC_TIMEOUT_SECONDS": os.environ.get("DAGSTER_GRPC_TIMEOUT_SECONDS", "300")}
     subprocess.run([sys.executable, str(REPO / "launch.py"), "setup"], env=env, check=True, capture_output=True)
     daemon_bin = Path(sys.executable).with_name("dagster-daemon")
     log = (work / "daemon.log").open("w")
