@@ -169,6 +169,7 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
     kept = shot / "takes" / "2"
     kept.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot / "clip.mp4", kept / "clip.mp4")
+    (kept / ".preview-0.mp4").write_bytes(b"half")  # the preview backend's work file: not a take
     (kept / "take.json").write_text('{"prompt": "alt", "seed": 7, "generation": {"model": "kling-3.0-omni", "cost_usd": 0.84}}')
     os.link(shot / "clip.mp4", shot / "takes" / "same.mp4")  # the current clip again: not a second take
     old = shot / "gen" / "rev-s001.old.mp4"

@@ -146,22 +146,26 @@ def list_takes(paths: Paths, episode_id: str, shot_id: str) -> list[Take]:
     tdir = folder / "takes"
     for entry in sorted(tdir.iterdir(), key=lambda p: _natural(p.name)) if tdir.is_dir() else []:
         if entry.is_dir():
-            clip = next(iter(sorted(entry.glob("clip.mp4")) or sorted(entry.glob("*.mp4"))), None)
+            clip = next(iter(sorted(entry.glob("clip.mp4")) or sorted(p for p in entry.glob("*.mp4") if _is_output(p))),
+                        None)
             if clip is None:
                 continue
             side = read_sidecar(entry / "take.json") or read_sidecar(entry / "shot.json") or read_sidecar(
                 clip.with_suffix(".json")) or {}
             rdir, report = _review(entry, clip_id)
             add(f"takes:{entry.name}", f"take {entry.name}", "takes", clip, side, rdir, report)
-        elif entry.suffix == ".mp4" and not entry.name.endswith(".tmp.mp4"):
+        elif entry.suffix == ".mp4" and _is_output(entry):
             add(f"takes:{entry.stem}", f"take {entry.stem}", "takes", entry, read_sidecar(entry.with_suffix(".json")) or {})
     gdir = folder / "gen"
     older = sorted(gdir.glob("*.mp4"), key=lambda p: p.stat().st_mtime, reverse=True) if gdir.is_dir() else []
-    for clip in older:
-        if clip.name.endswith(".tmp.mp4") or clip.name.startswith("."):
-            continue
+    for clip in filter(_is_output, older):
         add(f"gen:{clip.stem}", f"cached {clip.stem}", "gen", clip, read_sidecar(clip.with_suffix(".json")) or {})
     return takes
+
+
+def _is_output(p: Path) -> bool:
+    """A finished clip, not a hidden work file or a half-written temporary."""
+    return not p.name.startswith(".") and not p.name.endswith(".tmp.mp4")
 
 
 def _natural(name: str) -> list[Any]:
