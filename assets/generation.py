@@ -7,8 +7,7 @@ from assets.metadata import clean, file_meta, prompt_md, review_link, thumbnail_
 from assets.partitions import episode_shot, shot_key
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
-from vidpipe.pipeline import ShotRef, check_clip, error_defects, render_clip, render_still
-from vidpipe.pipeline.cache import read_sidecar
+from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
 
 
 @dg.asset(
@@ -57,7 +56,7 @@ def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDB
     ref = ShotRef.load(media.paths(), ep, shot)
     out = render_clip(ref, backend=video_api.backend_name(), store=store.store(), fallback=video_api.fallback)
     report = check_clip(ref)
-    bad = error_defects(report)
+    bad = [d.code for d in report.blocking_defects()]
     context.log.info(f"{ref.key}: {out.model} via {out.backend}, cache_hit={out.cache_hit}, defects={bad or 'none'}")
     check = dg.AssetCheckResult(
         check_name="technical_qc",
@@ -65,7 +64,7 @@ def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDB
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"defects": dg.MetadataValue.json([d.model_dump() for d in report.defects])},
     )
-    prompt = (read_sidecar(ref.sidecar) or {}).get("prompt")
+    prompt = ref.read().prompt
     return dg.MaterializeResult(
         metadata=clean({
             **file_meta(out.path), "uri": media.publish(out.path),

@@ -8,8 +8,7 @@ from assets.metadata import clean, review_link, thumbnail_md
 from assets.partitions import episode_shot, shot_key
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.pipeline import ShotRef, record_qc
-
-MIN_OVERALL = 3
+from vidpipe.qc.verdict import SCORE_THRESHOLD
 
 
 @dg.asset(
@@ -20,7 +19,7 @@ MIN_OVERALL = 3
     code_version="1",
     deps=[shot_clip],
     check_specs=[dg.AssetCheckSpec("score_threshold", asset="shot_qc",
-                                   description=f"Warn when a judged clip scores overall < {MIN_OVERALL}/5.")],
+                                   description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5.")],
     description="The shot's QC report (review/<clip_id>/: contact sheet, frames, probe, qc.json) recorded as "
     "one row in DuckDB with the request's features. Scores come only from a judge (VLM or a person); "
     "an unjudged clip keeps scores null.",
@@ -30,7 +29,7 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
     ref = ShotRef.load(media.paths(), ep, shot)
     report = record_qc(ref, store.store(), judge=judge.enabled())
     scores = report.scores.model_dump() if report.scores else None
-    passed = scores is None or scores["overall"] >= MIN_OVERALL
+    passed = report.passed(SCORE_THRESHOLD)
     check = dg.AssetCheckResult(
         check_name="score_threshold", passed=passed, severity=dg.AssetCheckSeverity.WARN,
         metadata={"overall": scores["overall"] if scores else "unjudged"},

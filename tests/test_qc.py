@@ -126,7 +126,7 @@ def test_cut_count_vs_prompt_blocks(clips: dict[str, Path], tmp_path: Path, bloc
     assert ("cut_count_mismatch" in codes) is mismatch
     if mismatch:
         d = _only(report, "cut_count_mismatch")
-        assert "2 cuts" in d.detail and d.severity == "warn"
+        assert "2 cuts" in d.detail and d.severity == "warning"
 
 
 def test_prompt_blocks_parse() -> None:

@@ -162,6 +162,7 @@ def test_compare_is_reachable_for_every_shot_even_unrendered(room) -> None:  # t
 def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  # type: ignore[no-untyped-def]
     import os
 
+    from vidpipe.pipeline.record import ShotRef
     from vidpipe.review.data import list_takes
 
     paths, _store, client = room
@@ -177,7 +178,7 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
     (shot / "gen" / "rev-s001.old.json").write_text('{"model": "wan-2.7-i2v", "backend": "preview", '
                                                     '"job": {"input": {"prompt": "older", "seed": 3}}}')
     try:
-        takes = list_takes(paths, "rev", "s001")
+        takes = list_takes(ShotRef.load(paths, "rev", "s001"))
         assert [(t.key, t.source, t.current) for t in takes] == [
             ("current", "current", True), ("takes:2", "takes", False), ("gen:rev-s001.old", "gen", False)]
         assert takes[0].model == "seedance-2.0" and takes[0].qc is not None

@@ -52,13 +52,14 @@ class Ledger:
         with _LOCK:
             self.store.execute(sql, [cache_key, *fields.values(), stamp, stamp])
 
-    def spend(self, *, episode: str | None = None) -> float:
-        """Money committed so far (actual where known, else the estimate)."""
+    def spend(self, *, episode: str | None = None, exclude_shot: str | None = None) -> float:
+        """Money committed so far (actual where known, else the estimate), optionally leaving one shot out."""
         with _LOCK:
             rows = self.store.query(
                 "SELECT coalesce(sum(coalesce(cost_usd, est_cost_usd, 0)), 0) AS s FROM generations "
-                "WHERE status IN ('done', 'submitted', 'running') AND (? IS NULL OR episode = ?)",
-                [episode, episode],
+                "WHERE status IN ('done', 'submitted', 'running') AND (? IS NULL OR episode = ?) "
+                "AND (? IS NULL OR shot IS DISTINCT FROM ?)",
+                [episode, episode, exclude_shot, exclude_shot],
             )
         return float(rows[0]["s"]) if rows else 0.0
 

@@ -12,6 +12,7 @@ from typing import Any
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import read_sidecar
+from vidpipe.pipeline.record import record_of
 from vidpipe.store import Store
 
 
@@ -36,24 +37,24 @@ def lineage(paths: Paths, episode_id: str, *, store: Store | None = None) -> dic
     shots = []
     for clip in final["edit"]["clips"]:
         shot_dir = Path(clip["path"]).parent
-        rec = read_sidecar(shot_dir / "shot.json") or {}
-        gen = rec.get("generation") or {}
+        rec = record_of(shot_dir)
+        gen = rec.generation if rec else None
+        shot_id = rec.shot if rec else shot_dir.name
         shots.append({
-            "shot": rec.get("shot", shot_dir.name),
+            "shot": shot_id,
             "clip": clip["path"],
             "transition": clip.get("transition"),
-            "model": gen.get("model"),
-            "backend": gen.get("backend"),
-            "endpoint": gen.get("endpoint"),
-            "request_id": gen.get("request_id"),
-            "cost_usd": gen.get("cost_usd"),
-            "fallback_from": gen.get("fallback_from"),
-            "prompt": rec.get("prompt"),
-            "request": (rec.get("job") or {}).get("input"),
-            "route": rec.get("route"),
-            "still": rec.get("still"),
-            "qc": {"defects": (rec.get("qc") or {}).get("defects"),
-                   "scores": scores.get(rec.get("shot", shot_dir.name))},
+            "model": gen.model if gen else None,
+            "backend": gen.backend if gen else None,
+            "endpoint": gen.endpoint if gen else None,
+            "request_id": gen.request_id if gen else None,
+            "cost_usd": gen.cost_usd if gen else None,
+            "fallback_from": gen.fallback_from if gen else None,
+            "prompt": rec.prompt if rec else None,
+            "request": rec.job.input if rec and rec.job else None,
+            "route": rec.route.model_dump() if rec and rec.route else None,
+            "still": rec.still.model_dump() if rec and rec.still else None,
+            "qc": {"defects": rec.qc.defects if rec and rec.qc else None, "scores": scores.get(shot_id)},
         })
     vo = read_sidecar(media / "voiceover" / "voiceover.json") or {}
     tree: dict[str, Any] = {

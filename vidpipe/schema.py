@@ -314,7 +314,12 @@ class Defect(_Model):
     start_s: float | None = None
     end_s: float | None = None
     detail: str = ""
-    severity: Literal["error", "warn"] = "error"
+    severity: Literal["error", "warning"] = "error"
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _one_spelling(cls, v: Any) -> Any:
+        return "warning" if v == "warn" else v  # qc.json files written before the spelling was unified
 
 
 class Scores(_Model):
@@ -339,6 +344,19 @@ class QCReport(_Model):
     what_worked: str | None = None
     what_to_change: str | None = None
     lesson: str | None = None
+
+    def blocking_defects(self) -> list[Defect]:
+        """Defects that stop the clip (severity error; vidpipe.qc.verdict assigns severities)."""
+        return [d for d in self.defects if d.severity == "error"]
+
+    def passed(self, threshold: int | None = None) -> bool:
+        """The one QC verdict: no blocking defect, and a judged clip scores at least `threshold` overall.
+
+        An unjudged clip (scores null) passes on its technical QC alone — nothing invents a score.
+        """
+        if self.blocking_defects():
+            return False
+        return threshold is None or self.scores is None or self.scores.overall >= threshold
 
 
 class Avatar(_Model):

@@ -1,6 +1,8 @@
 """`vidpipe qc CLIP [--job JOB.json] [--out DIR] [--json]` — technical QC and the review folder.
 
-Exit 0 no defect, 1 defects, 2 bad input (missing/corrupt clip or unreadable job file).
+Exit 0 when the clip passes the QC verdict (vidpipe.qc.verdict: no blocking defect, a judged score at
+least the threshold) — the same rule as the pipeline's gate and the Dagster check —, 1 when it fails,
+2 bad input (missing/corrupt clip or unreadable job file). Warnings are printed but do not fail.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import typer
 
 from vidpipe.cli import app
 from vidpipe.errors import MediaError, SpecError
+from vidpipe.qc.verdict import summary, verdict
 
 
 def _load_job(path: Path, clip: Path) -> Any:
@@ -72,7 +75,7 @@ def qc(
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         _verdict(report, folder, db)
-    if report.defects:
+    if not verdict(report):
         raise typer.Exit(1)
 
 
@@ -92,7 +95,10 @@ def _verdict(report: Any, folder: Path, db: str | None) -> None:
         for d in report.defects:
             table.add_row(d.code, _t(d.start_s), _t(d.end_s), d.severity, d.detail)
         console.print(table)
-        console.print("[red]verdict: defects found[/red]")
+    if not verdict(report):
+        console.print(f"[red]verdict: {summary(report)}[/red]")
+    elif report.defects:
+        console.print("[yellow]verdict: passed with warnings[/yellow]")
     else:
         console.print("[green]verdict: no technical defect[/green] (scores: not judged yet)")
     console.print(f"contact sheet: {folder / 'contact_sheet.jpg'}")

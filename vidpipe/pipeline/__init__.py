@@ -12,10 +12,9 @@ from vidpipe.pipeline.episode_stages import (
     spec_summary,
     timeline,
 )
+from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.pipeline.shot_stages import (
-    ShotRef,
     check_clip,
-    error_defects,
     prepare_request,
     record_qc,
     render_clip,
@@ -23,7 +22,7 @@ from vidpipe.pipeline.shot_stages import (
 )
 
 __all__ = [
-    "EpisodeStatus", "ShotRef", "build_edit_list", "check_clip", "cut_duration", "episode_status", "error_defects",
+    "EpisodeStatus", "ShotRef", "build_edit_list", "check_clip", "cut_duration", "episode_status",
     "make_delivery", "make_final_cut", "make_voiceover", "pending_episodes", "prepare_request", "record_qc",
-    "render_clip", "render_still", "spec_summary", "timeline",
+    "render_clip", "render_still", "ShotRecord", "spec_summary", "timeline",
 ]

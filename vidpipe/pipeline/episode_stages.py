@@ -15,9 +15,10 @@ from vidpipe.episode import episode_fingerprint, load_episode, shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
-from vidpipe.pipeline.shot_stages import STAGE_VERSION, ShotRef
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import STAGE_VERSION
+from vidpipe.qc.verdict import verdict
 from vidpipe.schema import AudioTrack, EditClip, EditList, Episode, QCReport, SubtitleCue, Subtitles
-from vidpipe.store import Store
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
 
@@ -249,25 +250,14 @@ def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
     missing, failing, hashes = [], [], []
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
-        qc_json = ref.review_dir / "qc.json"
-        if not ref.clip_path.exists() or not qc_json.exists():
+        if not ref.clip_path.exists() or not ref.qc_json.exists():
             missing.append(s.id)
             continue
-        report = QCReport.model_validate_json(qc_json.read_text())
-        if any(d.severity == "error" for d in report.defects):
+        report = QCReport.model_validate_json(ref.qc_json.read_text())
+        if not verdict(report):
             failing.append(s.id)
         hashes.append(file_hash(ref.clip_path))
     return EpisodeStatus(episode_id, not missing and not failing, stable_hash(hashes), missing, failing)
-
-
-def episode_spend(store: Store, episode_id: str, *, exclude_shot: str | None = None) -> float:
-    """What an episode has cost so far (actual where known, else the estimate)."""
-    rows = store.query(
-        "SELECT coalesce(sum(coalesce(cost_usd, est_cost_usd, 0)), 0) AS spent FROM generations "
-        "WHERE episode = ? AND (? IS NULL OR shot IS DISTINCT FROM ?) AND status IN ('done', 'submitted', 'running')",
-        [episode_id, exclude_shot, exclude_shot],
-    )
-    return float(rows[0]["spent"]) if rows else 0.0
 
 
 def pending_episodes(paths: Paths) -> list[str]:

@@ -10,7 +10,9 @@ from vidpipe.episode import load_episode
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.episode_stages import make_delivery, make_final_cut, make_voiceover, spec_summary
-from vidpipe.pipeline.shot_stages import ShotRef, error_defects, prepare_request, record_qc, render_clip, render_still
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import prepare_request, record_qc, render_clip, render_still
+from vidpipe.qc.verdict import summary, verdict
 from vidpipe.store import Store
 
 
@@ -44,11 +46,10 @@ def render_episode(paths: Paths, episode_id: str, *, backend: str | None = None,
             clip = render_clip(ref, backend=backend, store=store)
             step(f"{ref.key}: qc")
             report = record_qc(ref, store)
-            bad = error_defects(report)
             run.shots.append({"shot": s.id, "model": clip.model, "backend": clip.backend, "cache_hit": clip.cache_hit,
                               "defects": [d.code for d in report.defects]})
-            if bad:
-                raise VidpipeError(f"technical QC failed: {', '.join(bad)}")
+            if not verdict(report):
+                raise VidpipeError(f"QC {summary(report)}")
         except VidpipeError as exc:
             run.failed[s.id] = str(exc)
     if run.failed:

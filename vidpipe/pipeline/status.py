@@ -15,8 +15,7 @@ from typing import Any
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
 from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import read_sidecar
-from vidpipe.pipeline.shot_stages import ShotRef
+from vidpipe.pipeline.record import ShotRef
 
 ID_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -59,15 +58,7 @@ def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
         fp = shot_fingerprint(episode, s)
-        rec = read_sidecar(ref.sidecar) or {}
-        clip, qc = rec.get("generation") or {}, rec.get("qc") or {}
-        done = (
-            ref.clip_path.exists()
-            and clip.get("shot_fingerprint") == fp
-            and qc.get("clip_hash") == clip.get("hash")
-            and not qc.get("error_defects")
-        )
-        if not done:
+        if not (ref.clip_path.exists() and ref.read().clip_current(fp)):
             todo.append((s.id, fp))
     return todo
 

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from vidpipe.errors import ProviderError, ProviderNotConfigured, SpecError
+from vidpipe.qc.verdict import DEFECT_CAP
 from vidpipe.schema import FAILURE_MODES, QCReport, Scores
 from vidpipe.store import Store, now
 
-DEFECT_CAP = 2
 VLM_MODEL = "gemini-2.5-flash"
 
 
@@ -33,7 +33,7 @@ class Judgement(BaseModel):
 
 
 def capped(scores: Scores, report: QCReport) -> Scores:
-    if any(d.severity == "error" for d in report.defects) and scores.overall > DEFECT_CAP:
+    if report.blocking_defects() and scores.overall > DEFECT_CAP:
         return scores.model_copy(update={"overall": DEFECT_CAP})
     return scores
 

@@ -16,11 +16,8 @@ from vidpipe.media.contact_sheet import contact_sheet
 from vidpipe.media.frames import VideoScan, sample_times, save_jpeg, scan_audio, scan_video
 from vidpipe.media.probe import probe as probe_clip
 from vidpipe.qc import technical
+from vidpipe.qc.verdict import with_severities
 from vidpipe.schema import Defect, Job, QCReport
-
-# Defects a clip can carry and still be usable after the edit (which re-levels loudness and
-# re-times cuts): reported, exit 1 on the CLI, but they do not block a pipeline run.
-WARN_CODES = frozenset({"loudness_out_of_range", "cut_count_mismatch"})
 
 
 def review_dir(clip: Path, clip_id: str, out_dir: Path | None = None) -> Path:
@@ -77,7 +74,7 @@ def run_qc(
         cuts = technical.scene_cuts(scan)
         defects += technical.cut_count(cuts, req.get("prompt"), probe.duration_s)
     defects += audio_defects
-    defects = [d.model_copy(update={"severity": "warn"}) if d.code in WARN_CODES else d for d in defects]
+    defects = with_severities(defects)
     defects.sort(key=lambda d: (d.start_s if d.start_s is not None else 0.0, d.code))
 
     model = job.model if job is not None and job.model != "auto" else None

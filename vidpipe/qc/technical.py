@@ -137,7 +137,7 @@ def audio_checks(audio: AudioScan) -> list[Defect]:
         start, end = a * 0.1, min(dur, (b + 1) * 0.1)
         if end - start >= SILENCE_MIN_S - 1e-6:
             # A pause can be deliberate (a beat between lines): reported, but not blocking.
-            out.append(Defect(code="silent_audio", start_s=_r(start), end_s=_r(end), severity="warn",
+            out.append(Defect(code="silent_audio", start_s=_r(start), end_s=_r(end), severity="warning",
                               detail=f"audio below {SILENCE_DBFS:.0f} dBFS for {end - start:.1f} s"))
     lufs, peak = loudness(audio.samples, audio.rate)
     problems = []

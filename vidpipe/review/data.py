@@ -1,8 +1,8 @@
 """What the review pages show: episodes, shots and their takes, read from what the pipeline recorded.
 
-Shot state is read in exactly one place (`_shot_record`), so switching it to the typed shot record
-is one edit. Everything here tolerates half-rendered episodes: a shot with no clip yet is a view
-with `take.clip = None`, never an exception.
+Shot state comes only from the typed shot record (`ShotRef.read()`); QC from the take's qc.json;
+the pass/fail rule from `vidpipe.qc.verdict`. Everything here tolerates half-rendered episodes: a
+shot with no clip yet is a view with `take.clip = None`, never an exception.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from typing import Any, Literal
 from vidpipe.episode import list_episodes, load_episode
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import read_sidecar
+from vidpipe.pipeline.record import GenerationRecord, ShotRecord, ShotRef
+from vidpipe.qc.verdict import verdict
 from vidpipe.schema import Episode, QCReport, Shot
+from vidpipe.sidecar import read_sidecar
 from vidpipe.store import Store
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -26,15 +28,6 @@ Status = Literal["rendered", "failing", "awaiting score", "not rendered", "rende
 
 class NotFound(VidpipeError):
     """An episode or shot the room does not have (the app answers 404)."""
-
-
-# -- shot state: the one place that reads the pipeline's per-shot record ----------------------------
-def _shot_record(folder: Path) -> dict[str, Any]:
-    return read_sidecar(folder / "shot.json") or {}
-
-
-def _generation(rec: dict[str, Any]) -> dict[str, Any]:
-    return rec.get("generation") or {}
 
 
 # -- takes -------------------------------------------------------------------------------------------
@@ -49,6 +42,7 @@ class Take:
     label: str
     source: Literal["current", "takes", "gen"]
     clip: Path | None
+    number: int | None = None  # the take number (`vidpipe take EP SHOT N`) when the record gives one
     model: str | None = None
     backend: str | None = None
     cost_usd: float | None = None
@@ -65,7 +59,12 @@ class Take:
 
     @property
     def error_defects(self) -> list[str]:
-        return [d.code for d in self.qc.defects if d.severity == "error"] if self.qc else []
+        return [d.code for d in self.qc.blocking_defects()] if self.qc else []
+
+    @property
+    def passed(self) -> bool | None:
+        """The one QC verdict on this take (None without a QC report)."""
+        return verdict(self.qc) if self.qc else None
 
     @property
     def overall(self) -> int | None:
@@ -77,12 +76,12 @@ class Take:
         return p if p and p.exists() else None
 
 
-def _review(folder: Path, clip_id: str | None) -> tuple[Path | None, QCReport | None]:
-    """The QC folder of a take (review/<clip_id>/ preferred) and its report."""
+def _review(folder: Path, *names: str, any_dir: bool = True) -> tuple[Path | None, QCReport | None]:
+    """The QC folder of a take (review/<name>/ for the first name that has one, else any) and its report."""
     base = folder / "review"
     dirs = sorted(d for d in base.iterdir() if (d / "qc.json").exists()) if base.is_dir() else []
-    review = next((d for d in dirs if d.name == clip_id), dirs[0] if dirs else None)
-    if review is None and (folder / "qc.json").exists():
+    review = next((d for n in names for d in dirs if d.name == n), dirs[0] if dirs and any_dir else None)
+    if review is None and any_dir and (folder / "qc.json").exists():
         review = folder
     if review is None:
         return None, None
@@ -92,10 +91,19 @@ def _review(folder: Path, clip_id: str | None) -> tuple[Path | None, QCReport | 
         return review, None
 
 
+def _record_facts(g: GenerationRecord | None, rec: ShotRecord) -> dict[str, Any]:
+    """Model, cost, seed and prompt of a generation in the shot record."""
+    return {
+        "model": g.model if g else None, "backend": g.backend if g else None,
+        "cost_usd": g.cost_usd if g else None, "request_id": g.request_id if g else None,
+        "seed": g.seed if g and g.seed is not None else rec.request.get("seed"), "prompt": rec.prompt,
+    }
+
+
 def _runner_facts(side: dict[str, Any]) -> dict[str, Any]:
-    """Model, cost, seed and prompt from a runner sidecar (gen/<job>.json) or a take record."""
+    """Model, cost, seed and prompt from a runner sidecar (gen/<job>.json) or a take's own JSON."""
     job_input = ((side.get("job") or {}).get("input")) or {}
-    gen = _generation(side)
+    gen = side.get("generation") or {}
     return {
         "model": gen.get("model") or side.get("model"),
         "backend": gen.get("backend") or side.get("backend"),
@@ -113,54 +121,67 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def list_takes(paths: Paths, episode_id: str, shot_id: str) -> list[Take]:
-    """Every take of a shot, the current one first.
+def list_takes(ref: ShotRef, rec: ShotRecord | None = None) -> list[Take]:
+    """Every take of a shot, the current one first (each clip once, however many places list it).
 
-    Sources: the shot's clip.mp4 (current); `takes/<name>/` folders (clip + record + review/) or
-    `takes/<name>.mp4` with a `<name>.json` beside it; and earlier outputs in the runner's cache
-    folder `gen/` that are not the current clip.
+    Sources, in order: the shot's clip.mp4 (current, facts from the record's `generation`); the
+    record's `takes` (numbered generations kept under `takes/`); any other clip under `takes/`
+    (`takes/<name>/` folders with their own review/, or `takes/<name>.mp4` with a `<name>.json`);
+    and earlier outputs in the runner's cache folder `gen/` that are not the current clip.
     """
-    folder = paths.shot_media(episode_id, shot_id)
-    rec = _shot_record(folder)
-    clip_id = f"{episode_id}-{shot_id}"
-    current_clip = folder / "clip.mp4"
-    review, qc = _review(folder, clip_id)
-    facts = _runner_facts(rec)
-    if current_clip.exists():  # the runner's sidecar knows the seed the shot record may not
-        for side in (folder / "gen").glob("*.json") if (folder / "gen").is_dir() else []:
-            mp4 = side.with_suffix(".mp4")
-            if mp4.exists() and _same_file(mp4, current_clip):
-                facts = {k: v if v is not None else _runner_facts(read_sidecar(side) or {})[k] for k, v in facts.items()}
-    current = Take("current", "current take", "current", current_clip if current_clip.exists() else None,
-                   review_dir=review, qc=qc, current=True, **facts)
+    rec = rec if rec is not None else ref.read()
+    review, qc = _review(ref.dir, ref.clip_id, any_dir=False)
+    facts = {**_gen_sidecar_facts(ref), **{k: v for k, v in _record_facts(rec.generation, rec).items() if v is not None}}
+    has_clip = ref.clip_path.exists()
+    current = Take("current", "current take", "current", ref.clip_path if has_clip else None,
+                   rec.generation.take if rec.generation else None, review_dir=review, qc=qc, current=True, **facts)
     takes = [current]
-    seen = [current_clip] if current.clip else []
+    seen = [ref.clip_path] if has_clip else []
 
-    def add(key: str, label: str, source: Literal["takes", "gen"], clip: Path, side: dict[str, Any],
-            review_dir: Path | None = None, report: QCReport | None = None) -> None:
-        if any(_same_file(clip, s) for s in seen):
+    def add(key: str, label: str, source: Literal["takes", "gen"], clip: Path, facts: dict[str, Any],
+            number: int | None = None, rq: tuple[Path | None, QCReport | None] = (None, None)) -> None:
+        if not clip.exists() or any(_same_file(clip, s) for s in seen):
             return
         seen.append(clip)
-        takes.append(Take(key, label, source, clip, review_dir=review_dir, qc=report, **_runner_facts(side)))
+        takes.append(Take(key, label, source, clip, number, review_dir=rq[0], qc=rq[1], **facts))
 
-    tdir = folder / "takes"
+    for g in sorted(rec.takes, key=lambda g: g.take):
+        clip = Path(g.path)
+        if g.hash and rec.generation and g.hash == rec.generation.hash:
+            current.number = g.take  # the record lists the chosen take among its takes
+            continue
+        own = clip.parent if clip.parent != ref.takes_dir else None
+        add(f"take:{g.take}", f"take {g.take}", "takes", clip, _record_facts(g, rec), g.take,
+            _review(own, clip.stem, ref.clip_id) if own else _review(ref.takes_dir, clip.stem, any_dir=False))
+    tdir = ref.takes_dir
     for entry in sorted(tdir.iterdir(), key=lambda p: _natural(p.name)) if tdir.is_dir() else []:
         if entry.is_dir():
             clip = next(iter(sorted(entry.glob("clip.mp4")) or sorted(p for p in entry.glob("*.mp4") if _is_output(p))),
                         None)
             if clip is None:
                 continue
-            side = read_sidecar(entry / "take.json") or read_sidecar(entry / "shot.json") or read_sidecar(
-                clip.with_suffix(".json")) or {}
-            rdir, report = _review(entry, clip_id)
-            add(f"takes:{entry.name}", f"take {entry.name}", "takes", clip, side, rdir, report)
+            side = read_sidecar(entry / "take.json") or read_sidecar(clip.with_suffix(".json")) or {}
+            add(f"takes:{entry.name}", f"take {entry.name}", "takes", clip, _runner_facts(side),
+                int(entry.name) if entry.name.isdigit() else None, _review(entry, clip.stem, ref.clip_id))
         elif entry.suffix == ".mp4" and _is_output(entry):
-            add(f"takes:{entry.stem}", f"take {entry.stem}", "takes", entry, read_sidecar(entry.with_suffix(".json")) or {})
-    gdir = folder / "gen"
+            add(f"takes:{entry.stem}", f"take {entry.stem}", "takes", entry,
+                _runner_facts(read_sidecar(entry.with_suffix(".json")) or {}),
+                rq=_review(tdir, entry.stem, any_dir=False))
+    gdir = ref.gen_dir
     older = sorted(gdir.glob("*.mp4"), key=lambda p: p.stat().st_mtime, reverse=True) if gdir.is_dir() else []
     for clip in filter(_is_output, older):
-        add(f"gen:{clip.stem}", f"cached {clip.stem}", "gen", clip, read_sidecar(clip.with_suffix(".json")) or {})
+        add(f"gen:{clip.stem}", f"cached {clip.stem}", "gen", clip, _runner_facts(read_sidecar(clip.with_suffix(".json")) or {}))
     return takes
+
+
+def _gen_sidecar_facts(ref: ShotRef) -> dict[str, Any]:
+    """Facts of the current clip from the runner's sidecar beside its cached output (fills record gaps)."""
+    if not ref.clip_path.exists() or not ref.gen_dir.is_dir():
+        return {}
+    for mp4 in ref.gen_dir.glob("*.mp4"):
+        if _same_file(mp4, ref.clip_path):
+            return {k: v for k, v in _runner_facts(read_sidecar(mp4.with_suffix(".json")) or {}).items() if v is not None}
+    return {}
 
 
 def _is_output(p: Path) -> bool:
@@ -194,7 +215,9 @@ class ShotView:
     prompt: str | None
     take: Take
     takes: list[Take] = field(default_factory=list)
-    failure: str | None = None  # the last generation error, when the shot has no clip
+    failure: str | None = None  # the last generation error (or an unreadable record), when there is no clip
+    judge_error: str | None = None  # the VLM judge failed on this clip; its technical QC still stands
+    outdated: bool = False  # the spec changed since this clip was made (a re-render is due)
 
     @property
     def cost(self) -> float:
@@ -202,22 +225,34 @@ class ShotView:
 
     @property
     def status(self) -> Status:
+        """failing (no clip and an error, or the QC verdict says no) · rendering · awaiting score · rendered."""
         if self.take.clip is None:
             return "failing" if self.failure else "not rendered"
-        if self.take.error_defects:
+        if self.take.passed is False:
             return "failing"
+        if self.take.qc is None or self.outdated:
+            return "rendering"
         return "awaiting score" if self.take.overall is None else "rendered"
 
 
-def _shot_view(paths: Paths, episode_id: str, s: Shot, failures: dict[str, str]) -> ShotView:
-    takes = list_takes(paths, episode_id, s.id)
-    rec = _shot_record(paths.shot_media(episode_id, s.id))
+def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]) -> ShotView:
+    from vidpipe.episode import shot_fingerprint
+
+    ref = ShotRef(paths, episode, s)
+    failure = failures.get(s.id)
+    try:
+        rec = ref.read()
+    except SpecError as exc:  # a damaged shot.json: show the shot, say why its facts are missing
+        rec, failure = ShotRecord(episode=episode.id, shot=s.id), str(exc)
+    takes = list_takes(ref, rec)
+    outdated = bool(rec.generation and rec.generation.shot_fingerprint
+                    and rec.generation.shot_fingerprint != shot_fingerprint(episode, s))
     parts = {"subject": s.subject, "action": s.action, "camera": s.camera, "style": s.style,
              "constraints": ", ".join(s.constraints)}
     blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
     return ShotView(s.id, s.title, s.mode, s.category, {k: v for k, v in parts.items() if v}, blocks,
-                    rec.get("prompt") or takes[0].prompt, takes[0], takes,
-                    failures.get(s.id) if takes[0].clip is None else None)
+                    rec.prompt or takes[0].prompt, takes[0], takes, failure if takes[0].clip is None else None,
+                    rec.qc.judge_error if rec.qc else None, outdated)
 
 
 def load(paths: Paths, episode_id: str) -> Episode:
@@ -247,10 +282,10 @@ def spend(store: Store | None, episode_id: str) -> float | None:
     """What the ledger says the episode cost (None when the ledger cannot be read right now)."""
     if store is None or not store.path.exists():
         return 0.0
-    from vidpipe.pipeline.episode_stages import episode_spend
+    from vidpipe.ledger import Ledger
 
     try:
-        return episode_spend(store, episode_id)
+        return Ledger(store).spend(episode=episode_id)
     except Exception:  # noqa: BLE001 - a DuckDB file held by a running render
         return None
 
@@ -260,7 +295,7 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
     episode = load(paths, episode_id)
     media = paths.episode_media(episode_id)
     failures = _failures(store, episode_id)
-    shots = [_shot_view(paths, episode_id, s, failures) for s in episode.shots]
+    shots = [_shot_view(paths, episode, s, failures) for s in episode.shots]
     final, delivery = media / "final.mp4", media / "delivery.mp4"
     spent = spend(store, episode_id)
     return {
@@ -278,7 +313,7 @@ def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None =
     s = next((s for s in episode.shots if s.id == shot_id), None)
     if s is None:
         raise NotFound(f"episode {episode_id!r} has no shot {shot_id!r}")
-    return episode, _shot_view(paths, episode_id, s, _failures(store, episode_id))
+    return episode, _shot_view(paths, episode, s, _failures(store, episode_id))
 
 
 def episode_status(shots: list[ShotView]) -> Status:
@@ -288,7 +323,7 @@ def episode_status(shots: list[ShotView]) -> Status:
         return "failing"
     if all(st == "not rendered" for st in states):
         return "not rendered"
-    if "not rendered" in states:
+    if "not rendered" in states or "rendering" in states:
         return "rendering"
     return "awaiting score" if "awaiting score" in states else "rendered"
 
