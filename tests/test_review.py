@@ -177,19 +177,29 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
     shutil.copy(shot / "clip.mp4", old)
     (shot / "gen" / "rev-s001.old.json").write_text('{"model": "wan-2.7-i2v", "backend": "preview", '
                                                     '"job": {"input": {"prompt": "older", "seed": 3}}}')
+    ref = ShotRef.load(paths, "rev", "s001")
+    gen = ref.read().generation
+    assert gen is not None
+    shutil.copy(shot / "clip.mp4", shot / "takes" / "3.mp4")
+    ref.update(takes=[gen.model_copy(update={"take": 1}),  # the chosen take, listed by the record too
+                      {"path": str(shot / "takes" / "3.mp4"), "model": "veo-3.1", "take": 3, "seed": 33, "cost_usd": 1.6}])
     try:
-        takes = list_takes(ShotRef.load(paths, "rev", "s001"))
-        assert [(t.key, t.source, t.current) for t in takes] == [
-            ("current", "current", True), ("takes:2", "takes", False), ("gen:rev-s001.old", "gen", False)]
+        takes = list_takes(ref)
+        assert [(t.key, t.source, t.current, t.number) for t in takes] == [
+            ("current", "current", True, 1), ("take:3", "takes", False, 3), ("takes:2", "takes", False, 2),
+            ("gen:rev-s001.old", "gen", False, None)]
+        assert (takes[1].model, takes[1].seed, takes[1].cost_usd) == ("veo-3.1", 33, 1.6)
+        del takes[1]
         assert takes[0].model == "seedance-2.0" and takes[0].qc is not None
         assert (takes[1].model, takes[1].seed, takes[1].cost_usd, takes[1].prompt) == ("kling-3.0-omni", 7, 0.84, "alt")
         assert (takes[2].model, takes[2].seed, takes[2].qc) == ("wan-2.7-i2v", 3, None)
         html = client.get("/episode/rev/shot/s001/compare").text
-        assert html.count("<video") == 3 and "Play all together" in html
-        assert "kling-3.0-omni" in html and "wan-2.7-i2v" in html and "in the cut" in html
+        assert html.count("<video") == 4 and "Play all together" in html
+        assert "kling-3.0-omni" in html and "wan-2.7-i2v" in html and "veo-3.1" in html and "in the cut" in html
         assert "no QC report for this take" in html and "(differs from the current)" in html
-        assert "compare 3 takes" in client.get("/episode/rev").text
+        assert "compare 4 takes" in client.get("/episode/rev").text
     finally:
+        ref.update(takes=[])
         shutil.rmtree(shot / "takes")
         old.unlink()
         (shot / "gen" / "rev-s001.old.json").unlink()

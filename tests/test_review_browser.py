@@ -5,7 +5,7 @@ Headless Chromium comes from the OS (Debian `chromium`, installed by .ci/run whe
 driven by Playwright; where either cannot be had, the test skips and says why.
 
 Run as a script to photograph a running room for the docs:
-    python tests/test_review_browser.py http://127.0.0.1:8766 demo s003 docs/
+    python tests/test_review_browser.py http://127.0.0.1:8766 demo s001 docs/ s003   # compare s001, blocks of s003
 """
 
 from __future__ import annotations
@@ -149,23 +149,29 @@ def test_pages_are_readable_in_light_and_dark(server, scheme: str) -> None:  # t
         browser.close()
 
 
-def photograph(base: str, episode: str, shot: str, out: Path) -> list[Path]:
-    """Full-page screenshots of the index, an episode and a shot's compare page, light and dark."""
+def photograph(base: str, episode: str, shot: str, out: Path, blocks_shot: str | None = None) -> list[Path]:
+    """Screenshots of the index, an episode, one shot's section and its compare page, light and dark."""
     from playwright.sync_api import sync_playwright
 
     shots = []
+    settle = ("Promise.all([...document.querySelectorAll('video')].map(v => new Promise(r => {"
+              " const go = () => { v.addEventListener('seeked', r, {once: true}); v.currentTime = Math.min(1.5, v.duration / 3); };"
+              " v.readyState >= 1 ? go() : v.addEventListener('loadedmetadata', go, {once: true}); setTimeout(r, 8000); })))")
     with sync_playwright() as p:
         browser = _browser(p)
         for scheme in ("light", "dark"):
             page = browser.new_page(viewport={"width": 1360, "height": 900}, color_scheme=scheme)
-            for name, url, full in (("index", "/", False), ("episode", f"/episode/{episode}", False),
-                                    ("compare", f"/episode/{episode}/shot/{shot}/compare", True)):
+            for name, url, element in (("index", "/", None), ("episode", f"/episode/{episode}", None),
+                                       ("shot", f"/episode/{episode}", f"#shot-{blocks_shot or shot}"),
+                                       ("compare", f"/episode/{episode}/shot/{shot}/compare", None)):
                 page.goto(base + url)
                 page.wait_for_load_state("networkidle")
-                page.evaluate("Promise.all([...document.querySelectorAll('video')].map(v => v.readyState >= 2 ? 1 :"
-                              " new Promise(r => { v.addEventListener('loadeddata', r); setTimeout(r, 5000); })))")
+                page.evaluate(settle)
                 path = out / f"review_{name}_{scheme}.png"
-                page.screenshot(path=str(path), full_page=full)
+                if element:
+                    page.locator(element).screenshot(path=str(path))
+                else:
+                    page.screenshot(path=str(path), full_page=name == "compare")
                 shots.append(path)
             page.close()
         browser.close()
@@ -173,5 +179,5 @@ def photograph(base: str, episode: str, shot: str, out: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for shot_path in photograph(sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])):
+    for shot_path in photograph(sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4]), *sys.argv[5:6]):
         print(shot_path)

@@ -82,7 +82,7 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
     @app.exception_handler(VidpipeError)
     async def bad_spec(request: Request, exc: VidpipeError) -> Response:
         # An episode whose file does not parse: say why, as a page (the index lists it too).
-        return page(request, "error.html", {"status": 422, "message": str(exc)}, 422)
+        return page(request, "error.html", {"status": 422, "message": str(exc).replace(f"{paths.episodes}/", "")}, 422)
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> Response:

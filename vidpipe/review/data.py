@@ -364,7 +364,8 @@ def episode_cards(paths: Paths, store: Store | None = None) -> list[EpisodeCard]
         try:
             view = episode_view(paths, ep, store)
         except (VidpipeError, ValueError, OSError) as exc:  # a bad YAML or non-UTF-8 file is one card, not a 500
-            cards.append(EpisodeCard(ep, None, status="failing", error=_one_line(exc)))
+            msg = _one_line(exc).replace(f"{paths.episodes}/", "")  # 'draft/episode.yaml: …', not a long absolute path
+            cards.append(EpisodeCard(ep, None, status="failing", error=msg))
             continue
         shots: list[ShotView] = view["shots"]
         episode: Episode = view["episode"]
