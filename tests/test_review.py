@@ -48,6 +48,8 @@ def room(tmp_path_factory):  # type: ignore[no-untyped-def]
     for ep, text in (("rev", ONE_SHOT), ("plan", PLANNED)):
         (eps / ep).mkdir(parents=True)
         (eps / ep / "episode.yaml").write_text(text)
+    (eps / "has space").mkdir()
+    (eps / "has space" / "episode.yaml").write_text(PLANNED)
     (eps / "broken").mkdir()
     (eps / "broken" / "episode.yaml").write_bytes(b"title: caf\xe9 \xff\nshots: []\n")
     (root / "LESSONS.md").write_text("# LESSONS\n\n## Accumulated lessons\n\n")
@@ -74,8 +76,9 @@ def test_episode_page_shows_player_sheet_prompt_blocks_and_form(room) -> None:  
 def test_index_lists_every_episode_with_title_count_status_cost_and_thumbnail(room) -> None:  # type: ignore[no-untyped-def]
     _paths, _store, client = room
     html = client.get("/").text
-    cards = dict(re.findall(r'<a class="card" href="/episode/(\w+)" id="ep-\w+">(.*?)</a>', html, re.S))
-    assert set(cards) == {"rev", "plan", "broken"}
+    cards = dict(re.findall(r'<a class="card" href="/episode/([^"]+)" id="ep-[^"]+">(.*?)</a>', html, re.S))
+    assert set(cards) == {"rev", "plan", "broken", "has%20space"}
+    assert "may only use letters" in cards["has%20space"] and client.get("/episode/has%20space").status_code == 404
     rev, plan, broken = cards["rev"], cards["plan"], cards["broken"]
     assert "Review" in rev and "1 shot ·" in rev and "1 rendered" in rev and "$0.00" in rev
     assert 'class="badge awaiting-score">awaiting score<' in rev
@@ -203,3 +206,12 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
         shutil.rmtree(shot / "takes")
         old.unlink()
         (shot / "gen" / "rev-s001.old.json").unlink()
+
+
+def test_links_into_the_room_quote_ids_and_follow_the_configured_base(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vidpipe.review.urls import compare_url, episode_url, shot_url
+
+    monkeypatch.setenv("VIDPIPE_REVIEW_URL", "http://room.local:9000/")
+    assert episode_url("ep01") == "http://room.local:9000/episode/ep01"
+    assert shot_url("ep01", "s1") == "http://room.local:9000/episode/ep01#shot-s1"
+    assert compare_url("ep 1", "s/1", base="http://x") == "http://x/episode/ep%201/shot/s%2F1/compare"

@@ -361,6 +361,10 @@ def episode_cards(paths: Paths, store: Store | None = None) -> list[EpisodeCard]
     """Every episode folder, including ones that fail to load (shown with their error)."""
     cards = []
     for ep in list_episodes(paths.episodes):
+        if not ID_RE.fullmatch(ep):
+            cards.append(EpisodeCard(ep, None, status="failing",
+                                     error=f"folder name {ep!r} may only use letters, digits, . _ - (rename it)"))
+            continue
         try:
             view = episode_view(paths, ep, store)
         except (VidpipeError, ValueError, OSError) as exc:  # a bad YAML or non-UTF-8 file is one card, not a 500
