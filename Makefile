@@ -22,7 +22,8 @@ demo: setup
 	$(PY) launch.py render demo
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -q -rs --cov --cov-report=term:skip-covered
 
 dev: setup
 	$(VENV)/bin/dagster dev -w workspace.yaml

@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from vidpipe.environment import judge_backend
 from vidpipe.media.object_store import ObjectStore
 from vidpipe.paths import Paths
 from vidpipe.store import Store
@@ -79,9 +80,7 @@ class Judge(dg.ConfigurableResource):
     mode: str = "auto"
 
     def enabled(self) -> bool:
-        if self.mode == "none":
-            return False
-        return self.mode == "vlm" or bool(os.environ.get("GEMINI_API_KEY"))
+        return judge_backend(self.mode) == "vlm"
 
 
 def build_resources(**overrides: Any) -> dict[str, Any]:

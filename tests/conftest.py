@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -62,6 +63,20 @@ shots:
     audio: rain on glass
     duration: 4
 """
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI (VIDPIPE_CI=1) a skip fails the test unless it is marked `optional` with a reason.
+
+    A silent skip hides a broken install (no Chromium, no Postgres) behind a green run.
+    """
+    report = yield
+    if report.skipped and os.environ.get("VIDPIPE_CI") == "1" and item.get_closest_marker("optional") is None:
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped in CI without @pytest.mark.optional: {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True)

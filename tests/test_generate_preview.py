@@ -12,6 +12,7 @@ from tests.fakes.fal_fake import FalFake
 from tests.fakes.fixtures import collaborators, fal_fake, media_files  # noqa: F401
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.generate import generate_jobs
+from vidpipe.environment import still_backend
 from vidpipe.providers import require_key, select_backend
 from vidpipe.schema import Job
 from vidpipe.store import Store
@@ -35,7 +36,7 @@ def test_select_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     assert select_backend(None, "seedance-2.0") == "preview"
     assert select_backend("fal", "seedance-2.0") == "fal"  # explicit wins
     monkeypatch.setenv("GEMINI_API_KEY", "g")
-    assert select_backend(None, "veo-3.1") == "gemini" and select_backend(None, "imagen") == "gemini"
+    assert select_backend(None, "veo-3.1") == "gemini" and still_backend(None, "imagen") == "gemini"
     assert select_backend(None, "seedance-2.0") == "preview"
     monkeypatch.setenv("FAL_KEY", "f")
     assert select_backend(None, "veo-3.1") == "fal"

@@ -192,6 +192,7 @@ class Shot(_Model):
     resolution: str | None = None
     generate_audio: bool | None = None
     seed: int | None = None
+    takes: int | None = Field(default=None, ge=1, le=8)  # generations to choose from (episode default)
     still: StillSpec | None = None
     refs: Refs = Field(default_factory=Refs)
     transition: Literal["cut", "crossfade"] = "cut"
@@ -226,6 +227,7 @@ class Episode(_Model):
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     fps: int = 24
     budget_usd: float | None = None
+    takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
     shots: list[Shot]
@@ -241,6 +243,9 @@ class Episode(_Model):
         if not shots:
             raise ValueError("an episode needs at least one shot")
         return shots
+
+    def takes_of(self, shot: Shot) -> int:
+        return shot.takes or self.takes
 
     def shot(self, shot_id: str) -> Shot:
         for s in self.shots:

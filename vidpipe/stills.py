@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from vidpipe.errors import ProviderError
 from vidpipe.pricing import estimate_still
-from vidpipe.providers import select_backend
+from vidpipe.environment import still_backend as decide_still_backend
 from vidpipe.providers.base import ResultMissing, Ticket, UnsupportedOnModel
 from vidpipe.schema import STILL_MODELS, frame_size
 
@@ -34,13 +34,9 @@ class StillResult(BaseModel):
 
 def still_backend(requested: str | None, model: str) -> str:
     """Flux runs on fal, Imagen on Gemini; the preview draws a storyboard frame for either."""
-    name = select_backend(requested, model)
+    name = decide_still_backend(requested, model)
     if name == "fal" and model == "imagen":
-        if requested == "fal":
-            raise UnsupportedOnModel("imagen runs on the Gemini API, not fal; use --backend gemini", model=model)
-        import os
-
-        name = "gemini" if os.environ.get("GEMINI_API_KEY", "").strip() else "preview"
+        raise UnsupportedOnModel("imagen runs on the Gemini API, not fal; use --backend gemini", model=model)
     if name == "gemini" and model != "imagen":
         raise UnsupportedOnModel(f"{model} runs on fal, not the Gemini API; use --backend fal or --model imagen",
                                  model=model)

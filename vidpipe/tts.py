@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidpipe.environment import voice_backend
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers.refs import media_seconds
 from vidpipe.schema import SubtitleCue
@@ -50,11 +51,7 @@ class SpeechResult(BaseModel):
 
 def select_tts_backend(requested: str | None) -> str:
     """Explicit wins; else ElevenLabs when ELEVENLABS_API_KEY is set; else the offline preview."""
-    if requested and requested != "auto":
-        if requested not in TTS_BACKENDS:
-            raise ValueError(f"unknown TTS backend {requested!r}; choose preview or elevenlabs")
-        return requested
-    return "elevenlabs" if os.environ.get("ELEVENLABS_API_KEY", "").strip() else "preview"
+    return voice_backend(requested)
 
 
 def profile_voice() -> str | None:

@@ -71,14 +71,17 @@ def trends(
     if plot:
         plot_trends(rows, plot)
     if as_json:
-        typer.echo(json.dumps([r.as_record() for r in rows], indent=2, default=str))
+        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.as_record().items()}
+                   for r in rows]  # JSON has no NaN: an undefined CI (n=1) is null
+        typer.echo(json.dumps(records, indent=2, default=str, allow_nan=False))
         return
     table = Table(*by.split(","), "n", "mean overall", "±95% CI", "accepted", "$/accepted s")
     for r in rows:
         table.add_row(*(str(v) for v in r.group.values()), str(r.n), f"{r.mean_overall:.2f}",
                       "-" if r.ci95 != r.ci95 else f"{r.ci95:.2f}", f"{r.accept_rate:.0%}",
                       "-" if r.cost_per_accepted_s is None else f"{r.cost_per_accepted_s:.3f}")
-    Console().print(table if rows else "no judged clips yet: score some with `vidpipe score` or the review room")
+    console = Console() if Console().is_terminal else Console(width=200)  # piped output is never truncated
+    console.print(table if rows else "no judged clips yet: score some with `vidpipe score` or the review room")
 
 
 @app.command()

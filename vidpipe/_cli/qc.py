@@ -16,7 +16,12 @@ import typer
 
 from vidpipe.cli import app
 from vidpipe.errors import MediaError, SpecError
+from vidpipe.learning.features import extract_features
+from vidpipe.paths import Paths
+from vidpipe.qc.report import qc_row
 from vidpipe.qc.verdict import summary, verdict
+from vidpipe.sidecar import read_sidecar
+from vidpipe.store import Store
 
 
 def _load_job(path: Path, clip: Path) -> Any:
@@ -36,18 +41,24 @@ def _load_job(path: Path, clip: Path) -> Any:
     raise SpecError(f"holds {len(jobs)} jobs and none has the id {clip.stem!r} (the clip's name)", path=str(path))
 
 
-def _record(report: Any, job: Any) -> str | None:
-    """Add the pass to DuckDB when a database exists (never creates one as a side effect)."""
-    from vidpipe.paths import Paths
-    from vidpipe.qc.report import qc_row
-    from vidpipe.store import Store
+def _record(report: Any, job: Any, clip: Path) -> str | None:
+    """Add the pass to DuckDB when a database exists (never creates one as a side effect).
 
+    The row carries the same features `render` stores (model, category, mode, aspect, duration,
+    refs, prompt features), so `trends --where ...` works the same for CLI users.
+    """
     db = Paths.from_env().db
     if not db.exists():
         return None
-    request = dict(job.input) if job is not None else None
-    Store(db).add_qc(qc_row(report, episode=getattr(job, "episode", None), shot=getattr(job, "shot", None),
-                            request=request))
+    request = dict(job.input) if job is not None else {}
+    made = read_sidecar(clip.with_suffix(".json")) or {}  # the runner's sidecar says which model made it
+    model = made.get("model") or report.model or (job.model if job is not None and job.model != "auto" else None)
+    features = extract_features(request, category=getattr(job, "category", None), mode=getattr(job, "mode", None),
+                                model=model)
+    row = qc_row(report, episode=getattr(job, "episode", None), shot=getattr(job, "shot", None),
+                 backend=made.get("backend"), request=request or None, features=features)
+    row["model"] = model
+    Store(db).add_qc(row)
     return str(db)
 
 
@@ -70,7 +81,7 @@ def qc(
         print(f"vidpipe: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         raise typer.Exit(2) from None
     folder = review_dir(clip, report.clip_id, out)
-    db = _record(report, the_job) if record else None
+    db = _record(report, the_job, clip) if record else None
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:

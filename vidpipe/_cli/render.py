@@ -22,7 +22,8 @@ def render(
     console = Console(stderr=True)
     with console.status("starting…") as status:
         run = render_episode(Paths.from_env(), episode, backend=None if backend == "auto" else backend,
-                             deliver=not no_delivery, on_step=lambda m: status.update(m))
+                             deliver=not no_delivery, on_step=lambda m: status.update(m),
+                             on_notice=lambda m: console.print(m))
     for s in run.shots:
         console.print(f"  {s['shot']}: {s['model']} via {s['backend']}, cached={s['cache_hit']}, defects={s['defects'] or 'none'}")
     if run.failed:

@@ -19,10 +19,11 @@ from vidpipe.pipeline.shot_stages import (
     record_qc,
     render_clip,
     render_still,
+    use_take,
 )
 
 __all__ = [
     "EpisodeStatus", "ShotRef", "build_edit_list", "check_clip", "cut_duration", "episode_status",
     "make_delivery", "make_final_cut", "make_voiceover", "pending_episodes", "prepare_request", "record_qc",
-    "render_clip", "render_still", "ShotRecord", "spec_summary", "timeline",
+    "render_clip", "render_still", "ShotRecord", "spec_summary", "timeline", "use_take",
 ]

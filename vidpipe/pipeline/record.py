@@ -77,6 +77,18 @@ class QCRecord(_Rec):
     judge_error: str | None = None
 
 
+class TakeRecord(_Rec):
+    """One of N generations of a shot, with the QC facts the choice was made on."""
+
+    take: int
+    generation: GenerationRecord
+    review_dir: str
+    defects: list[str] = Field(default_factory=list)
+    blocking: list[str] = Field(default_factory=list)
+    overall: int | None = None  # judge's overall score, when judged
+    warnings: int = 0
+
+
 class ShotRecord(_Rec):
     version: int = RECORD_VERSION
     episode: str
@@ -90,7 +102,9 @@ class ShotRecord(_Rec):
     findings: list[Finding] = Field(default_factory=list)
     still: StillRecord | None = None
     generation: GenerationRecord | None = None
-    takes: list[GenerationRecord] = Field(default_factory=list)
+    takes: list[TakeRecord] = Field(default_factory=list)
+    chosen_take: int | None = None
+    take_override: int | None = None  # a person's choice (vidpipe take / the review room); wins over the rule
     qc: QCRecord | None = None
     scores: Scores | None = None
 
@@ -195,6 +209,15 @@ class ShotRef:
     @property
     def review_dir(self) -> Path:
         return self.dir / "review" / self.clip_id
+
+    def take_dir(self, take: int) -> Path:
+        return self.takes_dir / str(take)
+
+    def take_clip(self, take: int) -> Path:
+        return self.take_dir(take) / "clip.mp4"
+
+    def take_review_dir(self, take: int) -> Path:
+        return self.take_dir(take) / "review"
 
     @property
     def qc_json(self) -> Path:

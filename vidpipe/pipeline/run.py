@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidpipe.episode import load_episode
-from vidpipe.errors import VidpipeError
+from vidpipe.errors import BudgetExceeded, VidpipeError
+from vidpipe.estimate import estimate_episode
 from vidpipe.paths import Paths
 from vidpipe.pipeline.episode_stages import make_delivery, make_final_cut, make_voiceover, spec_summary
 from vidpipe.pipeline.record import ShotRef
@@ -26,11 +27,21 @@ class EpisodeRun:
 
 
 def render_episode(paths: Paths, episode_id: str, *, backend: str | None = None, deliver: bool = True,
-                   on_step: Callable[[str], None] | None = None) -> EpisodeRun:
-    """Every stage for every shot, then voiceover, cut and delivery. A failing shot does not stop the others."""
+                   on_step: Callable[[str], None] | None = None,
+                   on_notice: Callable[[str], None] | None = None) -> EpisodeRun:
+    """Every stage for every shot, then voiceover, cut and delivery. A failing shot does not stop the others.
+
+    Before the first paid call the episode is priced (`on_notice` gets the estimate line); an
+    estimate over the episode's budget stops the run before anything is spent.
+    """
     step = on_step or (lambda _msg: None)
     store = Store(paths.db)
     spec_summary(paths, episode_id)
+    est = estimate_episode(paths, episode_id, backend=backend, store=store)
+    (on_notice or step)(est.line())
+    if est.over_budget:
+        raise BudgetExceeded(f"{est.line()}: over budget by ${est.total_usd - (est.budget_usd or 0):.2f}; "
+                             "raise budget_usd, lower takes or durations, or render with --backend preview")
     episode = load_episode(paths.episode_dir(episode_id))
     run = EpisodeRun(episode_id)
     for s in episode.shots:

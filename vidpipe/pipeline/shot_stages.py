@@ -19,7 +19,8 @@ from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
 from vidpipe.ledger import Ledger
 from vidpipe.pipeline.cache import cache_hit, file_hash, stable_hash, write_sidecar
-from vidpipe.pipeline.record import GenerationRecord, QCRecord, RouteRecord, ShotRecord, ShotRef, StillRecord
+from vidpipe.pipeline.record import GenerationRecord, QCRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
+from vidpipe.pipeline.takes import check_take, choose, take_jobs
 from vidpipe.profile import load_profile
 from vidpipe.qc.verdict import verdict
 from vidpipe.qc.judge import vlm_judge
@@ -31,7 +32,8 @@ from vidpipe.stills import make_still
 from vidpipe.store import Store
 from vidpipe.validate import validate_request
 
-__all__ = ["ShotRef", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still"]
+__all__ = ["ShotRef", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
+           "use_take"]
 
 STAGE_VERSION = "1"  # bump when a stage's output format changes, to invalidate caches
 
@@ -134,7 +136,11 @@ class ClipOutcome:
 
 def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None = None,
                 budget_usd: float | None = None, fallback: bool = True) -> ClipOutcome:
-    """Generate the shot's clip through the runner (cached, resumable, budgeted) and link clip.mp4."""
+    """Generate the shot's clip (all its takes) through the runner and link the chosen one as clip.mp4.
+
+    Cached, resumable and budgeted by the runner; with `takes: N` the N generations run together,
+    each is QC'd, and `takes.choose` picks the one the cut uses.
+    """
     rec = ref.read()
     if rec.job is None:
         raise VidpipeError(f"shot {ref.key} has no composed request yet: materialize shot_request first")
@@ -144,31 +150,76 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
     if budget_usd is None and ref.episode.budget_usd is not None and store is not None:
         spent = Ledger(store).spend(episode=ref.episode.id, exclude_shot=ref.shot.id)
         budget_usd = max(0.0, ref.episode.budget_usd - spent)
-    results = generate_jobs([job], ref.gen_dir, backend=backend, fallback=fallback,
-                            budget_usd=budget_usd, concurrency=1, store=store)
-    res = results[0]
-    if res.status != "done" or not res.path:
+    n = ref.episode.takes_of(ref.shot)
+    jobs = take_jobs(job, n)
+    results = generate_jobs(jobs, ref.gen_dir, backend=backend, fallback=fallback,
+                            budget_usd=budget_usd, concurrency=min(n, 4), store=store)
+    done = [(k, r) for k, r in enumerate(results, start=1) if r.status == "done" and r.path]
+    if not done:
+        res = results[0]
         raise VidpipeError(f"shot {ref.key}: generation {res.status}: {res.error or 'no output'}")
-    _link(Path(res.path), ref.clip_path)
-    outcome = ClipOutcome(
-        path=ref.clip_path, model=res.model or job.model, backend=res.backend or "?", endpoint=res.endpoint,
-        request_id=res.request_id, cost_usd=float(res.cost_usd or 0.0), cache_hit=bool(res.cache_hit),
-        clip_hash=file_hash(ref.clip_path),
-        extra={"fallback_from": res.fallback_from, "est_cost_usd": res.est_cost_usd},
+    gens = {k: _generation(ref, Path(r.path), r, jobs[k - 1], rec.shot_fingerprint, k) for k, r in done}
+    if n == 1:
+        chosen, takes = 1, []
+    else:
+        takes = [_qc_take(ref, k, gens[k], jobs[k - 1]) for k in gens]
+        chosen = choose(takes, rec.take_override).take
+    src = Path(results[chosen - 1].path or "")
+    _link(src, ref.clip_path)
+    gen = gens[chosen].model_copy(update={"path": str(ref.clip_path)})
+    ref.update(generation=gen, takes=takes, chosen_take=chosen if n > 1 else None)
+    res = results[chosen - 1]
+    return ClipOutcome(
+        path=ref.clip_path, model=gen.model, backend=gen.backend or "?", endpoint=gen.endpoint,
+        request_id=gen.request_id, cost_usd=sum(g.cost_usd for g in gens.values()),
+        cache_hit=all(r.cache_hit for _, r in done), clip_hash=gen.hash or file_hash(ref.clip_path),
+        extra={"fallback_from": res.fallback_from, "est_cost_usd": sum(r.est_cost_usd for r in results),
+               "takes": len(gens), "chosen_take": chosen},
     )
-    ref.update(generation=GenerationRecord(
-        path=str(ref.clip_path), model=outcome.model, backend=outcome.backend, endpoint=outcome.endpoint,
-        request_id=outcome.request_id, cost_usd=outcome.cost_usd, est_cost_usd=res.est_cost_usd,
-        hash=outcome.clip_hash, fallback_from=res.fallback_from, shot_fingerprint=rec.shot_fingerprint,
-        seed=job.input.get("seed")))
-    return outcome
+
+
+def _generation(ref: ShotRef, path: Path, res: Any, job: Job, fingerprint: str | None, take: int) -> GenerationRecord:
+    return GenerationRecord(
+        path=str(path), model=res.model or job.model, backend=res.backend, endpoint=res.endpoint,
+        request_id=res.request_id, cost_usd=float(res.cost_usd or 0.0), est_cost_usd=res.est_cost_usd,
+        hash=file_hash(path), fallback_from=res.fallback_from, shot_fingerprint=fingerprint, take=take,
+        seed=job.input.get("seed"))
+
+
+def _qc_take(ref: ShotRef, take: int, gen: GenerationRecord, job: Job) -> TakeRecord:
+    """Link take `take` under takes/<k>/ and QC it there (cached by clip content + request)."""
+    clip = ref.take_clip(take)
+    _link(Path(gen.path), clip)
+    folder = ref.take_review_dir(take)
+    key = stable_hash({"clip": gen.hash, "job": job.model_dump(mode="json"), "v": STAGE_VERSION})
+    qc_json, side = folder / "qc.json", folder / "qc.key.json"
+    if cache_hit(side, key, qc_json):
+        report = QCReport.model_validate_json(qc_json.read_text())
+    else:
+        report = run_qc(clip, job=job, out_dir=folder, clip_id=f"{ref.clip_id}-t{take}")
+        write_sidecar(side, {"key": key})
+    return TakeRecord(take=take, generation=gen.model_copy(update={"path": str(clip)}), review_dir=str(folder),
+                      defects=[d.code for d in report.defects], blocking=[d.code for d in report.blocking_defects()],
+                      overall=report.scores.overall if report.scores else None,
+                      warnings=sum(1 for d in report.defects if d.severity == "warning"))
+
+
+def use_take(ref: ShotRef, take: int) -> TakeRecord:
+    """A person's choice: take `take` goes into the cut (kept until changed); clip.mp4 follows at once."""
+    chosen = check_take(ref, take)
+    _link(Path(chosen.generation.path), ref.clip_path)
+    rec = ref.read()
+    gen = chosen.generation.model_copy(update={"path": str(ref.clip_path), "shot_fingerprint": rec.shot_fingerprint})
+    ref.update(take_override=take, chosen_take=take, generation=gen)
+    return chosen
 
 
 def _link(src: Path, dst: Path) -> None:
-    """Point clip.mp4 at the runner's output (hard link, else copy) — a stable path for every later stage."""
+    """Point `dst` at a runner output (hard link, else copy): a stable path for every later stage."""
     if dst.exists() and src.exists() and os.path.samefile(src, dst):
         return
-    tmp = dst.with_suffix(".tmp.mp4")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
         os.link(src, tmp)

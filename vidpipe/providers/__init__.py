@@ -10,14 +10,12 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING
 
+from vidpipe.environment import BACKENDS, KEY_ENV, video_backend
 from vidpipe.errors import ProviderNotConfigured
 
 if TYPE_CHECKING:
     from vidpipe.providers.base import Backend
 
-BACKENDS: tuple[str, ...] = ("preview", "fal", "gemini")
-KEY_ENV = {"fal": "FAL_KEY", "gemini": "GEMINI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
-GEMINI_MODELS = frozenset({"veo-3.1", "imagen"})
 
 SDKS = {"preview": None, "fal": "fal_client", "gemini": "google.genai", "elevenlabs": "elevenlabs"}
 
@@ -52,17 +50,8 @@ def require_key(provider: str) -> str:
 
 
 def select_backend(requested: str | None, model: str) -> str:
-    """Which backend runs `model`: explicit wins; else fal if FAL_KEY, gemini for veo/imagen
-    if only GEMINI_API_KEY, else the offline preview."""
-    if requested and requested != "auto":
-        if requested not in BACKENDS:
-            raise ValueError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
-        return requested
-    if os.environ.get("FAL_KEY", "").strip():
-        return "fal"
-    if model in GEMINI_MODELS and os.environ.get("GEMINI_API_KEY", "").strip():
-        return "gemini"
-    return "preview"
+    """Which backend runs video `model` (decided in vidpipe.environment, the one place that decides)."""
+    return video_backend(requested, model)
 
 
 def get_backend(name: str) -> "Backend":

@@ -42,10 +42,23 @@ def _qc_json(clip_or_qc: Path) -> Path:
     p = Path(clip_or_qc)
     if p.name == "qc.json" or p.is_dir():
         return p if p.name == "qc.json" else p / "qc.json"
-    found = sorted((p.parent / "review").glob("*/qc.json"))
-    if not found:
-        raise SpecError(f"{p}: no QC report next to this clip; run `vidpipe qc {p}` first")
-    return found[0]
+    own = p.parent / "review" / p.stem / "qc.json"
+    if own.is_file():
+        return own
+    # a job id can differ from the file name: find the report that was made of this very file
+    mine = [q for q in sorted((p.parent / "review").glob("*/qc.json")) if _report_of(q, p)]
+    if len(mine) != 1:
+        why = "no QC report of this clip" if not mine else f"{len(mine)} QC reports claim this clip"
+        raise SpecError(f"{p}: {why}; run `vidpipe qc {p}` first (or pass the qc.json to score)")
+    return mine[0]
+
+
+def _report_of(qc_json: Path, clip: Path) -> bool:
+    try:
+        report = QCReport.model_validate_json(qc_json.read_text())
+    except (OSError, ValidationError):
+        return False
+    return Path(report.clip).resolve() == clip.resolve()
 
 
 def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: Store | None = None,

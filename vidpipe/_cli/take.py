@@ -1,0 +1,40 @@
+"""`vidpipe take EP SHOT [N]` — list a shot's takes, or choose take N for the cut (a person overrides the rule)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from vidpipe.cli import app
+from vidpipe.paths import Paths
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import use_take
+from vidpipe.pipeline.takes import rank
+
+
+@app.command()
+def take(
+    episode: str = typer.Argument(..., help="Episode id"),
+    shot: str = typer.Argument(..., help="Shot id"),
+    number: Optional[int] = typer.Argument(None, help="Take to use in the cut (omit to list the takes)"),
+) -> None:
+    """Show a shot's takes with their QC, or put take N into the cut (kept until you change it)."""
+    ref = ShotRef.load(Paths.from_env(), episode, shot)
+    if number is not None:
+        chosen = use_take(ref, number)
+        typer.echo(f"{ref.key}: take {chosen.take} goes into the cut ({chosen.generation.model}, "
+                   f"defects: {', '.join(chosen.defects) or 'none'}); re-run the cut to see it")
+        return
+    rec = ref.read()
+    if not rec.takes:
+        typer.echo(f"{ref.key}: one take (set `takes: N` on the shot or the episode to generate more)")
+        return
+    by_rule = min(rec.takes, key=rank).take
+    for t in rec.takes:
+        marks = ("← in the cut" if t.take == rec.chosen_take else "") + (" (best by rule)" if t.take == by_rule else "")
+        score = f"overall {t.overall}/5" if t.overall else "unjudged"
+        typer.echo(f"take {t.take}  seed {t.generation.seed}  {t.generation.model}  {score}  "
+                   f"blocking: {', '.join(t.blocking) or 'none'}  defects: {len(t.defects)}  {marks}".rstrip())
+    if rec.take_override:
+        typer.echo(f"chosen by a person: take {rec.take_override}")

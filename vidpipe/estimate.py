@@ -1,0 +1,117 @@
+"""What an episode will cost, before anything is sent: per shot, per take, stills and voice, against the budget.
+
+The estimate goes through the same planning the runner uses (validate → route → translate →
+price), so the model, billed seconds and price it shows are the ones `render` will pay for.
+Avatar models are priced from the real length of their audio, Seedance video references from
+their real durations; a remote reference whose length cannot be known makes the shot
+"cannot estimate" rather than a guess.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from vidpipe.environment import still_backend, voice_backend
+from vidpipe.episode import load_episode
+from vidpipe.generate import plan_job
+from vidpipe.paths import Paths
+from vidpipe.pipeline.shot_stages import needs_still
+from vidpipe.pricing import estimate_clip, estimate_still
+from vidpipe.profile import load_profile
+from vidpipe.providers.refs import is_local
+from vidpipe.schema import Episode, Shot, frame_size
+from vidpipe.shots import shot_to_job
+from vidpipe.store import Store
+
+AVATAR_MODELS = frozenset({"veed-fabric-1.0", "omnihuman-1.5"})
+
+
+class ShotEstimate(BaseModel):
+    shot: str
+    model: str
+    backend: str
+    billed_seconds: float
+    resolution: str
+    audio: bool
+    takes: int
+    usd_per_take: float
+    still_usd: float = 0.0
+    usd: float
+    note: str = ""
+    cannot_estimate: str | None = None
+    error: str | None = None
+
+
+class EpisodeEstimate(BaseModel):
+    episode: str
+    shots: list[ShotEstimate] = Field(default_factory=list)
+    voice_backend: str
+    voice_characters: int
+    total_usd: float
+    budget_usd: float | None = None
+    cannot_estimate: list[str] = Field(default_factory=list)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_usd is not None and self.total_usd > self.budget_usd + 1e-9
+
+    def line(self) -> str:
+        """One line for `render` to print before the first paid call."""
+        shots = sum(s.takes for s in self.shots)
+        budget = f" of a ${self.budget_usd:.2f} budget" if self.budget_usd is not None else ""
+        unknown = f"; cannot estimate {', '.join(self.cannot_estimate)}" if self.cannot_estimate else ""
+        return f"estimate {self.episode}: ${self.total_usd:.2f}{budget} for {shots} generation(s){unknown}"
+
+
+def _unknown_length(shot_model: str, request: dict[str, object], known: dict[str, float]) -> str | None:
+    """A billed-by-length reference we cannot measure (remote, or unreadable)."""
+    keys = ["reference_audios"] if shot_model in AVATAR_MODELS else []
+    if shot_model == "seedance-2.0":
+        keys.append("reference_videos")
+    for key in keys:
+        for ref in request.get(key) or []:  # type: ignore[union-attr]
+            if isinstance(ref, str) and ref not in known:
+                where = "remote" if not is_local(ref) else "unreadable"
+                return f"{key} {ref} ({where}: its length, which is billed, cannot be known)"
+    return None
+
+
+def estimate_shot(paths: Paths, episode: Episode, shot: Shot, *, backend: str | None = None,
+                  store: Store | None = None) -> ShotEstimate:
+    """Price one shot the way the runner will: same job, same route, same translation."""
+    profile = load_profile(paths.profile) if shot.me else None
+    still = str(paths.shot_media(episode.id, shot.id) / "still.png") if needs_still(shot) else None
+    job = shot_to_job(episode, shot, still_path=still, profile=profile, episode_dir=paths.episode_dir(episode.id))
+    plan = plan_job(job, backend=backend, store=store)
+    takes = episode.takes_of(shot)
+    resolution = shot.resolution or episode.resolution
+    aspect = shot.aspect_ratio or episode.aspect_ratio
+    still_usd = 0.0
+    if still is not None:
+        model = shot.still.model if shot.still else "flux-schnell"
+        w, h = frame_size(resolution, aspect)
+        still_usd = estimate_still(model, still_backend(backend, model), width=w, height=h)
+    out = ShotEstimate(shot=shot.id, model=plan.model, backend=plan.backend, billed_seconds=0.0,
+                       resolution=resolution, audio=bool(job.input.get("generate_audio", True)), takes=takes,
+                       usd_per_take=0.0, still_usd=still_usd, usd=still_usd)
+    if plan.errors:
+        code, msg = plan.errors[0]
+        return out.model_copy(update={"error": f"{code}: {msg}"})
+    est = estimate_clip(plan.model, plan.backend, plan.request, ref_seconds=plan.ref_seconds)
+    unknown = _unknown_length(plan.model, plan.request, plan.ref_seconds) if est.rate else None
+    return out.model_copy(update={
+        "billed_seconds": est.seconds, "usd_per_take": est.usd, "usd": round(est.usd * takes + still_usd, 4),
+        "note": est.note, "cannot_estimate": unknown})
+
+
+def estimate_episode(paths: Paths, episode_id: str, *, backend: str | None = None,
+                     voice: str | None = None, store: Store | None = None) -> EpisodeEstimate:
+    """Every shot (× takes), its still, and the narration, against the episode's budget."""
+    episode = load_episode(paths.episode_dir(episode_id))
+    shots = [estimate_shot(paths, episode, s, backend=backend, store=store) for s in episode.shots]
+    chars = sum(len(s.narration or "") for s in episode.shots)
+    requested_voice = voice or (None if episode.voice.provider == "auto" else episode.voice.provider)
+    return EpisodeEstimate(
+        episode=episode.id, shots=shots, voice_backend=voice_backend(requested_voice), voice_characters=chars,
+        total_usd=round(sum(s.usd for s in shots), 4), budget_usd=episode.budget_usd,
+        cannot_estimate=[s.shot for s in shots if s.cannot_estimate])
