@@ -1,4 +1,4 @@
-"""Review room routes (FastAPI TestClient) over a really rendered one-shot, two-block episode.
+"""Review room routes (FastAPI TestClient) over a really rendered episode: a two-block shot and a two-take shot.
 
 Beside it sit an episode that was never rendered and one whose file is not UTF-8, so the index,
 the statuses and the 404/422 pages are checked against what a data folder really holds.
@@ -26,6 +26,8 @@ shots:
     blocks:
       - {start: 0, end: 2, action: "the lamp turns on", camera: "wide shot, slow push-in"}
       - {start: 2, end: 4, action: "the beam sweeps the sea", camera: "close-up, static tripod"}
+  - {id: s002, subject: "a gull on a railing", action: "it shakes the rain off", camera: "close-up, static",
+     style: "grey morning", audio: "rain and gulls", duration: 4, takes: 2}
 """
 
 PLANNED = """\
@@ -80,7 +82,7 @@ def test_index_lists_every_episode_with_title_count_status_cost_and_thumbnail(ro
     assert set(cards) == {"rev", "plan", "broken", "has%20space"}
     assert "may only use letters" in cards["has%20space"] and client.get("/episode/has%20space").status_code == 404
     rev, plan, broken = cards["rev"], cards["plan"], cards["broken"]
-    assert "Review" in rev and "1 shot ·" in rev and "1 rendered" in rev and "$0.00" in rev
+    assert "Review" in rev and "2 shots ·" in rev and "2 rendered" in rev and "$0.00" in rev
     assert 'class="badge awaiting-score">awaiting score<' in rev
     thumb = re.search(r'<img class="thumb"[^>]*src="([^"]+)"', rev)
     assert thumb and client.get(thumb.group(1)).status_code == 200
@@ -133,7 +135,8 @@ def test_score_records_the_clips_real_model_in_duckdb_lessons_and_trends(room) -
     lesson = [ln for ln in paths.lessons.read_text().splitlines() if "overall 4/5" in ln]
     assert lesson and "seedance-2.0" in lesson[-1] and "unknown" not in lesson[-1]
     page = client.get("/episode/rev").text
-    assert "<b>4/5</b> by human" in page and 'class="badge rendered">rendered<' in page
+    s001 = page[page.index('id="shot-s001"'):page.index('id="shot-s002"')]
+    assert "<b>4/5</b> by human" in s001 and 'class="badge rendered">rendered<' in s001
     trends = client.get("/trends").text
     assert "seedance-2.0" in trends and client.get("/media/_trends.png").status_code == 200
 
@@ -181,28 +184,24 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
     (shot / "gen" / "rev-s001.old.json").write_text('{"model": "wan-2.7-i2v", "backend": "preview", '
                                                     '"job": {"input": {"prompt": "older", "seed": 3}}}')
     ref = ShotRef.load(paths, "rev", "s001")
-    gen = ref.read().generation
-    assert gen is not None
     shutil.copy(shot / "clip.mp4", shot / "takes" / "3.mp4")
-    ref.update(takes=[gen.model_copy(update={"take": 1}),  # the chosen take, listed by the record too
-                      {"path": str(shot / "takes" / "3.mp4"), "model": "veo-3.1", "take": 3, "seed": 33, "cost_usd": 1.6}])
+    (shot / "takes" / "3.json").write_text('{"model": "veo-3.1", "seed": 33, "cost_usd": 1.6}')
     try:
         takes = list_takes(ref)
-        assert [(t.key, t.source, t.current, t.number) for t in takes] == [
-            ("current", "current", True, 1), ("take:3", "takes", False, 3), ("takes:2", "takes", False, 2),
-            ("gen:rev-s001.old", "gen", False, None)]
-        assert (takes[1].model, takes[1].seed, takes[1].cost_usd) == ("veo-3.1", 33, 1.6)
-        del takes[1]
+        assert [(t.key, t.source, t.current, t.number, t.choosable) for t in takes] == [
+            ("current", "current", True, None, False), ("takes:2", "takes", False, 2, False),
+            ("takes:3", "takes", False, None, False), ("gen:rev-s001.old", "gen", False, None, False)]
+        assert (takes[2].model, takes[2].seed, takes[2].cost_usd) == ("veo-3.1", 33, 1.6)
+        del takes[2]
         assert takes[0].model == "seedance-2.0" and takes[0].qc is not None
         assert (takes[1].model, takes[1].seed, takes[1].cost_usd, takes[1].prompt) == ("kling-3.0-omni", 7, 0.84, "alt")
         assert (takes[2].model, takes[2].seed, takes[2].qc) == ("wan-2.7-i2v", 3, None)
         html = client.get("/episode/rev/shot/s001/compare").text
-        assert html.count("<video") == 4 and "Play all together" in html
+        assert html.count("<video") == 4 and "Play all together" in html and "Use this take" not in html
         assert "kling-3.0-omni" in html and "wan-2.7-i2v" in html and "veo-3.1" in html and "in the cut" in html
         assert "no QC report for this take" in html and "(differs from the current)" in html
         assert "compare 4 takes" in client.get("/episode/rev").text
     finally:
-        ref.update(takes=[])
         shutil.rmtree(shot / "takes")
         old.unlink()
         (shot / "gen" / "rev-s001.old.json").unlink()
@@ -215,3 +214,30 @@ def test_links_into_the_room_quote_ids_and_follow_the_configured_base(monkeypatc
     assert episode_url("ep01") == "http://room.local:9000/episode/ep01"
     assert shot_url("ep01", "s1") == "http://room.local:9000/episode/ep01#shot-s1"
     assert compare_url("ep 1", "s/1", base="http://x") == "http://x/episode/ep%201/shot/s%2F1/compare"
+
+
+def test_use_this_take_puts_another_take_into_the_cut(room) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from vidpipe.pipeline.record import ShotRef
+
+    paths, _store, client = room
+    ref = ShotRef.load(paths, "rev", "s002")
+    rec = ref.read()
+    assert [t.take for t in rec.takes] == [1, 2] and rec.chosen_take in (1, 2)
+    other = 3 - rec.chosen_take
+    html = client.get("/episode/rev/shot/s002/compare").text
+    assert html.count("<video") == 2 and f"take {rec.chosen_take} <span class=\"badge rendered\">in the cut" in html
+    assert html.count('class="primary use"') == 1 and f'name="take" value="{other}"' in html
+    assert "seed " in html and "no defects" in html  # each take shows its QC
+    r = client.post("/episode/rev/shot/s002/compare/use", data={"take": str(other)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/episode/rev/shot/s002/compare?used={other}"
+    rec = ref.read()
+    assert (rec.take_override, rec.chosen_take) == (other, other)
+    assert os.path.samefile(ref.clip_path, ref.take_clip(other))
+    html = client.get(r.headers["location"]).text
+    assert f"Take {other} now goes into the cut" in html and "chosen by you" in html
+    assert f'name="take" value="{rec.take_override}"' not in html
+    for bad in ("9", "x", ""):
+        assert client.post("/episode/rev/shot/s002/compare/use", data={"take": bad}).status_code == 404
+    assert ref.read().take_override == other

@@ -1,5 +1,6 @@
 """A real browser in the review room: index → episode → play a clip → a bad score and a refresh → a good
-score in DuckDB → the compare page; and the pages read in light and in dark (measured contrast).
+score in DuckDB → the compare page → play two takes together and use the other; and the pages read in
+light and in dark (measured contrast).
 
 Headless Chromium comes from the OS (Debian `chromium`, installed by .ci/run when missing) and is
 driven by Playwright; where either cannot be had, the test skips and says why.
@@ -118,6 +119,14 @@ def test_judge_a_clip_in_a_real_browser(server) -> None:  # type: ignore[no-unty
         page.locator("#shot-s001 a.compare").click()
         page.wait_for_url(f"{base}/episode/rev/shot/s001/compare")
         assert page.locator("video.take-video").count() == 1 and "in the cut" in page.inner_text("main")
+
+        page.goto(f"{base}/episode/rev/shot/s002/compare")  # the two-take shot: play both, use the other one
+        page.click("#play-all")
+        page.wait_for_function("[...document.querySelectorAll('video.take-video')].every(v => v.currentTime > 0.2)",
+                               timeout=20000)
+        page.locator("button.use").click()
+        page.wait_for_url("**/compare?used=*")
+        assert "now goes into the cut" in page.inner_text("main") and page.locator("button.use").count() == 1
         browser.close()
     rows = store.query("SELECT judge, model, overall, failure_modes, what_worked FROM scores ORDER BY id")
     assert rows[-1] == {"judge": "human", "model": "seedance-2.0", "overall": 5, "failure_modes": ["hand drift"],

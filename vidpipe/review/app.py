@@ -116,9 +116,25 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
         return RedirectResponse(f"{episode_path(ep)}#shot-{shot}", status_code=303)
 
     @app.get("/episode/{ep}/shot/{shot}/compare", response_class=HTMLResponse)
-    def compare(request: Request, ep: str, shot: str) -> Response:
+    def compare(request: Request, ep: str, shot: str, used: int | None = None) -> Response:
         episode, sv = data.shot_view(paths, ep, shot, store)
-        return page(request, "compare.html", {"episode": episode, "shot": sv, "can_choose": False})
+        return page(request, "compare.html", {"episode": episode, "shot": sv, "used": used})
+
+    @app.post("/episode/{ep}/shot/{shot}/compare/use", response_class=HTMLResponse)
+    async def use_this_take(request: Request, ep: str, shot: str) -> Response:
+        """A person puts take N into the cut (same as `vidpipe take EP SHOT N`); the cut follows on its next run."""
+        from vidpipe.pipeline.record import ShotRef
+        from vidpipe.pipeline.shot_stages import use_take
+
+        episode, _sv = data.shot_view(paths, ep, shot)
+        raw = str((await request.form()).get("take", ""))
+        if not raw.isdigit():
+            raise data.NotFound(f"shot {ep}|{shot} has no take {raw!r}")
+        try:
+            use_take(ShotRef(paths, episode, episode.shot(shot)), int(raw))
+        except SpecError as exc:
+            raise data.NotFound(str(exc)) from None
+        return RedirectResponse(f"{compare_path(ep, shot)}?used={int(raw)}", status_code=303)
 
     @app.get("/trends", response_class=HTMLResponse)
     def trends_page(request: Request) -> Response:
