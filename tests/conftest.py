@@ -80,10 +80,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No provider key or override from the host machine reaches a test."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No provider key or override from the host machine reaches a test; pytest's temp folders (where the
+    tests' reference media live) are an allowed reference root (tests/test_confinement.py removes that)."""
     for var in PROVIDER_ENV:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDPIPE_ALLOW_PATHS", str(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture

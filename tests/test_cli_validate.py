@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.ref_files import populate
 from vidpipe.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,9 +23,15 @@ GOOD = (
 )
 
 
+@pytest.fixture(scope="session")
+def _media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("refmedia")
+
+
 @pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _in_tmp(tmp_path: Path, _media_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no profile or LESSONS.md from the repo leaks in
+    populate(tmp_path, _media_cache)  # the cited references exist (the job file's folder is allowed)
 
 
 def write(tmp_path: Path, data: Any, name: str = "jobs.json") -> str:
@@ -62,8 +69,9 @@ def test_json_shape_is_exact(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_json_explain_adds_route_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", write(tmp_path, {"prompt": GOOD, "image": "a.png"}), "--json", "--explain"]) == 0
     (r,) = json.loads(capsys.readouterr().out)
-    assert set(r) == {"label", "route", "errors", "warnings", "route_reason"}
+    assert set(r) == {"label", "route", "errors", "warnings", "route_reason", "route_evidence"}
     assert r["route"] == "wan-2.7-i2v" and "image-to-video" in r["route_reason"]
+    assert r["route_evidence"] == "table row: image without reference_images → wan-2.7-i2v"
 
 
 def test_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +101,8 @@ def test_route_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
                          {"id": "b", "model": "veo-3.1", "input": {"prompt": GOOD}}])
     assert main(["route", f, "--explain"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "a: wan-2.7-i2v" and out[2] == "b: veo-3.1" and "explicitly" in out[3]
+    assert out[0] == "a: wan-2.7-i2v" and out[3] == "b: veo-3.1" and "explicitly" in out[4]
+    assert out[2] == "  evidence: table row: image without reference_images → wan-2.7-i2v"
 
 
 def test_prompt_command_from_episode(capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,3 +133,121 @@ def test_subprocess_smoke(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "vidpipe", "validate", good, "--json"], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=60)
     assert proc.returncode == 0 and json.loads(proc.stdout)[0]["route"] == "seedance-2.0"
+
+
+# -- bad files and bad options: one line, the documented exit code, no traceback ---------------------------
+def _one_line(cap: Any) -> str:
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in cap.err, cap.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(("content", "expect"), [
+    pytest.param(b'{"prompt": "caf\xe9 au lait"}', "not UTF-8", id="latin-1"),
+    pytest.param(b"[" * 5000 + b"]" * 5000, "nested deeper than 64 levels", id="deep-arrays"),
+    pytest.param(json.dumps({"id": "a", "input": {"prompt": "x", "image": {"a": json.loads(
+        "{" + '"a": {' * 80 + "}" * 80 + "}")}}}).encode(), "nested deeper", id="deep-objects-in-a-job"),
+])
+def test_bad_job_files_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                           expect: str) -> None:
+    f = tmp_path / "bad.json"
+    f.write_bytes(content)
+    for argv in (["validate", str(f)], ["generate", str(f), "--out", str(tmp_path / "o"), "--backend", "preview"]):
+        assert main(argv) == 2
+        line = _one_line(capsys.readouterr())
+        assert str(f) in line and expect in line
+
+
+def test_non_utf8_episode_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ep = project.episode_dir("mini") / "episode.yaml"  # type: ignore[attr-defined]
+    ep.write_bytes(ep.read_bytes().replace(b"Mini", b"Mini \xff\xfe"))
+    assert main(["validate", "--episode", "mini"]) == 2
+    assert "not UTF-8" in _one_line(capsys.readouterr())
+    assert main(["render", "mini", "--backend", "preview"]) == 2
+    assert "not UTF-8" in _one_line(capsys.readouterr())
+
+
+@pytest.mark.parametrize("cmd", ["generate", "render"])
+def test_unknown_backend_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], cmd: str) -> None:
+    f = write(tmp_path, {"prompt": GOOD})
+    argv = ["generate", f, "--out", str(tmp_path / "o")] if cmd == "generate" else ["render", "demo"]
+    assert main([*argv, "--backend", "bogus"]) == 2
+    line = _one_line(capsys.readouterr())
+    assert "unknown backend 'bogus'" in line and "preview, fal, gemini" in line
+
+
+@pytest.mark.parametrize("how", ["file-in-the-way", "read-only"])
+def test_unwritable_output_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    f = write(tmp_path, {"id": "k", "input": {"prompt": GOOD, "duration": 4}})
+    if how == "file-in-the-way":
+        (tmp_path / "blocker").write_text("")
+        out = tmp_path / "blocker" / "out"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders; the file-in-the-way case covers the same path")
+        out = tmp_path / "ro"
+        out.mkdir()
+        out.chmod(0o555)
+    assert main(["generate", f, "--out", str(out), "--backend", "preview"]) == 1
+    line = _one_line(capsys.readouterr())
+    assert "vidpipe: error:" in line and str(tmp_path) in line
+
+
+# -- whole-episode validation: everything the cut needs is checked before any spend -----------------------
+DOOMED = [
+    pytest.param("transition_dur: 0.5", "transition_dur: 4.5", "shots.1.transition_dur (s002)", id="crossfade-too-long"),
+    pytest.param("transition_dur: 0.5", "transition_dur: -1", "is negative", id="negative-transition"),
+    pytest.param("fps: 24", "fps: 0", "fps: 0", id="fps-0"),
+    pytest.param("fps: 24", "fps: 5000", "fps: 5000", id="fps-absurd"),
+    pytest.param('music: {ambience: "soft wind", gain_db: -20}', "music: {path: notes.txt}", "music.path",
+                 id="music-not-audio"),
+    pytest.param('music: {ambience: "soft wind", gain_db: -20}', "music: {path: gone.wav}", "does not exist",
+                 id="music-missing"),
+    pytest.param("    duration: 4\n  - id: s002", "    duration: 3\n  - id: s002", "shots.0.duration (s001)",
+                 id="duration-3"),
+    pytest.param('end: 4, action: "he wipes', 'end: 9, action: "he wipes', "shots.2.blocks.1 (s003)",
+                 id="block-past-the-end"),
+    pytest.param("  - id: s002\n", "  - id: s002\n    refs: {images: [/etc/passwd]}\n", "outside the allowed",
+                 id="ref-outside"),
+    pytest.param("  - id: s002\n", "  - id: s002\n    model: sora-9\n", "unknown model 'sora-9'", id="unknown-model"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expect"), DOOMED)
+def test_doomed_episode_is_refused_before_any_spend(project: Any, capsys: pytest.CaptureFixture[str], old: str,
+                                                    new: str, expect: str) -> None:
+    ep = project.episode_dir("mini") / "episode.yaml"
+    (ep.parent / "notes.txt").write_text("not a sound")
+    assert old in ep.read_text()
+    ep.write_text(ep.read_text().replace(old, new))
+    assert main(["validate", "--episode", "mini"]) == 2
+    line = _one_line(capsys.readouterr())
+    assert str(ep) in line and expect in line
+    assert main(["render", "mini", "--backend", "preview"]) == 2
+    assert expect in _one_line(capsys.readouterr())
+    assert not (project.media / "mini" / "shots").exists()  # no shot was rendered (nothing was paid)
+
+
+def test_a_shot_error_stops_the_whole_render_before_any_spend(project: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    ep = project.episode_dir("mini") / "episode.yaml"
+    # the last shot cites a reference it does not have: found only once its request is composed
+    ep.write_text(ep.read_text().replace("he wipes the lantern glass", "he wipes the lantern glass like [Image4]"))
+    assert main(["validate", "--episode", "mini", "--json"]) == 1
+    reports = {r["label"]: r for r in json.loads(capsys.readouterr().out)}
+    assert [e["code"] for e in reports["mini/s003"]["errors"]] == ["citation_out_of_range"]
+    assert reports["mini/s001"]["errors"] == [] and reports["mini/s002"]["route"] == "wan-2.7-i2v"
+    assert main(["render", "mini", "--backend", "preview"]) == 2
+    line = _one_line(capsys.readouterr())
+    assert "nothing was spent" in line and "mini/s003 citation_out_of_range" in line
+    assert not (project.media / "mini" / "shots").exists()
+
+
+def test_valid_episode_validates_clean(project: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--episode", "mini", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "mini/s001: " in out and "evidence: table row" in out
+
+
+def test_validate_needs_exactly_one_of_file_and_episode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "give a job FILE or --episode EP" in _one_line(capsys.readouterr())

@@ -126,7 +126,9 @@ def test_blocking_check_stops_only_the_bad_shot(project) -> None:  # type: ignor
     from assets import SHOT_ASSETS
     from resources import build_resources
 
-    bad = TWO_SHOTS.replace("duration: 4, generate_audio: false}\n  - {id: s002", "duration: 20, generate_audio: false}\n  - {id: s002", 1)
+    # a request error only the composed request shows (an episode-level error such as duration 20 now stops the
+    # whole episode when it loads: vidpipe/episode.py)
+    bad = TWO_SHOTS.replace("the kite loops twice", "the kite loops twice around [Image3]", 1)
     _write(project, "two", bad)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("episodes", ["two"])

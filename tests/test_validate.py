@@ -9,6 +9,7 @@ import pytest
 
 from vidpipe.errors import SpecError
 from vidpipe.schema import Finding, Job, RealPerson
+from tests.ref_files import populate
 from vidpipe.validate import load_jobs, parse_jobs, validate_file, validate_request
 
 # ~60 words, a named camera, a Sound sentence: no findings at all.
@@ -20,6 +21,19 @@ GOOD = (
 )
 # The same with room for citations of references.
 CITING = GOOD + " The keeper from [Image1] and [Image2] walks as in [Video1] and speaks the line in [Audio1]."
+
+
+@pytest.fixture(scope="session")
+def _media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("refmedia")
+
+
+@pytest.fixture(autouse=True)
+def _refs_exist(tmp_path: Path, _media_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names the rules cite exist as real media in an allowed folder (the cwd)."""
+    populate(tmp_path, _media_cache)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIDPIPE_ALLOW_PATHS", str(tmp_path))
 
 
 def codes(findings: list[Finding], severity: str | None = None) -> list[str]:
@@ -76,7 +90,6 @@ ERROR_CASES = [
     pytest.param(body(seed=True), "seed_invalid", id="seed-bool"),
     pytest.param(body(seed="42"), "seed_invalid", id="seed-string"),
     pytest.param(body(seed=4.2), "seed_invalid", id="seed-float"),
-    pytest.param(body(seed=None), "seed_invalid", id="seed-null"),
     pytest.param(body(seed=2**40), "seed_invalid", id="seed-too-big"),
     pytest.param(body(generate_audio="yes"), "generate_audio_invalid", id="audio-string"),
     pytest.param(body(generate_audio=1), "generate_audio_invalid", id="audio-int"),
@@ -107,6 +120,7 @@ def test_boundaries_are_valid() -> None:
     for d in (-1, 4, 15):
         assert "duration_invalid" not in codes(validate_request(body(duration=d)))
     assert "seed_invalid" not in codes(validate_request(body(seed=0)))
+    assert validate_request(body(seed=None)) == []  # null means unset
     assert validate_request(body(reference_images=[f"{i}.png" for i in range(9)],
                                  prompt=GOOD + " " + " ".join(f"[Image{i}]" for i in range(1, 10)))) == []
 
@@ -316,3 +330,79 @@ def test_validate_file_reports_route_and_split(tmp_path: Path, monkeypatch: pyte
     assert (first.label, first.route, first.errors) == ("i2v", "wan-2.7-i2v", [])
     assert "duration_risky" in [w.code for w in first.warnings]
     assert (second.route, [e.code for e in second.errors]) == ("seedance-2.0", ["unsupported_on_model"])
+
+
+# -- model limits before spending (providers.md §0, §2): refused or reported, never a 400 after paying ----------
+def _audio(path: Path, seconds: float) -> str:
+    from vidpipe.media.ffmpeg import run_ffmpeg
+
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", f"sine=frequency=200:duration={seconds}", "-ar", "8000", str(path)],
+               what="test audio")
+    return str(path)
+
+
+@pytest.mark.parametrize(("model", "req", "needle"), [
+    pytest.param("veo-3.1", body(duration=6, resolution="1080p"), "1080p only at 8 s", id="veo-1080p-6s"),
+    pytest.param("veo-3.1", body(duration=5), "billed as 6 s", id="veo-5s-would-bill-6"),
+    pytest.param("veo-3.1", body(prompt=GOOD + " [Image1]", duration=6, reference_images=["a.png"]),
+                 "reference images only at 8 s", id="veo-refs-6s"),
+    pytest.param("veo-3.1", body(prompt=GOOD + " [Image1]", duration=8, aspect_ratio="9:16",
+                                 reference_images=["a.png"]), "only at 16:9", id="veo-refs-9:16"),
+    pytest.param("kling-3.0-omni", body(aspect_ratio="21:9"), "aspect_ratio 21:9", id="kling-aspect"),
+    pytest.param("seedance-2.0", body(prompt=CITING, reference_images=[f"{i}.png" for i in range(9)],
+                                      reference_videos=["a", "b"], reference_audios=["v.mp3", "w.mp3"]),
+                 "12 reference files", id="seedance-13-files"),
+])
+def test_model_limits_are_refused_in_validate(model: str, req: dict[str, Any], needle: str) -> None:
+    found = [f for f in validate_request(req, model=model) if f.code == "unsupported_on_model"]
+    assert any(needle in f.message for f in found), found
+
+
+@pytest.mark.parametrize(("model", "req"), [
+    pytest.param("veo-3.1", body(duration=8, resolution="1080p"), id="veo-1080p-8s"),
+    pytest.param("veo-3.1", body(prompt=GOOD + " [Image1]", duration=8, reference_images=["a.png"]),
+                 id="veo-refs-8s-16:9"),
+    pytest.param("veo-3.1", body(duration=4, resolution="720p"), id="veo-720p-4s"),
+])
+def test_model_limits_allow_what_the_model_takes(model: str, req: dict[str, Any]) -> None:
+    assert "unsupported_on_model" not in codes(validate_request(req, model=model))
+
+
+@pytest.mark.parametrize(("resolution", "seconds", "ok"), [
+    ("1080p", 25, True), ("1080p", 35, False), ("720p", 35, True), ("720p", 65, False)])
+def test_omnihuman_audio_length_per_resolution(tmp_path: Path, resolution: str, seconds: float, ok: bool) -> None:
+    voice = _audio(tmp_path / f"voice{seconds}.wav", seconds)
+    req = body(prompt=GOOD + ' She says: "the light is on tonight, friends."', image="face.png",
+               reference_audios=[voice], resolution=resolution)
+    found = validate_request(req, model="omnihuman-1.5")
+    errors = [f.message for f in found if f.code == "unsupported_on_model"]
+    assert (errors == []) is ok, errors
+    assert "reference_media_too_long" not in codes(found)  # the avatar's own limit, not the canonical 15 s
+    # the clip follows the audio: a reported adjustment, not a surprise on the bill
+    (adj,) = [f for f in found if f.code == "model_adjustment"]
+    assert adj.severity == "warning" and f"{seconds:.1f} s" in adj.message
+
+
+def test_resolution_a_model_lacks_is_a_reported_adjustment() -> None:
+    req = body(prompt=GOOD + ' She says: "the light is on tonight, friends."', image="face.png",
+               reference_audios=["v.mp3"], resolution="1080p")
+    found = validate_request(req, model="veed-fabric-1.0")
+    assert any(f.code == "model_adjustment" and "1080p is made (and billed) as 720p" in f.message for f in found)
+
+
+def test_seedance_reference_videos_need_two_seconds(tmp_path: Path) -> None:
+    from vidpipe.media.ffmpeg import run_ffmpeg
+
+    short = tmp_path / "short.mp4"
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=size=64x36:rate=12:duration=1", "-pix_fmt", "yuv420p",
+                str(short)], what="short clip")
+    found = validate_request(body(prompt=CITING, reference_images=["a.png"], reference_videos=[str(short)]),
+                             model="seedance-2.0")
+    assert any("at least 2 s in total" in f.message for f in found if f.code == "unsupported_on_model")
+
+
+def test_auto_routing_is_validated_against_the_model_it_lands_on(tmp_path: Path) -> None:
+    f = tmp_path / "jobs.json"
+    f.write_text('[{"id": "t", "input": {"prompt": "a red kite over dunes, sound: wind", "aspect_ratio": "9:21"}}]')
+    (r,) = validate_file(f)
+    assert r.route == "seedance-2.0" and "unsupported_on_model" in codes(r.errors)  # generate would refuse it too

@@ -39,6 +39,7 @@ class Runner:
         self.budget_usd = budget_usd
         self.ledger = ledger
         self.deadline_s = deadline_s
+        self.refs: Any = None  # refcheck.RefPolicy for local references (None: the project's roots)
         self.backends: dict[str, Backend] = {}
         self._backend_lock = threading.Lock()
         self._budget_lock = threading.Lock()
@@ -59,7 +60,8 @@ class Runner:
 
     def plan(self, job: Job, *, model: str | None, store: Store | None) -> g.Plan:
         """Validate, route and translate `job`; adapters are built once and shared by the threads."""
-        return g.plan_job(job, backend=self.requested_backend, model=model, store=store, resolve=self.backend)
+        return g.plan_job(job, backend=self.requested_backend, model=model, store=store, resolve=self.backend,
+                          refs=self.refs)
 
     def reserve_budget(self, plans: list[g.Plan]) -> None:
         """In job order: new paid submissions that would exceed the budget are refused up front."""
@@ -105,7 +107,7 @@ class Runner:
     def _fall_back(self, plan: g.Plan, exc: ProviderError) -> g.GenerationResult:
         """Moderation refused the job: reroute to kling-3.0-omni (a different moderation gateway)."""
         requested = None if self.requested_backend == "gemini" else self.requested_backend
-        alt = g.plan_job(plan.job, backend=requested, model=g.FALLBACK_MODEL, resolve=self.backend)
+        alt = g.plan_job(plan.job, backend=requested, fallback=True, resolve=self.backend, refs=self.refs)
         why = f"{exc.code} on {plan.model}: {exc}"
         if alt.errors:
             code, msg = alt.errors[0]

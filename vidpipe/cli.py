@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import sys
+from pathlib import Path
 
 import typer
 
@@ -23,20 +25,55 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
+def check_backend(value: str | None) -> str | None:
+    """Option callback for --backend: an unknown name is a usage error (one line, exit 2), not a traceback."""
+    from vidpipe.providers import BACKENDS
+
+    if value is not None and value != "auto" and value not in BACKENDS:
+        raise typer.BadParameter(f"unknown backend {value!r}; choose auto or one of {', '.join(BACKENDS)}")
+    return value
+
+
+@app.callback()
+def _root() -> None:
+    """AI video production pipeline: validate, generate, QC, assemble, learn."""
+
+
+_COMMAND = re.compile(r'@app\.command\((?:"([\w-]+)")?[^)]*\)\s*\ndef (\w+)')
+
+
+def _command_modules() -> dict[str, str]:
+    """command name → the vidpipe/_cli module defining it, read from the sources (nothing imported)."""
     from vidpipe import _cli
 
-    for mod in sorted(m.name for m in pkgutil.iter_modules(_cli.__path__)):
-        if not mod.startswith("_"):
-            importlib.import_module(f"vidpipe._cli.{mod}")
+    out: dict[str, str] = {}
+    for mod in pkgutil.iter_modules(_cli.__path__):
+        if mod.name.startswith("_"):
+            continue
+        text = (Path(_cli.__path__[0]) / f"{mod.name}.py").read_text(encoding="utf-8")
+        for explicit, func in _COMMAND.findall(text):
+            out[explicit or func.replace("_", "-")] = mod.name
+    return out
 
 
-_register()
+def _register(argv: list[str]) -> None:
+    """Import the command modules: only the invoked one when it is known (a 10,000-job `validate` should not
+    pay for importing every stage), all of them for help, completion or an unknown name."""
+    from vidpipe import _cli
+
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    mods = _command_modules()
+    names = [mods[wanted]] if wanted in mods else sorted(set(mods.values()) | {
+        m.name for m in pkgutil.iter_modules(_cli.__path__) if not m.name.startswith("_")})
+    for mod in names:
+        importlib.import_module(f"vidpipe._cli.{mod}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning VidpipeError into one line and an exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        _register(argv)
         rv = app(args=argv, prog_name="vidpipe", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except VidpipeError as exc:
@@ -48,19 +85,34 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except OSError as exc:  # a read-only or full output folder, a path blocked by a file: one line, exit 1
+        if os.environ.get("VIDPIPE_DEBUG") == "1":
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vidpipe: error: {where}{exc.strerror or exc.__class__.__name__} (check the folder is writable)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+    except typer.TyperException as exc:  # typer's vendored click: usage errors in non-standalone mode
+        return _usage_error(exc)
     return 0
+
+
+def _usage_error(exc: Exception) -> int:
+    """A usage error (extra argument, unknown option, missing file argument) → one line, exit 2.
+
+    `vidpipe` alone (and a group without a subcommand) shows the help text instead, exit 2 too.
+    """
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        print(exc.format_message() if hasattr(exc, "format_message") else exc, file=sys.stderr)  # the help text
+        return 2
+    message = " ".join(str(exc.format_message() if hasattr(exc, "format_message") else exc).split())
+    where = ctx.command_path if ctx is not None and getattr(ctx, "command_path", "") else "vidpipe"
+    print(f"{where}: error: {message} (see '{where} --help')", file=sys.stderr)
+    return int(getattr(exc, "exit_code", 2) or 2)
 
 
 if __name__ == "__main__":

@@ -81,19 +81,17 @@ class Plan:
 
 
 def plan_job(job: Job, *, backend: str | None = None, model: str | None = None,
-             store: Store | None = None, resolve: Callable[[str], Backend] | None = None) -> Plan:
-    """Validate, route and translate one job (no network). Errors land in `Plan.errors`."""
-    from vidpipe.validate import validate_request
+             store: Store | None = None, resolve: Callable[[str], Backend] | None = None,
+             fallback: bool = False, refs: Any = None) -> Plan:
+    """Validate, route and translate one job (no network). Errors land in `Plan.errors`.
 
-    chosen = model or job.model or "auto"
-    reason = "explicit" if chosen != "auto" else ""
-    findings = validate_request(job.input, model=chosen, job=job)
+    Routing and validation are `validate.check_job`, the same call `vidpipe validate` makes.
+    """
+    from vidpipe.validate import check_job
+
+    r, findings = check_job(job, model=model, store=store, fallback=fallback, refs=refs)
     errors = [(f.code, f.message) for f in findings if f.severity == "error"]
-    if chosen == "auto":
-        from vidpipe.routing import route
-
-        r = route(job.input, model="auto", me=job.me, category=job.category, store=store)
-        chosen, reason = r.model, r.reason
+    chosen, reason = r.model, r.reason
     name = select_backend(backend, chosen)
     plan = Plan(job=job, model=chosen, backend=name, errors=errors, route_reason=reason)
     if errors:
@@ -128,11 +126,12 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
                   fallback: bool = False, budget_usd: float | None = None, concurrency: int = 4,
                   store: Store | None = None, progress: bool = False,
                   deadline_s: float = DEADLINE_S,
-                  on_plans: Callable[[list[Plan]], None] | None = None) -> list[GenerationResult]:
+                  on_plans: Callable[[list[Plan]], None] | None = None, refs: Any = None) -> list[GenerationResult]:
     """Generate every job into `out_dir` (DIR/<id>.mp4, DIR/<id>.json, DIR/manifest.json).
 
     Invalid jobs are reported and never submitted; the rest run `concurrency` at a time.
     `on_plans` sees every plan (model, backend, estimate) before anything is submitted.
+    `refs` (a refcheck.RefPolicy) says where local references may come from (default: the project's roots).
     Returns one result per job, in input order.
     """
     from vidpipe._runner import Runner
@@ -141,6 +140,7 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     runner = Runner(out_dir, backend=backend, fallback=fallback, budget_usd=budget_usd,
                     ledger=Ledger(store) if store is not None else None, deadline_s=deadline_s)
+    runner.refs = refs
     plans = [runner.plan(job, model=model, store=store) for job in jobs]
     runner.reserve_budget(plans)
     if on_plans is not None:

@@ -2,6 +2,11 @@
 
 `VIDPIPE_ROOT` (default: the current directory) holds `data/episodes/` (input), `data/media/`
 (everything generated), `data/vidpipe.duckdb`, `LESSONS.md` and `profile/`.
+
+Ids from spec files become folder names here, so every id is checked against the safe-id pattern
+and every joined path is resolved and must stay under its root (a `../x` id is refused, not
+followed). Local references may only come from the roots `reference_roots` names, plus the
+folders listed in `VIDPIPE_ALLOW_PATHS` (os.pathsep-separated).
 """
 
 from __future__ import annotations
@@ -9,6 +14,39 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from vidpipe.errors import SpecError
+from vidpipe.ids import check_id
+
+ALLOW_ENV = "VIDPIPE_ALLOW_PATHS"
+
+
+def safe_id(value: str, what: str = "id") -> str:
+    """`value` when it is a safe id (schema.SAFE_ID_PATTERN), else a one-line SpecError."""
+    try:
+        return check_id(value, what)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def within(path: str | Path, root: str | Path) -> bool:
+    """Does `path` (symlinks followed) lie at or under `root`?"""
+    return Path(path).resolve().is_relative_to(Path(root).resolve())
+
+
+def confine(root: str | Path, *parts: str, what: str = "path") -> Path:
+    """`root/parts` resolved; a SpecError when the result escapes `root` (why: parts come from spec files)."""
+    base = Path(root).resolve()
+    target = base.joinpath(*parts).resolve()
+    if not target.is_relative_to(base):
+        raise SpecError(f"{what} {'/'.join(parts)!r} resolves to {target}, outside {base}")
+    return target
+
+
+def allow_list() -> tuple[Path, ...]:
+    """Extra folders references may come from (`VIDPIPE_ALLOW_PATHS`, os.pathsep-separated)."""
+    raw = os.environ.get(ALLOW_ENV) or ""
+    return tuple(Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip())
 
 
 @dataclass(frozen=True)
@@ -44,10 +82,21 @@ class Paths:
         return self.root / "profile" / "profile.json"
 
     def episode_dir(self, episode: str) -> Path:
-        return self.episodes / episode
+        return confine(self.episodes, safe_id(episode, "episode id"), what="episode folder")
 
     def episode_media(self, episode: str) -> Path:
-        return self.media / episode
+        return confine(self.media, safe_id(episode, "episode id"), what="episode media folder")
 
     def shot_media(self, episode: str, shot: str) -> Path:
-        return self.media / episode / "shots" / shot
+        return confine(self.media, safe_id(episode, "episode id"), "shots", safe_id(shot, "shot id"),
+                       what="shot media folder")
+
+    def reference_roots(self, *extra: str | Path) -> tuple[Path, ...]:
+        """Folders local references may resolve into: `extra` (the episode or job-file folder), the data
+        root, the episode and media roots (when moved by env), the profile folder and the allow-list."""
+        roots = [Path(p) for p in extra] + [self.data, self.episodes, self.media, self.profile.parent]
+        out: list[Path] = []
+        for r in [*(p.resolve() for p in roots), *allow_list()]:
+            if r not in out:
+                out.append(r)
+        return tuple(out)

@@ -7,13 +7,16 @@ cannot); `CanonicalRequest` is the typed form of a request that passed validatio
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidpipe.errors import SpecError
+from vidpipe.ids import check_id, check_job_id
+from vidpipe.specfile import read_json  # noqa: F401 - re-exported: callers import it from here
+
+SafeId = Annotated[str, AfterValidator(check_id)]  # ids become paths and partition keys (vidpipe/ids.py)
+JobId = Annotated[str, AfterValidator(check_job_id)]
 
 MODELS: tuple[str, ...] = (
     "seedance-2.0",
@@ -129,14 +132,14 @@ class RealPerson(_Model):
 class Job(_Model):
     """One generation: a canonical request plus the model choice (\"auto\" routes)."""
 
-    id: str
+    id: JobId
     model: str = "auto"
     input: dict[str, Any]
     real_person: RealPerson | None = None
     me: bool = False
     category: str | None = None
-    episode: str | None = None
-    shot: str | None = None
+    episode: SafeId | None = None
+    shot: SafeId | None = None
     mode: Mode | None = None  # the shot's production mode (real-person policy, learned routing)
 
 
@@ -173,7 +176,7 @@ class StillSpec(_Model):
 class Shot(_Model):
     """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
 
-    id: str
+    id: SafeId
     title: str | None = None
     mode: Mode = "text-to-video"
     category: str | None = None
@@ -221,7 +224,7 @@ class MusicSpec(_Model):
 
 
 class Episode(_Model):
-    id: str = ""
+    id: SafeId = ""  # load_episode sets it from the folder name
     title: str
     aspect_ratio: str = "16:9"
     resolution: Literal["480p", "720p", "1080p"] = "720p"
@@ -384,21 +387,6 @@ class Profile(_Model):
     avatar: Avatar
     voice: ProfileVoice = Field(default_factory=ProfileVoice)
     model_preferences: ModelPreferences = Field(default_factory=ModelPreferences)
-
-
-def read_json(path: str | Path) -> Any:
-    """Read JSON, turning a missing file or a syntax error into a one-line SpecError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read file ({exc.__class__.__name__})", path=str(p)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path=str(p)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

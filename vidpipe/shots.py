@@ -27,8 +27,13 @@ def _absolute(ref: str, base: Path) -> str:
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
+def needs_still(shot: Shot) -> bool:
+    """A shot gets a generated first frame when it asks for one or is image-to-video without an image ref."""
+    return shot.still is not None or (shot.mode == "image-to-video" and not shot.refs.images)
+
+
 def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, profile: Profile | None = None,
-                episode_dir: str | Path | None = None) -> Job:
+                paths: Paths | None = None, episode_dir: str | Path | None = None) -> Job:
     """The canonical job for one shot.
 
     Args:
@@ -37,18 +42,22 @@ def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, 
         still_path: the generated still: the first frame (`image`), or a reference image when the
             shot's still has role "reference". Ignored for `me` shots, whose face is the avatar.
         profile: required for `me` shots (avatar as face reference, avatar rules as constraints).
-        episode_dir: folder that relative refs are resolved against (default: the episode's folder
-            under the project's data/episodes).
+        paths: the project's roots; relative refs resolve against `paths.episode_dir(episode.id)`.
+        episode_dir: the episode's folder itself (instead of `paths`), e.g. a spec outside a project.
+        One of the two is required: the root is passed down, never guessed from the environment.
     Returns:
         Job with id "<episode>-<shot>", the shot's model choice, and episode/shot/category/mode/
         me/real_person carried over.
     Raises:
         ProfileMissing: a `me` shot without a profile.
+        TypeError: neither `paths` nor `episode_dir`.
     """
     if shot.me and profile is None:
         raise ProfileMissing(f"shot {episode.id}/{shot.id} is a video of you (me: true) but no profile is loaded: "
                              f"{SETUP_HINT}")
-    base = Path(episode_dir) if episode_dir is not None else Paths.from_env().episode_dir(episode.id)
+    if episode_dir is None and paths is None:
+        raise TypeError("shot_to_job needs paths= or episode_dir= (the folder relative refs are resolved in)")
+    base = Path(episode_dir) if episode_dir is not None else paths.episode_dir(episode.id)  # type: ignore[union-attr]
     images = [_absolute(r, base) for r in shot.refs.images]
     image: str | None = None
     if shot.me and profile is not None:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import types
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from PIL import Image
 
 from tests.fakes.fal_fake import FalFake
 from vidpipe.media.ffmpeg import run_ffmpeg
@@ -44,7 +46,7 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     wav = d / "voice.wav"
     run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=frequency=220:duration=3:sample_rate=22050", str(wav)], what="wav")
     big = d / "big.bin.png"
-    big.write_bytes(b"\x89PNG" + b"\0" * 1_200_000)
+    Image.frombytes("RGB", (640, 640), random.Random(7).randbytes(640 * 640 * 3)).save(big)  # a real PNG > 1 MB
     return {"clip": clip, "still": still, "wav": wav, "big": big}
 
 

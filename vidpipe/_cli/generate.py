@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from vidpipe.cli import app
+from vidpipe.cli import app, check_backend
 
 
 @app.command()
@@ -16,7 +16,8 @@ def generate(
     out: Path = typer.Option(..., "--out", help="Output folder: <id>.mp4, <id>.json, manifest.json"),
     model: Optional[str] = typer.Option(None, help="Override every job's model"),
     fallback: bool = typer.Option(False, "--fallback", help="Reroute moderation refusals to kling-3.0-omni"),
-    backend: Optional[str] = typer.Option(None, help="preview | fal | gemini (default: from the keys set)"),
+    backend: Optional[str] = typer.Option(None, help="preview | fal | gemini (default: from the keys set)",
+                                          callback=check_backend),
     budget: Optional[float] = typer.Option(None, "--budget", help="Refuse submissions beyond this many USD"),
     concurrency: int = typer.Option(4, min=1, max=40, help="Jobs in flight at once"),
 ) -> None:
@@ -25,6 +26,7 @@ def generate(
 
     from vidpipe.generate import Plan, generate_jobs
     from vidpipe.paths import Paths
+    from vidpipe.refcheck import RefPolicy
     from vidpipe.store import Store
     from vidpipe.validate import load_jobs
 
@@ -44,7 +46,8 @@ def generate(
 
     results = generate_jobs(jobs, out, backend=backend, model=model, fallback=fallback, budget_usd=budget,
                             concurrency=concurrency, store=Store(Paths.from_env().db), progress=True,
-                            on_plans=show_estimate)
+                            on_plans=show_estimate,
+                            refs=RefPolicy.for_project(Paths.from_env(), jobs_file.parent))  # as `validate` checks
     spent = sum(r.cost_usd for r in results)
     for r in results:
         if r.status == "done":

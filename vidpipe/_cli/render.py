@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from vidpipe.cli import app
+from vidpipe.cli import app, check_backend
 
 
 @app.command()
 def render(
     episode: str = typer.Argument(..., help="Episode id (a folder under data/episodes/)"),
-    backend: str = typer.Option("auto", help="auto | preview | fal | gemini"),
+    backend: str = typer.Option("auto", help="auto | preview | fal | gemini", callback=check_backend),
     no_delivery: bool = typer.Option(False, "--no-delivery", help="Stop after the final cut"),
 ) -> None:
     """Render every shot, the voiceover, the final cut and the delivery file of one episode."""

@@ -10,28 +10,47 @@ import typer
 from vidpipe.cli import app
 
 
+def _print_reports(reports: list, *, as_json: bool, explain: bool) -> None:
+    from vidpipe.validate import reports_json
+
+    if as_json:
+        typer.echo(reports_json(reports, explain=explain))
+        return
+    for r in reports:
+        verdict = "error" if r.errors else ("warnings" if r.warnings else "ok")
+        typer.echo(f"{r.label}: {verdict} → {r.route}")
+        if explain:
+            typer.echo(f"  route: {r.route_reason}")
+            typer.echo(f"  evidence: {r.route_evidence}")
+        for f in r.errors:
+            typer.echo(f"  ERROR   {f.code}: {f.message}")
+        for f in r.warnings:
+            typer.echo(f"  WARNING {f.code}: {f.message}")
+
+
 @app.command()
 def validate(
-    file: Path = typer.Argument(..., help="A job, an array of jobs, or a bare canonical body (JSON)"),
+    file: Optional[Path] = typer.Argument(None, help="A job, an array of jobs, or a bare canonical body (JSON)"),
+    episode: Optional[str] = typer.Option(None, "--episode", help="Validate a whole episode (id or folder) instead"),
+    model: Optional[str] = typer.Option(None, "--model", help="Validate every job as if run with generate --model"),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {label, route, errors, warnings}"),
     explain: bool = typer.Option(False, "--explain", help="Say why each job routes where it does"),
 ) -> None:
-    """Validate FILE. Exit 0 clean or warnings only, 1 if any job has errors, 2 if the file is unreadable."""
-    from vidpipe.validate import reports_json, validate_file
+    """Validate FILE (or --episode EP). Exit 0 clean or warnings only, 1 if any job has errors, 2 if the
+    file is unreadable or the episode itself is invalid."""
+    from vidpipe.errors import SpecError
+    from vidpipe.paths import Paths
+    from vidpipe.validate import validate_file
 
-    reports = validate_file(file, explain=explain)
-    if as_json:
-        typer.echo(reports_json(reports, explain=explain))
+    if (file is None) == (episode is None):
+        raise SpecError("give a job FILE or --episode EP (one of them)")
+    if episode is not None:
+        from vidpipe.episode import validate_episode
+
+        _, reports = validate_episode(Paths.from_env(), episode)
     else:
-        for r in reports:
-            verdict = "error" if r.errors else ("warnings" if r.warnings else "ok")
-            typer.echo(f"{r.label}: {verdict} → {r.route}")
-            if explain:
-                typer.echo(f"  route: {r.route_reason}")
-            for f in r.errors:
-                typer.echo(f"  ERROR   {f.code}: {f.message}")
-            for f in r.warnings:
-                typer.echo(f"  WARNING {f.code}: {f.message}")
+        reports = validate_file(file, explain=explain, model=model)  # type: ignore[arg-type]
+    _print_reports(reports, as_json=as_json, explain=explain)
     if any(r.errors for r in reports):
         raise typer.Exit(1)
 
@@ -40,14 +59,16 @@ def validate(
 def route_cmd(
     file: Path = typer.Argument(..., help="A job, an array of jobs, or a bare canonical body (JSON)"),
     explain: bool = typer.Option(False, "--explain", help="Say why, with the evidence"),
+    model: Optional[str] = typer.Option(None, "--model", help="Route as if run with generate --model"),
 ) -> None:
     """Print the model each job in FILE would run on (no validation verdict, no spending)."""
     from vidpipe.validate import validate_file
 
-    for r in validate_file(file):
+    for r in validate_file(file, model=model):
         typer.echo(f"{r.label}: {r.route}")
         if explain:
             typer.echo(f"  why: {r.route_reason}")
+            typer.echo(f"  evidence: {r.route_evidence}")
 
 
 @app.command()

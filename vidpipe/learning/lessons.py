@@ -8,9 +8,12 @@ stable under appends. Nothing is rewritten: seed lessons stay, contradictions ar
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +68,19 @@ def parse_lessons(text: str) -> list[Lesson]:
 
 
 def read_lessons(path: Path | None) -> list[Lesson]:
-    if path is None or not Path(path).is_file():
+    """The file's lessons; parsed once per file version (validate lints every job of a 10,000-job file)."""
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
         return []
-    return parse_lessons(Path(path).read_text(encoding="utf-8"))
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return []
+    return list(_parsed(os.fspath(path), st.st_mtime_ns, st.st_size))  # a new list; the entries are not mutated
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: str, _mtime: int, _size: int) -> tuple[Lesson, ...]:
+    return tuple(parse_lessons(Path(path).read_text(encoding="utf-8")))
 
 
 def append_lesson(path: Path, lesson: Lesson) -> Lesson:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidpipe.episode import episode_fingerprint, load_episode, shot_fingerprint
+from vidpipe.episode import check_episode, episode_fingerprint, load_episode, shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
@@ -53,7 +53,7 @@ def cut_duration(episode: Episode) -> float:
 
 def spec_summary(paths: Paths, episode_id: str) -> dict[str, Any]:
     """Validate the episode file and write data/media/<ep>/episode.json (what the UI and review room show)."""
-    episode = load_episode(paths.episode_dir(episode_id))
+    episode = check_episode(paths, episode_id)  # every shot checked before any spend
     summary = {
         "episode": episode.id,
         "title": episode.title,

@@ -21,26 +21,21 @@ from vidpipe.ledger import Ledger
 from vidpipe.pipeline.cache import cache_hit, file_hash, stable_hash, write_sidecar
 from vidpipe.pipeline.record import GenerationRecord, QCRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
 from vidpipe.pipeline.takes import check_take, choose, take_jobs
-from vidpipe.profile import load_profile
 from vidpipe.qc.verdict import verdict
 from vidpipe.qc.judge import vlm_judge
 from vidpipe.qc.report import qc_row, run_qc
-from vidpipe.routing import route
+from vidpipe.refcheck import RefPolicy
+from vidpipe.routing import project_profile
 from vidpipe.schema import Finding, Job, QCReport, Shot
-from vidpipe.shots import shot_to_job
+from vidpipe.shots import needs_still, shot_to_job
 from vidpipe.stills import make_still
 from vidpipe.store import Store
-from vidpipe.validate import validate_request
+from vidpipe.validate import check_job
 
 __all__ = ["ShotRef", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
            "use_take"]
 
 STAGE_VERSION = "1"  # bump when a stage's output format changes, to invalidate caches
-
-
-def needs_still(shot: Shot) -> bool:
-    """A shot gets a generated first frame when it asks for one or is image-to-video without an image ref."""
-    return shot.still is not None or (shot.mode == "image-to-video" and not shot.refs.images)
 
 
 @dataclass
@@ -56,15 +51,17 @@ class RequestOutcome:
         return [f for f in self.findings if f.severity == "error"]
 
 
+def _ref_policy(ref: ShotRef) -> RefPolicy:
+    """Where this shot's local references may come from: its episode folder and the project's roots."""
+    return RefPolicy.for_project(ref.paths, ref.paths.episode_dir(ref.episode.id))
+
+
 def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutcome:
     """Compose the shot's prompt, build its canonical job, validate it and route it."""
-    profile = load_profile(ref.paths.profile) if ref.shot.me else None
+    profile = project_profile(ref.paths)  # `avoid` applies to every shot; a `me` shot without one fails below
     still = str(ref.still_path) if needs_still(ref.shot) else None
-    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile,
-                      episode_dir=ref.paths.episode_dir(ref.episode.id))
-    findings = validate_request(job.input, model=job.model, job=job, lessons_path=ref.paths.lessons)
-    r = route(job.input, model=job.model, profile=profile, me=job.me, category=job.category,
-              mode=ref.shot.mode, store=store)
+    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile, paths=ref.paths)
+    r, findings = check_job(job, store=store, profile=profile, lessons_path=ref.paths.lessons, refs=_ref_policy(ref))
     key = stable_hash({"job": job.model_dump(mode="json"), "model": r.model, "v": STAGE_VERSION})
     ref.update(
         request_key=key,
@@ -153,7 +150,7 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
     n = ref.episode.takes_of(ref.shot)
     jobs = take_jobs(job, n)
     results = generate_jobs(jobs, ref.gen_dir, backend=backend, fallback=fallback,
-                            budget_usd=budget_usd, concurrency=min(n, 4), store=store)
+                            budget_usd=budget_usd, concurrency=min(n, 4), store=store, refs=_ref_policy(ref))
     done = [(k, r) for k, r in enumerate(results, start=1) if r.status == "done" and r.path]
     if not done:
         res = results[0]
