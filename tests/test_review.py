@@ -245,3 +245,18 @@ def test_use_this_take_puts_another_take_into_the_cut(room) -> None:  # type: ig
     for bad in ("9", "x", ""):
         assert client.post("/episode/rev/shot/s002/compare/use", data={"take": bad}).status_code == 404
     assert ref.read().take_override == other
+
+
+def test_a_shot_edited_after_its_render_shows_as_outdated(room) -> None:  # type: ignore[no-untyped-def]
+    paths, _store, client = room
+    spec = paths.episode_dir("rev") / "episode.yaml"
+    text = spec.read_text()
+    spec.write_text(text.replace('style: "grey morning"', 'style: "grey morning, light rain"'))
+    try:
+        page = client.get("/episode/rev").text
+        s002 = page[page.index('id="shot-s002"'):]
+        assert 'class="badge outdated">outdated<' in s002 and "re-renders on the next run" in s002
+        assert 'class="badge outdated">outdated<' in client.get("/").text.split('id="ep-rev"')[1].split("</a>")[0]
+    finally:
+        spec.write_text(text)
+    assert "outdated" not in client.get("/episode/rev").text

@@ -23,7 +23,7 @@ from vidpipe.store import Store
 __all__ = ["EpisodeCard", "NotFound", "ShotView", "Take", "episode_cards", "episode_view", "list_takes", "shot_view"]
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-Status = Literal["rendered", "failing", "awaiting score", "not rendered", "rendering"]
+Status = Literal["rendered", "failing", "awaiting score", "awaiting QC", "outdated", "partly rendered", "not rendered"]
 
 
 class NotFound(VidpipeError):
@@ -62,13 +62,16 @@ class ShotView:
 
     @property
     def status(self) -> Status:
-        """failing (no clip and an error, or the QC verdict says no) · rendering · awaiting score · rendered."""
+        """failing (no clip and an error, or the QC verdict says no) · not rendered · outdated (the spec
+        changed since the clip) · awaiting QC · awaiting score · rendered (passed and judged)."""
         if self.take.clip is None:
             return "failing" if self.failure else "not rendered"
         if self.take.passed is False:
             return "failing"
-        if self.take.qc is None or self.outdated:
-            return "rendering"
+        if self.outdated:
+            return "outdated"
+        if self.take.qc is None:
+            return "awaiting QC"
         return "awaiting score" if self.take.overall is None else "rendered"
 
 
@@ -154,14 +157,16 @@ def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None =
 
 
 def episode_status(shots: list[ShotView]) -> Status:
-    """failing beats everything; then not rendered / rendering; then awaiting score; else rendered."""
+    """The worst of its shots: failing › not rendered › partly rendered › outdated › awaiting score › rendered."""
     states = [s.status for s in shots]
     if "failing" in states:
         return "failing"
     if all(st == "not rendered" for st in states):
         return "not rendered"
-    if "not rendered" in states or "rendering" in states:
-        return "rendering"
+    if "not rendered" in states or "awaiting QC" in states:
+        return "partly rendered"
+    if "outdated" in states:
+        return "outdated"
     return "awaiting score" if "awaiting score" in states else "rendered"
 
 
