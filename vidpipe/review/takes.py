@@ -19,11 +19,12 @@ from vidpipe.qc.verdict import verdict
 from vidpipe.schema import QCReport
 from vidpipe.sidecar import read_sidecar
 
+
 @dataclass
 class Take:
     """One generated clip of a shot. The current take is what the cut uses; others are alternatives.
 
-    `key` is stable across page loads (it names the take in URLs and, later, in "use this take").
+    `key` is stable across page loads; `number` is what "use this take" and `vidpipe take` name.
     """
 
     key: str
