@@ -10,6 +10,7 @@ import av
 import pytest
 
 from tests.media_factory import Seg, make_clip
+from vidpipe.providers.preview import animatic
 from vidpipe.media.assemble import assemble
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.upscale import upscale
@@ -62,8 +63,6 @@ def test_a_yuv444_or_late_index_file_is_named_as_unplayable(tmp_path: Path) -> N
 
 
 def test_preview_clip_plays_everywhere(tmp_path: Path) -> None:
-    from vidpipe.providers.preview import render_clip
-
-    out = render_clip({"prompt": "a lighthouse, slow push-in", "duration": 1, "resolution": "480p",
+    out = animatic({"prompt": "a lighthouse, slow push-in", "duration": 1, "resolution": "480p",
                        "aspect_ratio": "16:9"}, tmp_path / "preview.mp4")
     assert_plays_everywhere(out)

@@ -20,9 +20,8 @@ from vidpipe.media.upscale import upscale
 from vidpipe.media.verify import file_record, still_verified
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
+from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.record import ShotRef
-from vidpipe.pipeline.shot_stages import STAGE_VERSION
 from vidpipe.qc.verdict import verdict
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import AudioTrack, EditClip, EditList, Episode, QCReport, SubtitleCue, Subtitles
