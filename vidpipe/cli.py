@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _register(argv)
         rv = app(args=argv, prog_name="vidpipe", standalone_mode=False)
+        if rv == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+            raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except VidpipeError as exc:
         if os.environ.get("VIDPIPE_DEBUG") == "1":
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidpipe: error: {where}{exc.strerror or exc.__class__.__name__} (check the folder is writable)",
               file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130
     except typer.TyperException as exc:  # typer's vendored click: usage errors in non-standalone mode
