@@ -14,10 +14,9 @@ from typing import Any
 
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
 from vidpipe.errors import SpecError
+from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
-
-ID_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 @dataclass
@@ -35,9 +34,10 @@ def scan_episodes(paths: Paths, known: dict[str, str]) -> list[EpisodeChange]:
     gets no shots; it is retried when its file changes.
     """
     changes = []
-    for ep in list_episodes(paths.episodes):
-        if not set(ep) <= ID_OK:
-            changes.append(EpisodeChange(ep, "", [], f"episode folder name {ep!r} may only use letters, digits, _ - ."))
+    for ep in list_episodes(paths.episodes, include_unsafe=True):
+        if not is_safe_id(ep):
+            changes.append(EpisodeChange(ep, "", [], f"episode folder name {ep!r} is not a safe id: letters, digits, "
+                                                     "_ - . only, starting with a letter or digit, at most 64"))
             continue
         fp = episode_fingerprint(paths.episode_dir(ep))
         if known.get(ep) == fp:
