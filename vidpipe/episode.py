@@ -17,6 +17,7 @@ import yaml
 
 from vidpipe.cast import cast_problems
 from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
@@ -211,11 +212,13 @@ def check_episode(paths: Paths, episode: str | Path) -> Episode:
     return ep
 
 
-def list_episodes(episodes_dir: Path) -> list[str]:
-    """Episode ids: sub-folders of `episodes_dir` holding an episode file, sorted."""
+def list_episodes(episodes_dir: Path, *, include_unsafe: bool = False) -> list[str]:
+    """Episode ids: sub-folders of `episodes_dir` holding an episode file, sorted. A folder whose name is not
+    a safe id (vidpipe/ids.py) cannot be an episode and is left out, unless `include_unsafe` (to report it)."""
     if not episodes_dir.is_dir():
         return []
-    return sorted(d.name for d in episodes_dir.iterdir() if d.is_dir() and find_episode_file(d))
+    return sorted(d.name for d in episodes_dir.iterdir()
+                  if d.is_dir() and find_episode_file(d) and (include_unsafe or is_safe_id(d.name)))
 
 
 def episode_fingerprint(folder: Path) -> str:

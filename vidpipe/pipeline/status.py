@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
+from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
 
-ID_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 SEP = "|"  # shot partition keys are "<episode>|<shot>"; neither id may contain it
 ERRORS_FILE = "episode_errors.json"
 
@@ -49,8 +49,9 @@ class EpisodeScan:
 def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
     """Parse one episode folder; any error (bad YAML, non-UTF-8 bytes, an id with '|') is returned, not raised."""
     where = paths.episode_dir(ep) / "episode.yaml"
-    if not set(ep) <= ID_OK:
-        return EpisodeScan(ep, "", error=f"{where}: episode folder name {ep!r} may only use letters, digits, _ - .")
+    if not is_safe_id(ep):
+        return EpisodeScan(ep, "", error=f"{where}: episode folder name {ep!r} is not a safe id: letters, digits, "
+                                         "_ - . only, starting with a letter or digit, at most 64")
     try:
         fp = episode_fingerprint(paths.episode_dir(ep))
         episode = load_episode(paths.episode_dir(ep))
@@ -65,7 +66,7 @@ def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
 
 
 def scan_all(paths: Paths) -> list[EpisodeScan]:
-    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes)]
+    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes, include_unsafe=True)]
 
 
 @dataclass
@@ -81,7 +82,7 @@ class PartitionSync:
 def partition_sync(scans: list[EpisodeScan], have_episodes: set[str], have_shots: set[str]) -> PartitionSync:
     """Real partitions only. A broken episode keeps the shot partitions it had (a half-saved edit must not
     erase history); a removed folder or a removed shot loses its partitions."""
-    want_eps = {s.episode for s in scans if set(s.episode) <= ID_OK}
+    want_eps = {s.episode for s in scans if is_safe_id(s.episode)}
     want_shots = {shot_partition(s.episode, sh) for s in scans for sh in s.shots}
     broken = {s.episode for s in scans if s.error}
     keep = {k for k in have_shots if k.partition(SEP)[0] in broken}
