@@ -4,7 +4,7 @@
 import dagster as dg
 
 from assets.metadata import clean, file_meta, inline_thumbnail, media_link, prompt_text, review_link
-from assets.partitions import shot_key, shots
+from assets.partitions import all_shots, shot_key, shots
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
 from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
@@ -16,7 +16,7 @@ from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
     kinds={"python", "fal"},
     owners=["team:production"],
     code_version="1",
-    deps=[shot_request],
+    deps=[shot_request, dg.AssetDep("cast_plate", partition_mapping=all_shots)],
     description="The shot's first-frame still (flux / imagen, or a storyboard frame offline) for "
     "image-to-video shots and character plates; shots that need none record that and pass through.",
 )

@@ -8,10 +8,10 @@ marks exactly the edited episode's spec and the edited shot's request Unsynced.
 
 import dagster as dg
 
-from assets.metadata import clean, prompt_text, review_link
+from assets.metadata import clean, inline_thumbnail, prompt_text, review_link
 from assets.partitions import all_shots, episodes, shot_key, shots
-from resources import DuckDBStore, MediaRoot
-from vidpipe.pipeline import ShotRef, prepare_request, spec_summary
+from resources import DuckDBStore, MediaRoot, StillAPI
+from vidpipe.pipeline import ShotRef, make_cast_plates, prepare_request, spec_summary
 
 episode_file = dg.AssetSpec(
     "episode_file", partitions_def=episodes, group_name="script", kinds={"yaml"}, owners=["team:production"],
@@ -57,6 +57,25 @@ def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Mate
         }),
         data_version=dg.DataVersion(summary["fingerprint"]),
     )
+
+
+@dg.asset(
+    partitions_def=episodes,
+    group_name="script",
+    kinds={"python"},
+    owners=["team:production"],
+    code_version="1",
+    deps=[episode_spec],
+    description="Reference plates of the episode's cast (members with a `plate:` prompt), made once and cached "
+    "under data/media/<ep>/cast/; every shot the member appears in cites it. Shot runs make the plates "
+    "they need themselves under the same lock, so this asset never pays twice.",
+)
+def cast_plate(context: dg.AssetExecutionContext, media: MediaRoot, still_api: StillAPI) -> dg.MaterializeResult:
+    plates = make_cast_plates(media.paths(), context.partition_key, backend=still_api.backend_name())
+    meta: dict[str, object] = {"plates": len(plates), "cost_usd": round(sum(p.cost_usd for p in plates), 4)}
+    for p in plates:
+        meta[f"plate_{p.member}"] = inline_thumbnail(p.path, alt=f"plate of {p.member}")
+    return dg.MaterializeResult(metadata=clean(meta))
 
 
 @dg.asset(

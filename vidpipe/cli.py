@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _register(argv)
         rv = app(args=argv, prog_name="vidpipe", standalone_mode=False)
+        if rv == 130:  # typer turns Ctrl-C into Exit(130) and, not standalone, returns the code
+            return _interrupted()
         return rv if isinstance(rv, int) else 0
     except VidpipeError as exc:
         if os.environ.get("VIDPIPE_DEBUG") == "1":
@@ -82,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidpipe: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except SystemExit as exc:  # typer.Exit raised inside commands
-        return int(exc.code or 0)
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        return _interrupted() if exc.code == 130 else int(exc.code or 0)
+    except typer.Exit as exc:  # typer turns Ctrl-C into Exit(130)
+        return _interrupted() if exc.exit_code == 130 else int(exc.exit_code or 0)
     except OSError as exc:  # a read-only or full output folder, a path blocked by a file: one line, exit 1
         if os.environ.get("VIDPIPE_DEBUG") == "1":
             raise
@@ -93,11 +95,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
-        return 130
+        return _interrupted()
     except typer.TyperException as exc:  # typer's vendored click: usage errors in non-standalone mode
         return _usage_error(exc)
     return 0
+
+
+def _interrupted() -> int:
+    print("vidpipe: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
+    return 130
 
 
 def _usage_error(exc: Exception) -> int:
