@@ -63,7 +63,8 @@ def test_definitions_load_with_groups_and_checks() -> None:
     graph = definitions.defs.resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {
-        "episode_file": "script", "shot_spec": "script", "episode_spec": "script", "shot_request": "script",
+        "episode_file": "script", "shot_spec": "script", "episode_spec": "script", "cast_plate": "script",
+        "shot_request": "script",
         "episode_shots": "edit", "shot_still": "generation", "shot_clip": "generation",
         "shot_qc": "qc", "voiceover": "edit", "final_cut": "edit", "delivery": "edit",
         "qc_scores": "learning", "lessons": "learning",
