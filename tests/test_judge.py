@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.gemini_fake import GeminiFake
 from tests.media_factory import Seg, make_clip
 from vidpipe.errors import ProviderError, ProviderNotConfigured
 from vidpipe.qc.judge import vlm_judge
@@ -21,31 +20,11 @@ GOOD = {"scores": {"prompt_fidelity": 4, "subject_consistency": 5, "camera_and_m
         "what_to_change": "warmer light", "lesson": None}
 
 
-class FakeGemini:
-    """Answers POST …/models/<m>:generateContent with a JSON reply in candidates[0]."""
-
-    def __init__(self, reply: str):
-        self.reply, self.requests = reply, []
-        fake = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"path": self.path, "key": self.headers.get("x-goog-api-key"), "body": body})
-                out = json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"text": fake.reply}]},
-                                                  "finishReason": "STOP"}]}).encode()
-                self.send_response(200 if self.path.endswith(":generateContent") else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *a: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+def FakeGemini(reply: str, key: str | None = None) -> GeminiFake:  # noqa: N802
+    """The shared strict Gemini fake (known models, error bodies), answering text models with `reply`."""
+    fake = GeminiFake(b"", b"", key=key).start()
+    fake.text_reply = reply
+    return fake  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -56,15 +35,15 @@ def review(tmp_path: Path) -> Path:
 
 
 def test_vlm_judge_scores_through_the_real_sdk(review: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeGemini(json.dumps(GOOD))
+    fake = FakeGemini(json.dumps(GOOD), key="gem-test-key-123")
     monkeypatch.setenv("GEMINI_API_KEY", "gem-test-key-123")
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
     store = Store(tmp_path / "v.duckdb")
     report = vlm_judge(review, store=store)
     assert report.scores and report.scores.overall == 4 and report.judge == "gemini-2.5-flash"
     assert report.failure_modes_observed == ["style drift"]  # names outside the catalogue are dropped
-    req = fake.requests[0]
-    assert req["path"].endswith("/models/gemini-2.5-flash:generateContent") and req["key"] == "gem-test-key-123"
+    req = fake.submits[0]
+    assert req["model"] == "gemini-2.5-flash" and fake.keys_seen == {"gem-test-key-123"}
     parts = req["body"]["contents"][0]["parts"]
     assert sum("inlineData" in p or "inline_data" in p for p in parts) >= 2  # contact sheet + frames
     assert "a moving test pattern" in json.dumps(parts)

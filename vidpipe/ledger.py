@@ -1,85 +1,185 @@
-"""The generations ledger: one DuckDB row per cache key (= one paid request), and spend reports.
+"""The money ledger: one `generations` row per cache key, one `requests` row per paid (or maybe-paid) request.
 
-Queries live here rather than in store.py so the runner owns its table's semantics. A row is
-written with its request_id *before* polling starts; that is what makes a killed run resume
-instead of paying twice. Never holds a key or any header.
+`generations` says where a key stands (its current request, status, output, cost). `requests`
+keeps every submission ever made, so a `--resubmit` shows both requests with their costs, and a
+request that finished on the provider but was never saved keeps its (estimated) cost instead of
+reporting $0.00. Whether to pay is decided by the claim files (vidpipe.generate.claims), not by
+these rows; the ledger is the record people read (`vidpipe costs`).
+
+Writes are short DuckDB connections. `buffered()` groups the writes of free (preview) jobs into
+one connection per batch so 10,000 jobs do not open 30,000 connections; writes about real money
+(`durable=True`) are flushed at once. Never holds a key or any header.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from vidpipe.store import Store, now
 
-_LOCK = threading.Lock()  # one writer per process; DuckDB connections are short-lived anyway
+_LOCK = threading.RLock()  # one writer per process; DuckDB connections are short-lived anyway
 
-COLUMNS = (
+GENERATION_COLUMNS = (
     "job_id", "episode", "shot", "backend", "model", "endpoint", "request_id", "status", "body",
     "output_path", "result_url", "est_cost_usd", "cost_usd", "duration_s", "retries",
     "fallback_from", "error",
 )
+COLUMNS = GENERATION_COLUMNS  # (old name)
+REQUEST_COLUMNS = (
+    "request_id", "cache_key", "job_id", "episode", "shot", "backend", "model", "endpoint", "status",
+    "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at",
+)
+# Request statuses. Everything in `requests` was (or may have been) accepted, so it may be billed.
+PRODUCED_NOTHING = ("unsaved", "failed", "submit_unknown", "superseded")
+FLUSH_ROWS = 500
+FLUSH_S = 1.0
 
 
 class Ledger:
-    """Typed access to `generations` and the `costs` view of a Store."""
+    """Typed access to `generations`, `requests` and the `costs` view of a Store."""
 
     def __init__(self, store: Store):
         self.store = store
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._buffering = 0
+        self._last_flush = time.monotonic()
 
+    # -- reads ------------------------------------------------------------------------------
     def get(self, cache_key: str) -> dict[str, Any] | None:
-        """The row for `cache_key`, or None."""
+        """The generations row for `cache_key`, or None."""
         with _LOCK:
             rows = self.store.query("SELECT * FROM generations WHERE cache_key = ?", [cache_key])
         return rows[0] if rows else None
 
-    def record(self, cache_key: str, **fields: Any) -> None:
-        """Insert or update the row for `cache_key` with `fields` (unknown names are refused)."""
-        bad = set(fields) - set(COLUMNS)
+    def prefetch(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Rows for many keys in a few queries (one per 1,000 keys)."""
+        keys = sorted(set(k for k in keys if k))
+        out: dict[str, dict[str, Any]] = {}
+        with _LOCK:
+            for i in range(0, len(keys), 1000):
+                chunk = keys[i:i + 1000]
+                rows = self.store.query(
+                    f"SELECT * FROM generations WHERE cache_key IN ({', '.join('?' * len(chunk))})", chunk)
+                out.update({r["cache_key"]: r for r in rows})
+        return out
+
+    def requests_for(self, cache_key: str) -> list[dict[str, Any]]:
+        with _LOCK:
+            self.flush()
+            return self.store.query("SELECT * FROM requests WHERE cache_key = ? ORDER BY submitted_at, request_key",
+                                    [cache_key])
+
+    # -- writes -----------------------------------------------------------------------------
+    def record(self, cache_key: str, *, durable: bool = True, **fields: Any) -> None:
+        """Insert or update the generations row for `cache_key` (unknown names are refused)."""
+        self._queue("generations", cache_key, GENERATION_COLUMNS, fields, durable)
+
+    def record_request(self, request_key: str, *, durable: bool = True, **fields: Any) -> None:
+        """Insert or update one request row. `request_key` is the request id, or a unique name for a
+        submission whose id never came back (`submit_unknown`, prefixed "unknown:")."""
+        if not request_key.startswith("unknown:"):
+            fields.setdefault("request_id", request_key)
+        self._queue("requests", request_key, REQUEST_COLUMNS, fields, durable)
+
+    def _queue(self, table: str, pk: str, allowed: tuple[str, ...], fields: dict[str, Any], durable: bool) -> None:
+        bad = set(fields) - set(allowed)
         if bad:
-            raise ValueError(f"unknown generations column(s): {', '.join(sorted(bad))}")
+            raise ValueError(f"unknown {table} column(s): {', '.join(sorted(bad))}")
         if "body" in fields and not isinstance(fields["body"], (str, type(None))):
             fields["body"] = json.dumps(fields["body"], sort_keys=True, default=str)
-        cols = list(fields)
-        stamp = now()
-        sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
-        sql = (
-            f"INSERT INTO generations (cache_key, {', '.join(cols)}, created_at, updated_at) "
-            f"VALUES (?, {', '.join('?' * len(cols))}, ?, ?) "
-            f"ON CONFLICT (cache_key) DO UPDATE SET {sets}{', ' if sets else ''}updated_at = excluded.updated_at"
-        )
         with _LOCK:
-            self.store.execute(sql, [cache_key, *fields.values(), stamp, stamp])
+            self._pending.setdefault((table, pk), {}).update(fields)
+            if durable or not self._buffering or len(self._pending) >= FLUSH_ROWS \
+                    or time.monotonic() - self._last_flush > FLUSH_S:
+                self.flush()
 
-    def spend(self, *, episode: str | None = None, exclude_shot: str | None = None) -> float:
-        """Money committed so far (actual where known, else the estimate), optionally leaving one shot out."""
+    @contextlib.contextmanager
+    def buffered(self) -> Iterator["Ledger"]:
+        """Batch non-durable writes until the block ends (or FLUSH_ROWS / FLUSH_S)."""
         with _LOCK:
+            self._buffering += 1
+        try:
+            yield self
+        finally:
+            with _LOCK:
+                self._buffering -= 1
+                self.flush()
+
+    def flush(self) -> None:
+        with _LOCK:
+            pending, self._pending = self._pending, {}
+            self._last_flush = time.monotonic()
+            if not pending:
+                return
+            stamp = now()
+            try:
+                with self.store.connect() as con:
+                    con.execute("BEGIN TRANSACTION")
+                    for (table, pk), fields in pending.items():
+                        con.execute(*_upsert(table, pk, fields, stamp))
+                    con.execute("COMMIT")
+            except BaseException:
+                for k, v in pending.items():  # keep them for the next flush
+                    self._pending.setdefault(k, {}).update({**v, **self._pending.get(k, {})})
+                raise
+
+    # -- reports ----------------------------------------------------------------------------
+    def spend(self, *, episode: str | None = None, exclude_shot: str | None = None) -> float:
+        """Money committed so far: every accepted (or maybe-accepted) request, actual cost where known."""
+        with _LOCK:
+            self.flush()
             rows = self.store.query(
-                "SELECT coalesce(sum(coalesce(cost_usd, est_cost_usd, 0)), 0) AS s FROM generations "
-                "WHERE status IN ('done', 'submitted', 'running') AND (? IS NULL OR episode = ?) "
-                "AND (? IS NULL OR shot IS DISTINCT FROM ?)",
+                "SELECT coalesce(sum(coalesce(cost_usd, est_cost_usd, 0)), 0) AS s FROM requests "
+                "WHERE (? IS NULL OR episode = ?) AND (? IS NULL OR shot IS DISTINCT FROM ?)",
                 [episode, episode, exclude_shot, exclude_shot],
             )
         return float(rows[0]["s"]) if rows else 0.0
 
     def costs(self, *, episode: str | None = None) -> dict[str, Any]:
-        """Spend by model, by episode and by day from the `costs` view (plus totals)."""
+        """Spend by model, episode and day (from `requests`), totals, and money that produced nothing."""
         where = "WHERE episode = ?" if episode else ""
         params = [episode] if episode else []
 
         def group(col: str) -> list[dict[str, Any]]:
             return self.store.query(
                 f"SELECT {col} AS key, sum(generations) AS generations, round(sum(cost_usd), 4) AS cost_usd, "
-                f"round(sum(est_cost_usd), 4) AS est_cost_usd FROM costs {where} GROUP BY 1 ORDER BY 1",
+                f"round(sum(est_cost_usd), 4) AS est_cost_usd, round(sum(wasted_usd), 4) AS wasted_usd "
+                f"FROM costs {where} GROUP BY 1 ORDER BY 1",
                 params,
             )
 
         with _LOCK:
+            self.flush()
             by_model, by_episode, by_day = group("model"), group("episode"), group("CAST(day AS VARCHAR)")
+            wasted = self.store.query(
+                "SELECT job_id, episode, shot, model, request_id, status, "
+                "round(coalesce(cost_usd, est_cost_usd, 0), 4) AS cost_usd, error, "
+                "CAST(submitted_at AS VARCHAR) AS submitted_at FROM requests "
+                f"WHERE status IN ({', '.join('?' * len(PRODUCED_NOTHING))}) "
+                f"{'AND episode = ?' if episode else ''} AND coalesce(cost_usd, est_cost_usd, 0) > 0 "
+                "ORDER BY submitted_at, request_key",
+                [*PRODUCED_NOTHING, *params],
+            )
         total = sum(float(r["cost_usd"] or 0) for r in by_model)
         est = sum(float(r["est_cost_usd"] or 0) for r in by_model)
         return {
             "episode": episode, "total_cost_usd": round(total, 4), "total_est_cost_usd": round(est, 4),
-            "by_model": by_model, "by_episode": by_episode, "by_day": by_day,
+            "wasted_usd": round(sum(float(r["cost_usd"] or 0) for r in wasted), 4),
+            "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "produced_nothing": wasted,
         }
+
+
+def _upsert(table: str, pk: str, fields: dict[str, Any], stamp: Any) -> tuple[str, list[Any]]:
+    key_col = "cache_key" if table == "generations" else "request_key"
+    cols = list(fields)
+    sets = "".join(f"{c} = excluded.{c}, " for c in cols)
+    created = ", created_at" if table == "generations" else ""
+    sql = (f"INSERT INTO {table} ({key_col}, {''.join(c + ', ' for c in cols)}updated_at{created}) "
+           f"VALUES (?, {''.join('?, ' for _ in cols)}?{', ?' if created else ''}) "
+           f"ON CONFLICT ({key_col}) DO UPDATE SET {sets}updated_at = excluded.updated_at")
+    return sql, [pk, *fields.values(), stamp, *([stamp] if created else [])]

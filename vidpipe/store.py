@@ -2,12 +2,13 @@
 
 Schema (documented here, migrated forward by `MIGRATIONS`; old data is never dropped):
 
-- generations: one row per cache key (= one paid request). `request_id` is written *before*
-  polling so a killed run resumes instead of paying again.
+- generations: one row per cache key: its current request, status, output and cost.
+- requests: one row per submission that was (or may have been) accepted; a `--resubmit` adds a
+  row, so both requests and their costs stay visible (see vidpipe/ledger.py).
 - qc: one row per QC pass of a clip: probe, technical defects, request features.
 - scores: one row per judgement (VLM or human) of a clip; `judge` names who scored.
 - lessons: lessons mined or written, mirrored from LESSONS.md.
-- costs (view): spend by day / model / episode from generations.
+- costs (view): spend by day / model / episode from requests, with money that produced nothing.
 """
 
 from __future__ import annotations
@@ -61,6 +62,29 @@ MIGRATIONS: list[str] = [
                count(*) AS generations, sum(coalesce(cost_usd, 0)) AS cost_usd,
                sum(coalesce(est_cost_usd, 0)) AS est_cost_usd
         FROM generations GROUP BY ALL;
+    """,
+    # 2: one row per paid request (a --resubmit keeps both); costs come from requests
+    """
+    CREATE TABLE IF NOT EXISTS requests (
+        request_key VARCHAR PRIMARY KEY,
+        request_id VARCHAR, cache_key VARCHAR, job_id VARCHAR, episode VARCHAR, shot VARCHAR,
+        backend VARCHAR, model VARCHAR, endpoint VARCHAR, status VARCHAR,
+        est_cost_usd DOUBLE, cost_usd DOUBLE, output_path VARCHAR, error VARCHAR,
+        submitted_at TIMESTAMP, updated_at TIMESTAMP
+    );
+    INSERT INTO requests
+        SELECT request_id, request_id, cache_key, job_id, episode, shot, backend, model, endpoint,
+               CASE WHEN status = 'done' THEN 'done' WHEN status = 'failed' THEN 'unsaved' ELSE status END,
+               est_cost_usd, CASE WHEN status = 'done' THEN cost_usd END, output_path, error,
+               created_at, updated_at
+        FROM generations WHERE request_id IS NOT NULL ON CONFLICT DO NOTHING;
+    CREATE OR REPLACE VIEW costs AS
+        SELECT CAST(coalesce(submitted_at, updated_at) AS DATE) AS day, episode, model, backend,
+               count(*) AS generations, sum(coalesce(cost_usd, est_cost_usd, 0)) AS cost_usd,
+               sum(coalesce(est_cost_usd, 0)) AS est_cost_usd,
+               sum(CASE WHEN status IN ('unsaved', 'failed', 'submit_unknown', 'superseded')
+                        THEN coalesce(cost_usd, est_cost_usd, 0) ELSE 0 END) AS wasted_usd
+        FROM requests GROUP BY ALL;
     """,
 ]
 

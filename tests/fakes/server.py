@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, urlparse
 
 class Reply:
     def __init__(self, status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None,
-                 raw: bytes | None = None, content_type: str = "application/json"):
+                 raw: bytes | None = None, content_type: str = "application/json",
+                 pause_at: int | None = None, pause: Any = None):
         self.status = status
+        self.pause_at, self.pause = pause_at, pause  # write `pause_at` bytes, call pause(), write the rest
         self.body = body
         self.headers = headers or {}
         self.raw = raw
@@ -57,6 +59,11 @@ class FakeServer:
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
+                if reply.pause is not None and reply.pause_at is not None:
+                    self.wfile.write(data[: reply.pause_at])
+                    self.wfile.flush()
+                    reply.pause()
+                    data = data[reply.pause_at:]
                 self.wfile.write(data)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve

@@ -1,4 +1,4 @@
-"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day from the ledger."""
+"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day, and money that produced nothing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import json
 from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from vidpipe.cli import app
+from vidpipe.ledger import Ledger
+from vidpipe.paths import Paths
+from vidpipe.store import Store
 
 
 @app.command()
@@ -15,25 +20,27 @@ def costs(
     episode: Optional[str] = typer.Option(None, "--episode", help="Only this episode"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
-    """Report what generation has cost (actual where known; estimates alongside)."""
-    from vidpipe.ledger import Ledger
-    from vidpipe.paths import Paths
-    from vidpipe.store import Store
-
+    """Report what generation has cost (actual where known, else the estimate), per request."""
     report = Ledger(Store(Paths.from_env().db)).costs(episode=episode)
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
         return
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     for title, key in (("by model", "by_model"), ("by episode", "by_episode"), ("by day", "by_day")):
         table = Table(title=f"spend {title}")
-        for col in ("", "generations", "cost $", "estimated $"):
+        for col in ("", "requests", "cost $", "estimated $", "produced nothing $"):
             table.add_column(col, justify="left" if not col else "right")
         for row in report[key]:
             table.add_row(str(row["key"] or "—"), str(row["generations"]), f"{row['cost_usd'] or 0:.2f}",
-                          f"{row['est_cost_usd'] or 0:.2f}")
+                          f"{row['est_cost_usd'] or 0:.2f}", f"{row['wasted_usd'] or 0:.2f}")
         console.print(table)
-    console.print(f"total ${report['total_cost_usd']:.2f} (estimated ${report['total_est_cost_usd']:.2f})")
+    if report["produced_nothing"]:
+        table = Table(title="money spent on requests that produced nothing")
+        for col in ("job", "model", "request", "status", "cost $", "why"):
+            table.add_column(col, justify="right" if col == "cost $" else "left")
+        for r in report["produced_nothing"]:
+            table.add_row(str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"), str(r["status"]),
+                          f"{r['cost_usd'] or 0:.2f}", (r["error"] or "")[:80])
+        console.print(table)
+    console.print(f"total ${report['total_cost_usd']:.2f} (estimated ${report['total_est_cost_usd']:.2f}); "
+                  f"produced nothing ${report['wasted_usd']:.2f}")

@@ -1,4 +1,4 @@
-"""Provider adapters: fal (six video models + Flux), Gemini (Veo, Imagen), ElevenLabs, offline preview.
+"""Provider adapters: fal (six video models + Flux), Gemini (Veo, an image model), ElevenLabs, offline preview.
 
 Keys come only from the environment and are read when a client is built, never at import; they
 are never printed, logged or written anywhere (sidecars, ledger, manifests hold no secrets).
@@ -7,11 +7,10 @@ are never printed, logged or written anywhere (sidecars, ledger, manifests hold 
 from __future__ import annotations
 
 import importlib.util
-import os
 from typing import TYPE_CHECKING
 
 from vidpipe.environment import BACKENDS, KEY_ENV, video_backend
-from vidpipe.errors import ProviderNotConfigured
+from vidpipe.providers.keys import require_key
 
 if TYPE_CHECKING:
     from vidpipe.providers.base import Backend
@@ -33,20 +32,6 @@ def _importable(module: str | None) -> bool:
 
 # Adapters whose SDK is installed (found without importing it: the SDKs are slow to import).
 AVAILABLE_PROVIDERS: tuple[str, ...] = tuple(name for name, mod in SDKS.items() if _importable(mod))
-
-
-def require_key(provider: str) -> str:
-    """The provider's key from the environment, or ProviderNotConfigured naming the variable."""
-    var = KEY_ENV[provider]
-    value = os.environ.get(var, "").strip()
-    if not value:
-        raise ProviderNotConfigured(
-            f"{provider} is not configured: set {var} in the environment, or use --backend preview "
-            "to render an offline preview instead",
-            provider=provider,
-            code="not_configured",
-        )
-    return value
 
 
 def select_backend(requested: str | None, model: str) -> str:

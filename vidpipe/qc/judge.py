@@ -108,6 +108,7 @@ def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: S
     })
     qc_path.write_text(report.model_dump_json(indent=2))
     ctx = context or {}
+    row: dict[str, Any] = {}
     if store is not None:
         rows = store.query("SELECT episode, shot, model, features FROM qc WHERE clip_id = ? ORDER BY id DESC LIMIT 1",
                            [report.clip_id])
@@ -125,8 +126,9 @@ def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: S
     if judgement.lesson and lessons_path is not None:
         from vidpipe.learning.lessons import append_lesson, new_lesson
 
-        feats = json.loads(row.get("features") or "{}") if store is not None and rows else {}
-        append_lesson(lessons_path, new_lesson(report.model or "unknown", feats.get("category", "general"),
+        feats = json.loads(row.get("features") or "{}") if row else (ctx.get("features") or {})
+        model = ctx.get("model") or row.get("model") or report.model or "unknown"
+        append_lesson(lessons_path, new_lesson(model, feats.get("category", "general"),
                                                final.overall, judgement.lesson, f"{judge} judged {report.clip_id}"))
     return report
 
