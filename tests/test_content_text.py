@@ -104,3 +104,17 @@ def test_contact_sheet_marks_the_text_box(clips: dict[str, Path], tmp_path: Path
         return int(((a[..., 0] > 230) & (a[..., 1] < 90) & (a[..., 2] < 90)).sum())
 
     assert red(tmp_path / "m" / "contact_sheet.jpg") > 60 > red(tmp_path / "c" / "contact_sheet.jpg")
+
+
+@pytest.mark.parametrize("size,font", [((1280, 720), 24), ((854, 480), 18)])
+def test_small_subtitles_are_seen(tmp_path: Path, size: tuple[int, int], font: int) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    def subtitle(frame, _i):  # type: ignore[no-untyped-def]
+        ImageDraw.Draw(frame).text((frame.width * 0.3, frame.height * 0.85), "I told you to steer north",
+                                   font=ImageFont.load_default(size=font), fill=(255, 255, 255),
+                                   stroke_width=2, stroke_fill=(0, 0, 0))
+        return frame
+
+    clip = photo_clip(tmp_path / "sub.mp4", seconds=1.0, size=size, move="zoom_in", frame_hook=subtitle)
+    assert len(_text(run_qc(clip, request=FORBID, out_dir=tmp_path / "r"))) == 1

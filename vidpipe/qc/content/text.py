@@ -4,7 +4,8 @@ Model: PP-OCRv4 text detection + recognition ONNX files shipped inside the rapid
 1.4.4 wheel (`rapidocr_onnxruntime/models/`), run directly with onnxruntime (nothing is downloaded;
 the wrapper is not used, so we choose the input size). Cost control, in order:
 1. frames: native luma planes every TEXT_SPACING_S, so any caption shown ≥ 1 s is seen at least once;
-2. a cheap text-likelihood pre-filter on a 320-px copy (density of sharp 2-px luma steps per cell),
+2. a cheap text-likelihood pre-filter on a 640-px copy (density of sharp 2-px luma steps per cell,
+   in both directions),
    after blanking the clip's own label areas (vidpipe.qc.content.regions); frames with no dense
    cell never reach the network;
 3. the detector runs only on the candidate bands, scaled to DET_WIDTH for the full frame width;
@@ -28,13 +29,15 @@ from vidpipe.qc.technical import _r
 from vidpipe.schema import Defect, Region
 
 TEXT_SPACING_S = 0.9  # < 1 s: a caption held for one second always covers a looked-at frame
-PREFILTER_WIDTH = 320
+PREFILTER_WIDTH = 640  # a 24 px subtitle at 720p is 12 px here: its strokes survive the downscale
 STEP_MIN = 48  # gray levels: a stroke edge (captions are ≥ 100 levels from their outline/background)
 CELL = 16  # px at PREFILTER_WIDTH
-# Calibration: caption cells (Pillow captions 20..40 px high at 320..1280 wide) 0.14..0.35 of pixels
-# with a sharp step; smooth footage (sky, skin, the scikit-image photos) < 0.06; foliage/hair up to 0.2.
-CELL_DENSITY = 0.10
-DET_WIDTH = 512  # the detector sees the frame at this width (a 720p caption of 30 px is 12 px here)
+# Calibration (min of both stroke directions per 16-px cell, at 640 px): Pillow subtitles of 18..40 px
+# at 480p/720p peak at 0.33..0.47; clean footage — the scikit-image photos (astronaut, coffee, chelsea,
+# gravel) at 720p and lavfi testsrc2's bars and noise squares — peaks at 0.02..0.21. A clean frame
+# therefore never reaches the network.
+CELL_DENSITY = 0.22
+DET_WIDTH = 640  # the detector sees the frame at this width (at 512 a 24 px 720p subtitle was missed)
 DET_THRESH = 0.3  # probability-map binarisation (PP-OCR's own default)
 BOX_MIN_SCORE = 0.6  # mean probability inside a line box (PP-OCR's default box_thresh is 0.5)
 BOX_MIN_H = 7  # px at DET_WIDTH
