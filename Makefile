@@ -13,9 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# The instance lives wholly under $(DAGSTER_HOME) (absolute); deploy/dagster.local.yaml is copied there once.
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME)
-	@cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+	@cp -n deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 	$(PY) launch.py setup
 
 demo: setup
@@ -25,8 +26,9 @@ test: $(VENV)/.installed
 	rm -f .coverage .coverage.*
 	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -q -rs --cov --cov-report=term:skip-covered
 
+DEV_PORT ?= 3000
 dev: setup
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/dg dev -w workspace.yaml --port $(DEV_PORT)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py

@@ -1,6 +1,6 @@
 """Run vidpipe through Dagster from the command line (what `make demo` and `make setup` call).
 
-    python launch.py setup          # instance pools (video_api, tts_api) on $DAGSTER_HOME
+    python launch.py setup          # instance config, pools, partitions = the real episodes/shots
     python launch.py render EP      # episode_spec → every shot → voiceover/final cut/delivery → learning
 
 `render` materializes in-process against the project's real instance ($DAGSTER_HOME), so the
@@ -23,22 +23,54 @@ POOLS = {"video_api": 4, "tts_api": 2, "duckdb": 1}
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step logs stay in the UI, not the terminal
 
 
+LOCAL_YAML = ROOT / "deploy" / "dagster.local.yaml"
+
+
 def _instance():  # type: ignore[no-untyped-def]
     import dagster as dg
 
     home = Path(os.environ["DAGSTER_HOME"])
+    if not home.is_absolute():
+        raise SystemExit(f"DAGSTER_HOME={home} must be an absolute path")
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+        (home / "dagster.yaml").write_text(LOCAL_YAML.read_text())
     return dg.DagsterInstance.get()
 
 
+def sync_partitions(inst) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Make the instance's partitions the real episodes and shots; also migrates an episode × slot instance.
+
+    Old 2-D keys were "ep|slot" strings, exactly the new shot keys, so past materializations of real
+    shots stay attached; the slot dimension and phantom keys go.
+    """
+    from assets.partitions import OLD_SHOT_SLOTS
+    from vidpipe.paths import Paths
+    from vidpipe.pipeline.status import partition_sync, scan_all
+
+    sync = partition_sync(scan_all(Paths.from_env()), set(inst.get_dynamic_partitions("episodes")),
+                          set(inst.get_dynamic_partitions("shots")))
+    inst.add_dynamic_partitions("episodes", sync.add_episodes)
+    inst.add_dynamic_partitions("shots", sync.add_shots)
+    for key in sync.delete_shots:
+        inst.delete_dynamic_partition("shots", key)
+    for key in sync.delete_episodes:
+        inst.delete_dynamic_partition("episodes", key)
+    old = inst.get_dynamic_partitions(OLD_SHOT_SLOTS)
+    for key in old:
+        inst.delete_dynamic_partition(OLD_SHOT_SLOTS, key)
+    return {"episodes+": len(sync.add_episodes), "episodes-": len(sync.delete_episodes),
+            "shots+": len(sync.add_shots), "shots-": len(sync.delete_shots), "old slots-": len(old)}
+
+
 def setup() -> None:
-    """Set the provider pools on the instance (stored in its DB, so it is a setup step)."""
+    """Pools (stored in the instance DB, so a setup step) and partitions = the real episodes and shots."""
     inst = _instance()
     for pool, limit in POOLS.items():
         inst.event_log_storage.set_concurrency_slots(pool, limit)
-    print(f"pools set on {os.environ['DAGSTER_HOME']}: " + ", ".join(f"{k}={v}" for k, v in POOLS.items()))
+    print(f"pools set on {inst.root_directory}: " + ", ".join(f"{k}={v}" for k, v in POOLS.items()))
+    changed = {k: v for k, v in sync_partitions(inst).items() if v}
+    print("partitions: " + (", ".join(f"{k}{v}" for k, v in changed.items()) if changed else "up to date"))
 
 
 def render(episode_id: str) -> int:
@@ -51,6 +83,7 @@ def render(episode_id: str) -> int:
     from resources import build_resources
     from vidpipe.episode import load_episode
     from vidpipe.paths import Paths
+    from vidpipe.pipeline.status import shot_partition
 
     console = Console()
     t0 = time.monotonic()
@@ -58,9 +91,7 @@ def render(episode_id: str) -> int:
     episode = load_episode(paths.episode_dir(episode_id))
     inst = _instance()
     resources = build_resources()
-    inst.add_dynamic_partitions("episodes", [episode_id])
-    slots = set(inst.get_dynamic_partitions("shot_slots"))
-    inst.add_dynamic_partitions("shot_slots", [s.id for s in episode.shots if s.id not in slots])
+    sync_partitions(inst)
 
     def run(assets: list, key: object, label: str) -> dg.ExecuteInProcessResult:  # type: ignore[type-arg]
         r = dg.materialize(assets, partition_key=key, instance=inst, resources=resources, raise_on_error=False,
@@ -78,7 +109,7 @@ def render(episode_id: str) -> int:
         for s in episode.shots:
             status.update(f"rendering {episode_id}|{s.id} ({s.mode}, {s.duration}s)…")
             ts = time.monotonic()
-            r = run(SHOT_ASSETS, dg.MultiPartitionKey({"episode": episode_id, "shot": s.id}), f"shot {s.id}")
+            r = run(SHOT_ASSETS, shot_partition(episode_id, s.id), f"shot {s.id}")
             meta = _meta(r, "shot_clip")
             qc = _meta(r, "shot_qc")
             defects = qc.get("defect_count")

@@ -3,12 +3,45 @@
 
 import dagster as dg
 
-from assets.generation import shot_clip
-from assets.metadata import clean, file_meta, review_link, thumbnail_md
-from assets.partitions import episodes
+from assets.metadata import clean, file_meta, inline_thumbnail, media_link, review_link
+from assets.partitions import all_shots, episodes, shot_partition
+from assets.qc import shot_qc
 from assets.script import episode_spec
 from resources import MediaRoot, VoiceAPI
-from vidpipe.pipeline import make_delivery, make_final_cut, make_voiceover
+from vidpipe.pipeline import episode_status, make_delivery, make_final_cut, make_voiceover
+
+
+@dg.asset(
+    partitions_def=episodes,
+    group_name="edit",
+    kinds={"python"},
+    owners=["team:production"],
+    code_version="1",
+    deps=[dg.AssetDep(shot_qc, partition_mapping=all_shots)],
+    description="The episode's own shots, all rendered with a clip that passed technical QC. Dagster cannot map "
+    "an episode to its own dynamic shot partitions, so this depends on every shot (a backfill runs it after "
+    "the shots; the graph shows the lineage) and its data version is the digest of *this* episode's clips "
+    "only: final_cut[ep] is Unsynced exactly when one of its own shots changed. Fails, naming them, while "
+    "any of its shots is missing or failing.",
+)
+def episode_shots(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
+    ep = context.partition_key
+    status = episode_status(media.paths(), ep)
+    if not status.ready:
+        raise dg.Failure(f"episode {ep}: waiting for shots — missing {status.missing or 'none'}, "
+                         f"failing technical QC {status.failing or 'none'}")
+    return dg.MaterializeResult(
+        metadata={"ready": True, "digest": status.digest,
+                  "shot_partitions": dg.MetadataValue.json(
+                      [shot_partition(ep, s) for s in _episode_shot_ids(media, ep)])},
+        data_version=dg.DataVersion(status.digest),
+    )
+
+
+def _episode_shot_ids(media: MediaRoot, ep: str) -> list[str]:
+    from vidpipe.episode import load_episode
+
+    return [s.id for s in load_episode(media.paths().episode_dir(ep)).shots]
 
 
 @dg.asset(
@@ -42,10 +75,10 @@ def voiceover(context: dg.AssetExecutionContext, media: MediaRoot, voice_api: Vo
     kinds={"python", "ffmpeg"},
     owners=["team:production"],
     code_version="1",
-    deps=[shot_clip, voiceover],
+    deps=[episode_shots, voiceover],
     description="The episode's cut: every real shot in order with cuts/crossfades, clip audio + voiceover + "
     "ducked music bed, loudness-normalised, SRT from the voice timing. Requested by the final-cut gate "
-    "sensor once all of the episode's shots have a passing clip.",
+    "sensor as soon as the last of the episode's shots has a passing clip.",
 )
 def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
     out = make_final_cut(media.paths(), context.partition_key)
@@ -54,7 +87,8 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
             **file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
             "clips": len(out.edit.clips),
             "tracks": dg.MetadataValue.json([t.kind for t in out.edit.tracks]),
-            "thumbnail": thumbnail_md(out.path, width=320),
+            "thumbnail": inline_thumbnail(out.path, "final cut"),
+            "video": media_link(out.path, media.paths().media),
             "review": review_link(context.partition_key),
         }),
         data_version=dg.DataVersion(out.key),
@@ -74,7 +108,7 @@ def delivery(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Material
     out = make_delivery(media.paths(), context.partition_key)
     return dg.MaterializeResult(
         metadata=clean({**file_meta(out.path), "uri": media.publish(out.path), "cache_hit": out.cache_hit,
-                        "thumbnail": thumbnail_md(out.path, width=320),
+                        "thumbnail": inline_thumbnail(out.path, "delivery"),
                         "review": review_link(context.partition_key)}),
         data_version=dg.DataVersion(out.key),
     )

@@ -3,20 +3,20 @@
 
 import dagster as dg
 
-from assets.metadata import clean, file_meta, prompt_md, review_link, thumbnail_md
-from assets.partitions import episode_shot, shot_key
+from assets.metadata import clean, file_meta, inline_thumbnail, media_link, prompt_text, review_link
+from assets.partitions import all_shots, shot_key, shots
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
 from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=shots,
     group_name="generation",
     kinds={"python", "fal"},
     owners=["team:production"],
     code_version="1",
-    deps=[shot_request],
+    deps=[shot_request, dg.AssetDep("cast_plate", partition_mapping=all_shots)],
     description="The shot's first-frame still (flux / imagen, or a storyboard frame offline) for "
     "image-to-video shots and character plates; shots that need none record that and pass through.",
 )
@@ -30,14 +30,15 @@ def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: S
         metadata=clean({
             "needed": True, **file_meta(out.path), "uri": media.publish(out.path),
             "model": out.model, "backend": out.backend,
-            "cost_usd": out.cost_usd, "cache_hit": out.cache_hit, "thumbnail": thumbnail_md(out.path),
+            "cost_usd": out.cost_usd, "cache_hit": out.cache_hit, "thumbnail": inline_thumbnail(out.path, "still"),
+            "full_size": media_link(out.path, media.paths().media),
         }),
         data_version=dg.DataVersion(out.key),
     )
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=shots,
     group_name="generation",
     kinds={"python", "fal"},
     owners=["team:production"],
@@ -71,8 +72,11 @@ def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDB
             "model": out.model, "backend": out.backend, "endpoint": out.endpoint or out.backend,
             "request_id": out.request_id, "cost_usd": out.cost_usd, "cache_hit": out.cache_hit,
             "preview": out.backend == "preview",
-            "prompt": prompt_md(prompt),
-            "thumbnail": thumbnail_md(ref.review_dir / "contact_sheet.jpg"),
+            "prompt": prompt_text(prompt),
+            "thumbnail": inline_thumbnail(out.path, "mid-clip frame"),
+            "contact_sheet": inline_thumbnail(ref.review_dir / "contact_sheet.jpg", "contact sheet"),
+            "contact_sheet_full": media_link(ref.review_dir / "contact_sheet.jpg", media.paths().media),
+            "clip": media_link(out.path, media.paths().media),
             "review": review_link(ep, shot),
         }),
         data_version=dg.DataVersion(out.clip_hash),

@@ -4,36 +4,51 @@
 import dagster as dg
 
 from assets.generation import shot_clip
-from assets.metadata import clean, review_link, thumbnail_md
-from assets.partitions import episode_shot, shot_key
+from assets.metadata import clean, inline_thumbnail, media_link, review_link
+from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
-from vidpipe.pipeline import ShotRef, record_qc
+from vidpipe.errors import VidpipeError
+from vidpipe.pipeline import ShotRef, episode_status, record_qc
 from vidpipe.qc.verdict import SCORE_THRESHOLD
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=shots,
     group_name="qc",
     kinds={"python", "duckdb"},
     owners=["team:production"],
     code_version="1",
     deps=[shot_clip],
-    check_specs=[dg.AssetCheckSpec("score_threshold", asset="shot_qc",
-                                   description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5.")],
+    check_specs=[
+        dg.AssetCheckSpec("score_threshold", asset="shot_qc",
+                          description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5."),
+        dg.AssetCheckSpec("judge_ran", asset="shot_qc",
+                          description="Warn when the configured judge failed (the technical QC row is stored, "
+                          "the score stays null; score by hand with `vidpipe score` or re-run)."),
+    ],
     description="The shot's QC report (review/<clip_id>/: contact sheet, frames, probe, qc.json) recorded as "
     "one row in DuckDB with the request's features. Scores come only from a judge (VLM or a person); "
-    "an unjudged clip keeps scores null.",
+    "an unjudged clip keeps scores null. Re-records its episode's `episode_shots` digest, so that "
+    "episode's final_cut (and only it) turns Unsynced when this shot changed.",
 )
 def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore, judge: Judge) -> dg.MaterializeResult:
     ep, shot = shot_key(context)
-    ref = ShotRef.load(media.paths(), ep, shot)
-    report = record_qc(ref, store.store(), judge=judge.enabled())
+    paths = media.paths()
+    ref = ShotRef.load(paths, ep, shot)
+    report = record_qc(ref, store.store(), judge=judge.enabled())  # stores the technical row before judging
+    judge_error = ref.read().qc.judge_error if judge.enabled() and ref.read().qc else None
+    if judge_error:
+        context.log.warning(f"{ref.key}: judge failed, QC row stored unscored: {judge_error}")
     scores = report.scores.model_dump() if report.scores else None
-    passed = report.passed(SCORE_THRESHOLD)
-    check = dg.AssetCheckResult(
-        check_name="score_threshold", passed=passed, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"overall": scores["overall"] if scores else "unjudged"},
-    )
+    checks = [
+        dg.AssetCheckResult(
+            check_name="score_threshold", passed=report.passed(SCORE_THRESHOLD),
+            severity=dg.AssetCheckSeverity.WARN, metadata={"overall": scores["overall"] if scores else "unjudged"}),
+        dg.AssetCheckResult(
+            check_name="judge_ran", passed=judge_error is None, severity=dg.AssetCheckSeverity.WARN,
+            metadata=clean({"judge": "vlm" if judge.enabled() else "none (people score)", "error": judge_error})),
+    ]
+    _rerecord_episode(context, paths, ep, shot)
     return dg.MaterializeResult(
         metadata=clean({
             "review_dir": dg.MetadataValue.path(str(ref.review_dir)),
@@ -42,9 +57,26 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
             "defect_count": len(report.defects),
             "scores": dg.MetadataValue.json(scores) if scores else "unjudged",
             "judge": report.judge,
+            "judge_error": judge_error,
             "failure_modes": dg.MetadataValue.json(report.failure_modes_observed),
-            "contact_sheet": thumbnail_md(ref.review_dir / "contact_sheet.jpg", width=360),
+            "contact_sheet": inline_thumbnail(ref.review_dir / "contact_sheet.jpg", "contact sheet"),
+            "contact_sheet_full": media_link(ref.review_dir / "contact_sheet.jpg", paths.media),
             "review": review_link(ep, shot),
         }),
-        check_results=[check],
+        check_results=checks,
     )
+
+
+def _rerecord_episode(context: dg.AssetExecutionContext, paths, ep: str, shot: str) -> None:  # type: ignore[no-untyped-def]
+    """Record episode_shots[ep] with the episode's new shot digest (Dagster cannot map ep → its own shots)."""
+    try:
+        status = episode_status(paths, ep)
+    except VidpipeError as exc:
+        context.log.warning(f"episode {ep}: {exc}")
+        return
+    context.log_event(dg.AssetMaterialization(
+        asset_key="episode_shots", partition=ep,
+        tags={"dagster/data_version": status.digest},
+        metadata={"recorded_by": f"shot_qc[{ep}|{shot}]", "ready": status.ready,
+                  "missing": dg.MetadataValue.json(status.missing), "failing": dg.MetadataValue.json(status.failing)},
+    ))

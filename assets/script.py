@@ -1,12 +1,29 @@
-"""Script group: the episode spec and each shot's composed, validated, routed request."""
+"""Script group: the episode file, its spec, each shot's entry, and each shot's composed, validated request.
+
+`episode_file`[ep] and `shot_spec`[ep|shot] are external assets (the user's YAML): the discovery
+sensor observes them with the folder's / the shot's content hash as data version, so an edit
+marks exactly the edited episode's spec and the edited shot's request Unsynced.
+"""
 
 
 import dagster as dg
 
-from assets.metadata import clean, prompt_md, review_link
-from assets.partitions import by_episode, episode_shot, episodes, shot_key
-from resources import DuckDBStore, MediaRoot
-from vidpipe.pipeline import ShotRef, prepare_request, spec_summary
+from assets.metadata import clean, inline_thumbnail, prompt_text, review_link
+from assets.partitions import all_shots, episodes, shot_key, shots
+from resources import DuckDBStore, MediaRoot, StillAPI
+from vidpipe.pipeline import ShotRef, make_cast_plates, prepare_request, spec_summary
+
+episode_file = dg.AssetSpec(
+    "episode_file", partitions_def=episodes, group_name="script", kinds={"yaml"}, owners=["team:production"],
+    description="data/episodes/<ep>/episode.yaml as written by a person. Observed by the episode_discovery sensor "
+    "(data version = the folder's content hash); a file that cannot be read is observed with its error.",
+)
+shot_spec = dg.AssetSpec(
+    "shot_spec", partitions_def=shots, group_name="script", kinds={"yaml"}, owners=["team:production"],
+    deps=[dg.AssetDep("episode_file", partition_mapping=all_shots)],
+    description="One shot's entry in its episode file. Observed by episode_discovery (data version = the shot's "
+    "fingerprint), so editing one shot makes only that shot's request Unsynced.",
+)
 
 
 @dg.asset(
@@ -15,6 +32,7 @@ from vidpipe.pipeline import ShotRef, prepare_request, spec_summary
     kinds={"python", "yaml"},
     owners=["team:production"],
     code_version="1",
+    deps=[episode_file],
     description="The episode file (data/episodes/<ep>/episode.yaml) parsed and validated; "
     "writes data/media/<ep>/episode.json. Its data version is the folder's content hash.",
 )
@@ -42,12 +60,31 @@ def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Mate
 
 
 @dg.asset(
-    partitions_def=episode_shot,
+    partitions_def=episodes,
     group_name="script",
     kinds={"python"},
     owners=["team:production"],
     code_version="1",
-    deps=[dg.AssetDep(episode_spec, partition_mapping=by_episode)],
+    deps=[episode_spec],
+    description="Reference plates of the episode's cast (members with a `plate:` prompt), made once and cached "
+    "under data/media/<ep>/cast/; every shot the member appears in cites it. Shot runs make the plates "
+    "they need themselves under the same lock, so this asset never pays twice.",
+)
+def cast_plate(context: dg.AssetExecutionContext, media: MediaRoot, still_api: StillAPI) -> dg.MaterializeResult:
+    plates = make_cast_plates(media.paths(), context.partition_key, backend=still_api.backend_name())
+    meta: dict[str, object] = {"plates": len(plates), "cost_usd": round(sum(p.cost_usd for p in plates), 4)}
+    for p in plates:
+        meta[f"plate_{p.member}"] = inline_thumbnail(p.path, alt=f"plate of {p.member}")
+    return dg.MaterializeResult(metadata=clean(meta))
+
+
+@dg.asset(
+    partitions_def=shots,
+    group_name="script",
+    kinds={"python"},
+    owners=["team:production"],
+    code_version="1",
+    deps=[shot_spec],
     check_specs=[dg.AssetCheckSpec("request_valid", asset="shot_request", blocking=True,
                                    description="No validation errors (design.md §2 codes); warnings pass.")],
     description="The shot's prompt composed in 5-part order (Subject → Action → Camera → Style → "
@@ -68,7 +105,7 @@ def shot_request(context: dg.AssetExecutionContext, media: MediaRoot, store: Duc
     )
     return dg.MaterializeResult(
         metadata=clean({
-            "prompt": prompt_md(out.job.input.get("prompt")),
+            "prompt": prompt_text(out.job.input.get("prompt")),
             "model": out.route_model,
             "route_reason": out.route_reason,
             "duration_s": out.job.input.get("duration"),

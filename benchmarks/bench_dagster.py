@@ -6,11 +6,13 @@ executor choice (in-process vs multiprocess) and the shots-per-episode budget ar
     python benchmarks/bench_dagster.py [--shots 4] [--scale-shots 200] [--skip-pipeline]
 
 1. framework overhead: a no-op shot graph with vidpipe's shape (request → still → clip → qc on
-   episode × shot partitions), one run per shot, in-process vs multiprocess executor;
+   one `ep|shot` partition each), one run per shot, in-process vs multiprocess executor;
 2. pipeline overhead (needs the full pipeline): the real shot assets on the offline preview backend
    (480p, 4 s shots) minus the same vidpipe stages called directly on the same shots;
-3. scale: sensor-side decisions (`scan_episodes`, `shots_to_render`, `episode_status`) on a
-   synthetic N-shot episode folder, and partition bookkeeping for many episodes × N slots.
+3. scale: sensor-side decisions (`scan_all`, `shots_to_render`, `episode_status`) on a
+   synthetic N-shot episode folder, and partition bookkeeping for many episodes of N real shots.
+
+Reaction times through the real daemon (folder drop → final.mp4): benchmarks/bench_reaction.py.
 """
 
 from __future__ import annotations
@@ -46,12 +48,11 @@ SHOT_TEMPLATE = {
 # --- 1. a no-op graph with the shot graph's shape ------------------------------------------------------
 
 _episodes = dg.DynamicPartitionsDefinition(name="episodes")
-_slots = dg.DynamicPartitionsDefinition(name="shot_slots")
-_episode_shot = dg.MultiPartitionsDefinition({"episode": _episodes, "shot": _slots})
+_shots = dg.DynamicPartitionsDefinition(name="shots")
 
 
 def _noop(name: str, deps: list[str]) -> dg.AssetsDefinition:
-    @dg.asset(name=name, partitions_def=_episode_shot, deps=deps)
+    @dg.asset(name=name, partitions_def=_shots, deps=deps)
     def _a() -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata={"noop": True})
 
@@ -64,7 +65,7 @@ NOOP_ASSETS = [_noop("noop_request", []), _noop("noop_still", ["noop_request"]),
 
 def noop_multiprocess_job() -> dg.JobDefinition:
     """Module-level so `dg.reconstructable` can rebuild it in each step's subprocess."""
-    job = dg.define_asset_job("noop_shot_job", selection=NOOP_ASSETS, partitions_def=_episode_shot)
+    job = dg.define_asset_job("noop_shot_job", selection=NOOP_ASSETS)
     defs = dg.Definitions(assets=NOOP_ASSETS, jobs=[job], executor=dg.multiprocess_executor)
     return defs.get_job_def("noop_shot_job")
 
@@ -86,19 +87,19 @@ def _preview_resources() -> dict[str, Any]:
                            voice_api=VoiceAPI(backend="preview"), judge=Judge(mode="none"))
 
 
-def _key(ep: str, shot: str) -> dg.MultiPartitionKey:
-    return dg.MultiPartitionKey({"episode": ep, "shot": shot})
+def _key(ep: str, shot: str) -> str:
+    return f"{ep}|{shot}"
 
 
 def _partition_tags(ep: str, shot: str) -> dict[str, str]:
-    return {"dagster/partition": str(_key(ep, shot)), "dagster/partition/episode": ep, "dagster/partition/shot": shot}
+    return {"dagster/partition": _key(ep, shot)}
 
 
 @contextmanager
 def _instance(ep: str, shots: list[str]) -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as inst:
         inst.add_dynamic_partitions("episodes", [ep])
-        inst.add_dynamic_partitions("shot_slots", shots)
+        inst.add_dynamic_partitions("shots", [_key(ep, s) for s in shots])
         yield inst
 
 
@@ -221,16 +222,15 @@ def sensor_scaling(n_shots: int, workdir: Path, clip_bytes: int = 1 << 20) -> di
     from vidpipe.episode import episode_fingerprint
     from vidpipe.paths import Paths
     from vidpipe.pipeline import cache, episode_status
-    from vidpipe.pipeline.status import scan_episodes, shots_to_render
+    from vidpipe.pipeline.status import scan_all, shots_to_render
 
     root = workdir / "scale"
     _write_episode(root, "big", n_shots)
     paths = Paths.from_env(root)
-    known = {"big": episode_fingerprint(paths.episode_dir("big"))}
     out: dict[str, Any] = {
         "shots": n_shots,
-        "scan_episodes_changed_s": _t(lambda: scan_episodes(paths, {})),
-        "scan_episodes_unchanged_s": _t(lambda: scan_episodes(paths, known)),
+        "scan_all_s": _t(lambda: scan_all(paths)),
+        "fingerprint_only_s": _t(lambda: episode_fingerprint(paths.episode_dir("big"))),
         "shots_to_render_nothing_rendered_s": _t(lambda: shots_to_render(paths, "big")),
     }
     _fake_rendered(root, "big", clip_bytes)
@@ -246,18 +246,18 @@ def sensor_scaling(n_shots: int, workdir: Path, clip_bytes: int = 1 << 20) -> di
 
 
 def partition_scaling(n_shots: int, n_episodes: int) -> dict[str, Any]:
-    """Adding and enumerating episodes × shot slots in the instance DB (what the UI and daemon walk)."""
-    slots = [f"s{i:03d}" for i in range(1, n_shots + 1)]
+    """Adding and enumerating episodes and their real shots in the instance DB (what the UI and daemon walk)."""
     eps = [f"ep{i:03d}" for i in range(1, n_episodes + 1)]
+    slots = [f"{e}|s{i:03d}" for e in eps for i in range(1, n_shots + 1)]
     with dg.instance_for_test() as inst:
         t0 = time.perf_counter()
-        inst.add_dynamic_partitions("shot_slots", slots)
+        inst.add_dynamic_partitions("shots", slots)
         inst.add_dynamic_partitions("episodes", eps)
         add_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        keys = _episode_shot.get_partition_keys(dynamic_partitions_store=inst)
+        keys = _shots.get_partition_keys(dynamic_partitions_store=inst)
         enum_s = time.perf_counter() - t0
-    return {"episodes": n_episodes, "slots": n_shots, "shot_partitions": len(keys),
+    return {"episodes": n_episodes, "shots_per_episode": n_shots, "shot_partitions": len(keys),
             "add_s": round(add_s, 3), "enumerate_keys_s": round(enum_s, 3),
             "episodes_at_100k_partition_guideline": 100_000 // n_shots}
 
@@ -319,12 +319,12 @@ def _report(r: dict[str, Any]) -> None:
               f"{p['in_process_overhead_s_per_shot']:.3f} s, multiprocess {p['multiprocess_overhead_s_per_shot']:.3f} s"
               f"  ratio {p['ratio']}x")
     print(f"Sensor decisions on one {s['shots']}-shot episode (seconds)")
-    for k in ("scan_episodes_changed_s", "scan_episodes_unchanged_s", "shots_to_render_nothing_rendered_s",
+    for k in ("scan_all_s", "fingerprint_only_s", "shots_to_render_nothing_rendered_s",
               "shots_to_render_all_done_s", "episode_status_cold_s", "episode_status_warm_s"):
         print(f"  {k:<38} {s[k]:.4f}")
-    print(f"Partitions: {q['episodes']} episodes x {q['slots']} slots = {q['shot_partitions']} shot partitions; "
+    print(f"Partitions: {q['episodes']} episodes x {q['shots_per_episode']} shots = {q['shot_partitions']} shot partitions; "
           f"add {q['add_s']} s, enumerate {q['enumerate_keys_s']} s; 100k guideline = "
-          f"{q['episodes_at_100k_partition_guideline']} episodes at {q['slots']} slots")
+          f"{q['episodes_at_100k_partition_guideline']} episodes of {q['shots_per_episode']} shots")
     print(json.dumps(r, indent=2, default=str))
 
 

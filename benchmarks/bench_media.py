@@ -2,8 +2,9 @@
 
 assemble — reference: re-encode every clip separately (scale+pad, fps, libx264 medium crf 18,
 AAC 48 kHz stereo), then join them with an xfade/acrossfade chain in a second full encode
-(medium, crf 18). Ours: vidpipe.media.assemble (one filter graph, one encode). Goal ≤ 0.4× the
-time at VMAF ≥ the reference's − 1.
+(medium, crf 18). Ours: vidpipe.media.assemble (one filter graph, one encode, H.264 yuv420p High,
+then a full decode to verify it). Goal ≤ 0.4× the time at VMAF ≥ the reference's − 1. Also timed:
+the same cut encoded yuv444p (what ffmpeg negotiated before the graph was pinned to 4:2:0).
 upscale — reference: lanczos + libx264 preset slow crf 16. Ours: vidpipe.media.upscale.
 Goal ≤ 0.8× at equal VMAF (±0.5).
 VMAF of both is measured (libvmaf, every 3rd frame) against a lossless render of the same result.
@@ -69,7 +70,8 @@ def reference_assemble(clips: list[Path], tmp: Path, out: Path, xfade: float, se
 
 
 def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
-    from vidpipe.media.assemble import assemble
+    from vidpipe.media.assemble import ENCODE_ARGS, assemble
+    from vidpipe.media.verify import playable_problems
     from vidpipe.schema import EditClip, EditList
 
     clips = [make_source(tmp / f"src{i}.mp4", seconds, look) for i, look in
@@ -78,18 +80,19 @@ def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
         EditClip(path=str(clips[0])), EditClip(path=str(clips[1])),
         EditClip(path=str(clips[2]), transition="crossfade", transition_dur=1.0)])
     t_ref = timed(lambda: reference_assemble(clips, tmp, tmp / "ref.mp4", 1.0, seconds))
-    t_ours = timed(lambda: assemble(edit))
-    # pristine: the same edit rendered losslessly (our graph, x264 qp 0)
+    t_ours = timed(lambda: assemble(edit))  # includes the full-decode verification of the cut
+    # what the cut cost before it was pinned to 4:2:0 (ffmpeg negotiated yuv444p after xfade)
+    t_444 = timed(lambda: assemble(edit.model_copy(update={"output": str(tmp / "ours444.mp4")}),
+                                   video_args=[*ENCODE_ARGS[:-1], "yuv444p"]))
+    # pristine: the same edit through the same graph, encoded losslessly (x264 qp 0)
     lossless = edit.model_copy(update={"output": str(tmp / "pristine.mp4")})
-    import vidpipe.media.assemble as asm
-
-    inputs, graph, vout, dur = asm.build_graph(lossless, asm.plan(lossless), None)
-    run_ffmpeg(["-y", *inputs, "-filter_complex", graph, "-map", f"[{vout}]", "-map", "[aout]", "-c:a", "aac", "-c:v", "libx264",
-                "-preset", "ultrafast", "-qp", "0", "-t", f"{dur:.6f}", str(tmp / "pristine.mp4")], what="pristine")
+    assemble(lossless, video_args=["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"])
     v_ref, v_ours = vmaf(tmp / "ref.mp4", tmp / "pristine.mp4"), vmaf(tmp / "ours.mp4", tmp / "pristine.mp4")
     return {"assemble_ref_s": round(t_ref, 2), "assemble_ours_s": round(t_ours, 2),
             "assemble_ratio": round(t_ours / t_ref, 3), "assemble_vmaf_ref": v_ref, "assemble_vmaf_ours": v_ours,
-            "assemble_goal_met": t_ours / t_ref <= 0.4 and v_ours >= v_ref - 1}
+            "assemble_goal_met": t_ours / t_ref <= 0.4 and v_ours >= v_ref - 1,
+            "assemble_yuv444_s": round(t_444, 2), "assemble_420_vs_444_ratio": round(t_ours / t_444, 3),
+            "assemble_goal_playable": playable_problems(tmp / "ours.mp4") == []}
 
 
 def bench_upscale(tmp: Path, seconds: float) -> dict[str, Any]:
@@ -103,7 +106,10 @@ def bench_upscale(tmp: Path, seconds: float) -> dict[str, Any]:
     run_ffmpeg(["-y", "-i", str(src), "-vf", "scale=1920:1080:flags=lanczos", "-an", "-c:v", "libx264", "-preset",
                 "ultrafast", "-qp", "0", str(tmp / "up_pristine.mp4")], what="pristine upscale")
     v_ref, v_ours = vmaf(tmp / "up_ref.mp4", tmp / "up_pristine.mp4"), vmaf(tmp / "up_ours.mp4", tmp / "up_pristine.mp4")
+    from vidpipe.media.verify import playable_problems
+
     return {"upscale_ref_s": round(t_ref, 2), "upscale_ours_s": round(t_ours, 2), "upscale_ratio": round(t_ours / t_ref, 3),
+            "upscale_goal_playable": playable_problems(tmp / "up_ours.mp4") == [],
             "upscale_vmaf_ref": v_ref, "upscale_vmaf_ours": v_ours,
             "upscale_goal_met": t_ours / t_ref <= 0.8 and abs(v_ours - v_ref) <= 0.5 or v_ours > v_ref}
 

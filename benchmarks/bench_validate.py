@@ -96,6 +96,15 @@ def run(size: int, root: Path, refs: dict[str, str]) -> dict[str, float]:
             "cli_cpu_s": round(cli_cpu, 3), "us_per_job": round(api_cpu / size * 1e6, 1)}
 
 
+def calibration_ms() -> float:
+    """CPU ms of a fixed pure-Python loop (sum(range(10**6))): ~10–15 ms on an idle modern core; shows how
+    slow this machine was while the numbers were taken."""
+    c = time.process_time()
+    for _ in range(10):
+        sum(range(10**6))
+    return round((time.process_time() - c) * 100, 1)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="1000,2000,5000,10000")
@@ -109,7 +118,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for n, r in rows.items():
         print(f"  validate {n:6d} jobs: API {r['api_s']:.2f} s wall / {r['api_cpu_s']:.2f} s CPU "
               f"({r['us_per_job']:.0f} µs CPU/job); CLI {r['cli_s']:.2f} s wall / {r['cli_cpu_s']:.2f} s CPU")
-    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times include waiting for a core)")
+    cal = calibration_ms()
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times include waiting for a core; "
+          f"calibration loop {cal} ms CPU)")
     big, small = max(sizes), min(sizes)
     result = {
         "validate_10k_api_s": rows[big]["api_s"] if big == 10000 else None,
@@ -117,6 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "validate_10k_cli_cpu_s": rows[big]["cli_cpu_s"] if big == 10000 else None,
         "validate_goal_s": GOAL_S,
         "validate_cli_cpu_vs_goal_ratio": round(rows[big]["cli_cpu_s"] / GOAL_S, 2),
+        "calibration_ms": cal,
         "validate_scaling_ratio": round((rows[big]["api_cpu_s"] / big) / (rows[small]["api_cpu_s"] / small), 2),
         "rows": rows,
     }

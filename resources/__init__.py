@@ -38,12 +38,13 @@ class MediaRoot(dg.ConfigurableResource):
 
 
 class DuckDBStore(dg.ConfigurableResource):
-    """The DuckDB file every generation, QC pass, score and lesson lands in. Empty = data/vidpipe.duckdb."""
+    """The DuckDB file every generation, QC pass, score and lesson lands in. Empty = the media root's data/vidpipe.duckdb."""
 
+    media: MediaRoot
     path: str = ""
 
     def store(self) -> Store:
-        return Store(self.path or Paths.from_env().db)
+        return Store(self.path or self.media.paths().db)
 
 
 class VideoAPI(dg.ConfigurableResource):
@@ -85,9 +86,10 @@ class Judge(dg.ConfigurableResource):
 
 def build_resources(**overrides: Any) -> dict[str, Any]:
     """Default resources; environment decides backends at run time (keys are never resource fields)."""
+    media = overrides.pop("media", None) or MediaRoot()
     res: dict[str, Any] = {
-        "media": MediaRoot(),
-        "store": DuckDBStore(),
+        "media": media,
+        "store": DuckDBStore(media=media),
         "video_api": VideoAPI(),
         "still_api": StillAPI(),
         "voice_api": VoiceAPI(),

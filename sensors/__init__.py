@@ -1,12 +1,12 @@
 """Sensors and schedules: they only turn vidpipe's answers into partitions, run requests and cursors."""
 
-from sensors.episodes import episode_discovery, final_cut_gate, shot_fanout
+from sensors.episodes import episode_discovery, final_cut_gate
 from sensors.failures import run_failure_record
 from sensors.jobs import JOBS
 from sensors.learning import qc_to_lessons
 from sensors.schedules import weekly_episode_batch
 
-SENSORS = [episode_discovery, shot_fanout, final_cut_gate, qc_to_lessons, run_failure_record]
+SENSORS = [episode_discovery, final_cut_gate, qc_to_lessons, run_failure_record]
 SCHEDULES = [weekly_episode_batch]
 
 __all__ = ["JOBS", "SCHEDULES", "SENSORS"]

@@ -1,91 +1,116 @@
-"""Episode sensors: discovery (folders → partitions + runs), shot fan-out, and the final-cut gate."""
+"""Episode sensors: discovery (folders → real partitions, observations, spec and shot runs) and the final-cut gate.
+
+Both tick every few seconds and do little work per tick (a folder scan with content hashes; one
+event-log query), so a dropped folder has its shot runs requested within seconds, and the final
+cut is requested on the tick after its last shot's QC lands. A bad episode is isolated: its error
+goes to the tick log, to an `episode_file` observation and to data/episode_errors.json, and the
+others carry on.
+"""
 
 
 import json
 
 import dagster as dg
 
-from assets.partitions import episodes, shot_slots
+from assets.partitions import OLD_SHOT_SLOTS, episodes, shot_partition, shots, split_shot_partition
+from resources import MediaRoot
 from sensors.jobs import episode_spec_job, final_cut_job, render_shot_job
-from vidpipe.errors import VidpipeError
-from vidpipe.paths import Paths
 from vidpipe.pipeline import episode_status
-from vidpipe.pipeline.status import scan_episodes, shots_to_render
+from vidpipe.pipeline.status import partition_sync, record_episode_errors, scan_all, shots_to_render
+
+DISCOVERY_INTERVAL_S = 5
+GATE_INTERVAL_S = 3
 
 
-@dg.sensor(job=episode_spec_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Finds new or changed folders under data/episodes/: adds the episode and its shot "
-           "slots as partitions and requests episode_spec for it (run key = content hash, so idempotent).")
-def episode_discovery(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def _partition_requests(context: dg.SensorEvaluationContext, scans) -> list:  # type: ignore[no-untyped-def]
+    inst = context.instance
+    sync = partition_sync(scans, set(inst.get_dynamic_partitions("episodes")), set(inst.get_dynamic_partitions("shots")))
+    reqs: list = []
+    if sync.add_episodes:
+        reqs.append(episodes.build_add_request(sync.add_episodes))
+    if sync.add_shots:
+        reqs.append(shots.build_add_request(sync.add_shots))
+    if sync.delete_shots:
+        reqs.append(shots.build_delete_request(sync.delete_shots))
+    if sync.delete_episodes:
+        reqs.append(episodes.build_delete_request(sync.delete_episodes))
+    old = inst.get_dynamic_partitions(OLD_SHOT_SLOTS)
+    if old:  # an instance from the episode × slot design: drop the phantom-making slot dimension
+        reqs.append(dg.DeleteDynamicPartitionsRequest(partitions_def_name=OLD_SHOT_SLOTS, partition_keys=list(old)))
+    return reqs
+
+
+@dg.sensor(jobs=[episode_spec_job, render_shot_job], minimum_interval_seconds=DISCOVERY_INTERVAL_S,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Keeps the partitions equal to the real episodes and shots under data/episodes/ (adds new, "
+           "removes deleted), observes each changed episode file and shot entry, and requests episode_spec plus a "
+           "render run for every shot without a passing clip for its current spec. A broken episode is reported "
+           "(tick log, episode_file observation, data/episode_errors.json) and skipped.")
+def episode_discovery(context: dg.SensorEvaluationContext, media: MediaRoot) -> dg.SensorResult | dg.SkipReason:
+    paths = media.paths()
     known: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    changes = scan_episodes(Paths.from_env(), known)
-    if not changes:
-        return dg.SkipReason("no new or changed episodes")
-    have_eps = set(context.instance.get_dynamic_partitions("episodes"))
-    have_slots = set(context.instance.get_dynamic_partitions("shot_slots"))
-    new_eps, new_slots, runs = [], [], []
-    for ch in changes:
-        known[ch.episode] = ch.fingerprint
-        if ch.error:
-            context.log.warning(f"episode {ch.episode} skipped: {ch.error}")
+    scans = scan_all(paths)
+    runs, events, errors = [], [], {}
+    for sc in scans:
+        mark = sc.fingerprint if not sc.error else f"error:{sc.error}"
+        if sc.error:
+            errors[sc.episode] = sc.error
+            if known.get(sc.episode) != mark:
+                context.log.warning(f"episode {sc.episode} skipped: {sc.error}")
+                events.append(dg.AssetObservation("episode_file", partition=sc.episode, metadata={"error": sc.error}))
+            known[sc.episode] = mark
             continue
-        if ch.episode not in have_eps:
-            new_eps.append(ch.episode)
-        new_slots += [s for s in ch.shots if s not in have_slots and s not in new_slots]
-        runs.append(dg.RunRequest(partition_key=ch.episode, run_key=f"spec:{ch.episode}:{ch.fingerprint}"))
-    adds = []
-    if new_eps:
-        adds.append(episodes.build_add_request(new_eps))
-    if new_slots:
-        adds.append(shot_slots.build_add_request(new_slots))
-    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=json.dumps(known))
+        if known.get(sc.episode) == mark:
+            continue
+        try:
+            todo = shots_to_render(paths, sc.episode)
+        except Exception as exc:  # isolation: never let one episode fail the tick
+            errors[sc.episode] = f"{exc.__class__.__name__}: {exc}"
+            context.log.warning(f"episode {sc.episode} skipped: {errors[sc.episode]}")
+            continue
+        known[sc.episode] = mark
+        events.append(dg.AssetObservation("episode_file", partition=sc.episode, metadata={"shots": len(sc.shots)},
+                                          tags={"dagster/data_version": sc.fingerprint}))
+        events += [dg.AssetObservation("shot_spec", partition=shot_partition(sc.episode, sid),
+                                       tags={"dagster/data_version": sfp}) for sid, sfp in sc.shots.items()]
+        runs.append(dg.RunRequest(job_name=episode_spec_job.name, partition_key=sc.episode,
+                                  run_key=f"spec:{sc.episode}:{sc.fingerprint}"))
+        runs += [dg.RunRequest(job_name=render_shot_job.name, partition_key=shot_partition(sc.episode, sid),
+                               run_key=f"shot:{shot_partition(sc.episode, sid)}:{sfp}") for sid, sfp in todo]
+    for gone in set(known) - {sc.episode for sc in scans}:
+        del known[gone]
+    record_episode_errors(paths, errors, stage="discovery", scanned={sc.episode for sc in scans})
+    parts = _partition_requests(context, scans)
+    if not (runs or events or parts) and context.cursor == json.dumps(known, sort_keys=True):
+        return dg.SkipReason("no new or changed episodes")
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=parts, asset_events=events,
+                           cursor=json.dumps(known, sort_keys=True))
 
 
-@dg.sensor(job=render_shot_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="After an episode_spec materialization, requests a render run for each of that "
-           "episode's shots that has no passing clip for its current spec (unchanged shots are not re-run).")
-def shot_fanout(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+@dg.sensor(job=final_cut_job, minimum_interval_seconds=GATE_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="On each new shot_qc materialization, checks that shot's episode: once all of its real shots "
+           "have a clip that passed technical QC, requests episode_shots → voiceover → final_cut → delivery "
+           "(run key = digest of the episode's clips, so a re-render re-cuts and a repeat does not).")
+def final_cut_gate(context: dg.SensorEvaluationContext, media: MediaRoot) -> dg.SensorResult | dg.SkipReason:
     after = int(context.cursor) if context.cursor else None
     result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("episode_spec"), after_storage_id=after), limit=100, ascending=True
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("shot_qc"), after_storage_id=after), limit=1000, ascending=True
     )
     if not result.records:
-        return dg.SkipReason("no new episode_spec materializations")
-    paths = Paths.from_env()
-    runs = []
-    for rec in result.records:
-        ep = rec.partition_key
-        if ep is None:
-            continue
-        try:
-            todo = shots_to_render(paths, ep)
-        except VidpipeError as exc:
-            context.log.warning(f"episode {ep}: {exc}")
-            continue
-        runs += [
-            dg.RunRequest(partition_key=dg.MultiPartitionKey({"episode": ep, "shot": shot}),
-                          run_key=f"shot:{ep}|{shot}:{fp}:{rec.storage_id}")
-            for shot, fp in todo
-        ]
-    return dg.SensorResult(run_requests=runs, cursor=str(result.records[-1].storage_id))
-
-
-@dg.sensor(job=final_cut_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Requests voiceover → final_cut → delivery for an episode once all of its real shots "
-           "(not phantom slots of other episodes) have a clip that passed technical QC; again after a re-render.")
-def final_cut_gate(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    paths = Paths.from_env()
+        return dg.SkipReason("no new QC passes")
+    paths = media.paths()
+    eps = sorted({split_shot_partition(r.partition_key)[0] for r in result.records if r.partition_key})
     runs, waiting = [], []
-    for ep in context.instance.get_dynamic_partitions("episodes"):
+    for ep in eps:
         try:
             status = episode_status(paths, ep)
-        except VidpipeError as exc:
+        except Exception as exc:  # isolation: a broken episode never blocks the others' cuts
             context.log.warning(f"episode {ep}: {exc}")
             continue
         if status.ready:
             runs.append(dg.RunRequest(partition_key=ep, run_key=f"final:{ep}:{status.digest}"))
         else:
             waiting.append(f"{ep} (missing {status.missing}, failing {status.failing})")
-    if not runs:
-        return dg.SkipReason("waiting: " + "; ".join(waiting) if waiting else "no episodes")
-    return dg.SensorResult(run_requests=runs)
+    if waiting:
+        context.log.info("waiting: " + "; ".join(waiting))
+    return dg.SensorResult(run_requests=runs, cursor=str(result.records[-1].storage_id))

@@ -1,24 +1,34 @@
-"""Run failures: a clear record in data/run_failures.jsonl, plus an optional webhook."""
+"""Run failures: a clear record in data/run_failures.jsonl, plus an optional webhook carrying the same record."""
 
 
 import os
 
 import dagster as dg
 
-from vidpipe.paths import Paths
+from resources import MediaRoot
 from vidpipe.pipeline.status import record_failure
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING,
-                       description="Writes each failed run (job, partition, failed steps, error) to "
-                       "data/run_failures.jsonl and POSTs it to $VIDPIPE_FAILURE_WEBHOOK when set.")
-def run_failure_record(context: dg.RunFailureSensorContext) -> None:
+def _root_message(error: object) -> str:
+    """The user's exception message, not Dagster's "Error occurred while executing op" wrapper."""
+    while getattr(error, "cause", None) is not None and "Error occurred while executing" in getattr(error, "message", ""):
+        error = error.cause  # type: ignore[attr-defined]
+    return str(getattr(error, "message", error)).strip()
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=5,
+                       description="Writes each failed run (job, partition, each failed step with its error message) "
+                       "to data/run_failures.jsonl and POSTs the same record to $VIDPIPE_FAILURE_WEBHOOK when set.")
+def run_failure_record(context: dg.RunFailureSensorContext, media: MediaRoot) -> None:
     run = context.dagster_run
-    steps = [e.step_key for e in context.get_step_failure_events()]
-    error = context.failure_event.message if context.failure_event else None
+    steps = []
+    for ev in context.get_step_failure_events():
+        err = ev.step_failure_data.error if ev.step_failure_data else None
+        steps.append({"step": ev.step_key, "error": _root_message(err) if err else ev.message})
+    error = steps[0]["error"] if steps else (context.failure_event.message if context.failure_event else None)
     record_failure(
-        Paths.from_env(),
+        media.paths(),
         {"run_id": run.run_id, "job": run.job_name, "partition": run.tags.get("dagster/partition"),
-         "failed_steps": steps, "error": error},
+         "failed_steps": [s["step"] for s in steps], "steps": steps, "error": error},
         webhook_url=os.environ.get("VIDPIPE_FAILURE_WEBHOOK"),
     )

@@ -41,7 +41,9 @@ def _video_chain(i: int, seg: Seg, width: int, height: int, fps: int) -> str:
     n = max(1, round(seg.seconds * fps))
     size = f"{width}x{height}"
     look = _SHOT_LOOKS[seg.shot % len(_SHOT_LOOKS)]
-    src = f"testsrc2=size={size}:rate={fps}"
+    # testsrc2 burns in a running timecode (top-left): real burnt-in text that the content QC
+    # rightly reports, so "clean" footage covers it with a flat patch.
+    src = f"testsrc2=size={size}:rate={fps},drawbox=x=0:y=0:w=iw*0.34:h=ih*0.2:color=0x303030:t=fill"
     if seg.kind == "moving":
         # testsrc2 moves every frame; light temporal noise makes it look like camera footage.
         chain = f"{src},{look},noise=alls=6:allf=t+u:all_seed={11 + i},trim=end_frame={n}"

@@ -251,3 +251,13 @@ def test_valid_episode_validates_clean(project: Any, capsys: pytest.CaptureFixtu
 def test_validate_needs_exactly_one_of_file_and_episode(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 2
     assert "give a job FILE or --episode EP" in _one_line(capsys.readouterr())
+
+
+def test_ctrl_c_inside_a_command_is_one_line_exit_130(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_a: Any, **_k: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("vidpipe.validate.validate_file", interrupted)
+    assert main(["validate", write(tmp_path, {"prompt": GOOD})]) == 130  # typer alone would return 130 silently
+    assert "interrupted" in _one_line(capsys.readouterr())

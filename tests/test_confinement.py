@@ -219,3 +219,18 @@ def test_generate_admits_what_validate_admits(tmp_path: Path, media: dict[str, P
     assert (tmp_path / "o" / "in.mp4").exists() and not (tmp_path / "o" / "out.mp4").exists()
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert [r["error_code"] for r in manifest["results"]] == [None, "reference_outside_roots"]
+
+
+def test_an_unsafe_episode_folder_is_reported_not_fatal(project: Paths) -> None:
+    from vidpipe.episode import list_episodes
+    from vidpipe.pipeline.episode_stages import pending_episodes
+    from vidpipe.pipeline.status import scan_episodes
+
+    for name in ("-dash", "with space"):
+        bad = project.episodes / name
+        bad.mkdir()
+        (bad / "episode.yaml").write_text((project.episode_dir("mini") / "episode.yaml").read_text())
+    assert list_episodes(project.episodes) == ["mini"]
+    assert pending_episodes(project) == ["mini"]  # the weekly schedule does not crash on them
+    errors = {c.episode: c.error for c in scan_episodes(project, {}) if c.error}
+    assert set(errors) == {"-dash", "with space"} and all("not a safe id" in e for e in errors.values())

@@ -18,12 +18,11 @@ def _materialize_episode(paths, instance, ep: str = "mini"):  # type: ignore[no-
 
     episode = load_episode(paths.episode_dir(ep))
     instance.add_dynamic_partitions("episodes", [ep])
-    have = set(instance.get_dynamic_partitions("shot_slots"))
-    instance.add_dynamic_partitions("shot_slots", [s.id for s in episode.shots if s.id not in have])
+    instance.add_dynamic_partitions("shots", [f"{ep}|{s.id}" for s in episode.shots])
     res = build_resources()
     out = {"spec": dg.materialize([episode_spec], partition_key=ep, instance=instance, resources=res)}
     for s in episode.shots:
-        out[s.id] = dg.materialize(SHOT_ASSETS, partition_key=dg.MultiPartitionKey({"episode": ep, "shot": s.id}),
+        out[s.id] = dg.materialize(SHOT_ASSETS, partition_key=f"{ep}|{s.id}",
                                    instance=instance, resources=res, raise_on_error=False)
     if all(out[s.id].success for s in episode.shots):
         out["cut"] = dg.materialize(EPISODE_ASSETS, partition_key=ep, instance=instance, resources=res)
@@ -64,7 +63,9 @@ def test_definitions_load_with_groups_and_checks() -> None:
     graph = definitions.defs.resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups == {
-        "episode_spec": "script", "shot_request": "script", "shot_still": "generation", "shot_clip": "generation",
+        "episode_file": "script", "shot_spec": "script", "episode_spec": "script", "cast_plate": "script",
+        "shot_request": "script",
+        "episode_shots": "edit", "shot_still": "generation", "shot_clip": "generation",
         "shot_qc": "qc", "voiceover": "edit", "final_cut": "edit", "delivery": "edit",
         "qc_scores": "learning", "lessons": "learning",
     }
@@ -96,11 +97,18 @@ def test_materializations_carry_what_a_person_needs(rendered) -> None:  # type: 
     for key in ("path", "duration_s", "size_bytes", "model", "backend", "request_id", "cost_usd", "prompt", "thumbnail"):
         assert key in meta, key
     assert meta["backend"] == "preview" and meta["model"] == "seedance-2.0"
-    assert "base64," in str(meta["thumbnail"])
-    assert "lighthouse" in str(meta["prompt"])
+    # the UI renders markdown under 1,000 characters in place: thumbnails must fit, the prompt is plain text
+    for key in ("thumbnail", "contact_sheet"):
+        assert str(meta[key]).startswith("![") and "data:image/webp;base64," in meta[key] and len(meta[key]) < 1000
+    assert "lighthouse" in meta["prompt"] and not meta["prompt"].startswith("```")
+    assert meta["clip"].endswith("/media/mini/shots/s001/clip.mp4")
+    qc = _meta(results["s001"], "shot_qc")
+    assert len(qc["contact_sheet"]) < 1000 and qc["contact_sheet_full"].endswith("contact_sheet.jpg")
+    still = _meta(results["s002"], "shot_still")
+    assert still["needed"] and len(still["thumbnail"]) < 1000
     assert _meta(results["s002"], "shot_clip")["model"] == "wan-2.7-i2v"  # image-to-video routes to wan
     evals = {e.check_name: e.passed for e in results["s001"].get_asset_check_evaluations()}
-    assert evals == {"request_valid": True, "technical_qc": True, "score_threshold": True}
+    assert evals == {"request_valid": True, "technical_qc": True, "score_threshold": True, "judge_ran": True}
 
 
 def test_every_qc_pass_lands_in_duckdb(rendered) -> None:  # type: ignore[no-untyped-def]
@@ -114,12 +122,19 @@ def test_every_qc_pass_lands_in_duckdb(rendered) -> None:  # type: ignore[no-unt
 
 
 def test_gate_sensor_requests_cut_once_per_digest(rendered) -> None:  # type: ignore[no-untyped-def]
+    from resources import MediaRoot
     from sensors.episodes import final_cut_gate
 
-    _paths, instance, _results = rendered
-    res = final_cut_gate(dg.build_sensor_context(instance=instance))
+    paths, instance, _results = rendered
+    def tick(cursor=None):  # type: ignore[no-untyped-def]
+        with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                     resources={"media": MediaRoot(root=str(paths.root))}) as ctx:
+            return final_cut_gate(ctx)
+
+    res = tick()
     assert [r.partition_key for r in res.run_requests] == ["mini"]
-    again = final_cut_gate(dg.build_sensor_context(instance=instance))
+    assert isinstance(tick(res.cursor), dg.SkipReason)
+    again = tick()
     assert again.run_requests[0].run_key == res.run_requests[0].run_key  # same digest → deduplicated by run key
 
 

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from tests.fakes.elevenlabs_fake import ElevenLabsFake
-from tests.fakes.fixtures import FAKE_ELEVEN_KEY, collaborators, eleven_fake  # noqa: F401
+from tests.fakes.fixtures import FAKE_ELEVEN_KEY, eleven_fake  # noqa: F401
 from tests.fakes.server import Reply
 from vidpipe.errors import ProviderNotConfigured, ProviderRejected
 from vidpipe.providers.elevenlabs import chunk_text
@@ -46,7 +46,7 @@ def test_speech_with_timestamps(eleven_fake: ElevenLabsFake, tmp_path: Path) -> 
 
 
 def test_long_text_is_chunked_at_sentences(eleven_fake: ElevenLabsFake, tmp_path: Path) -> None:
-    eleven_fake.char_limit = 70
+    eleven_fake.char_limit = 70  # the fake refuses longer texts, as ElevenLabs does past a model's limit
     res = synthesize_speech(TEXT, tmp_path / "vo.mp3", voice_id="v", max_chars=70)
     texts = [c["body"]["text"] for c in eleven_fake.calls]
     assert len(texts) == 3 and all(len(t) <= 70 for t in texts)
@@ -74,7 +74,7 @@ def test_errors_and_missing_key(eleven_fake: ElevenLabsFake, tmp_path: Path, mon
     assert "ELEVENLABS_API_KEY" in str(info2.value) and "--backend preview" in str(info2.value)
 
 
-def test_preview_backend_cues(collaborators: None, tmp_path: Path) -> None:
+def test_preview_backend_cues(tmp_path: Path) -> None:
     res = synthesize_speech(TEXT, tmp_path / "p.mp3")  # no key → preview
     assert res.backend == "preview" and _mp3_rate(res.path) == 44100
     assert len(res.cues) == 4 and res.cues[-1].end == pytest.approx(res.duration_s, abs=0.05)

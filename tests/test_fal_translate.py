@@ -9,7 +9,7 @@ import pytest
 from vidpipe.errors import ProviderRejected
 from vidpipe.providers import fal_models
 from vidpipe.providers.base import UnsupportedOnModel
-from vidpipe.providers.gemini import translate_imagen, translate_veo
+from vidpipe.providers.gemini import translate_image, translate_veo
 
 BASE = {"prompt": "a red kite", "duration": 5, "resolution": "720p", "aspect_ratio": "16:9", "generate_audio": True}
 
@@ -52,9 +52,13 @@ CASES = [
     ("wan-avatar", "wan-2.7-i2v", req(reference_images=["face.png"], reference_audios=["v.mp3"], resolution="1080p"),
      "fal-ai/wan/v2.7/image-to-video",
      {"prompt": "a red kite", "image_url": "face.png", "resolution": "1080p", "duration": 5, "audio_url": "v.mp3"}),
-    ("veo-t2v", "veo-3.1", req(duration=5, resolution="1080p", seed=1),
+    ("veo-t2v", "veo-3.1", req(duration=5, seed=1),
      "fal-ai/veo3.1",
-     {"prompt": "a red kite", "duration": "6s", "resolution": "1080p", "generate_audio": True, "seed": 1,
+     {"prompt": "a red kite", "duration": "6s", "resolution": "720p", "generate_audio": True, "seed": 1,
+      "aspect_ratio": "16:9"}),
+    ("veo-t2v-1080p", "veo-3.1", req(duration=8, resolution="1080p"),
+     "fal-ai/veo3.1",
+     {"prompt": "a red kite", "duration": "8s", "resolution": "1080p", "generate_audio": True,
       "aspect_ratio": "16:9"}),
     ("veo-i2v", "veo-3.1", req(image="a.png", duration=4, aspect_ratio="adaptive", resolution="480p",
                                generate_audio=False),
@@ -96,6 +100,7 @@ REFUSED = [
     ("veo-audio-ref", "veo-3.1", req(reference_images=["a.png"], reference_audios=["v.mp3"]), "reference_"),
     ("veo-too-long", "veo-3.1", req(duration=12), "at most 8 s"),
     ("veo-1:1", "veo-3.1", req(aspect_ratio="1:1"), "1:1"),
+    ("veo-1080p-short", "veo-3.1", req(duration=5, resolution="1080p"), "1080p only at 8 s"),
     ("fabric-no-audio", "veed-fabric-1.0", req(image="face.png"), "speech clip"),
     ("omnihuman-no-face", "omnihuman-1.5", req(reference_audios=["v.mp3"]), "needs a face image"),
     ("omnihuman-two-faces", "omnihuman-1.5", req(reference_images=["a.png", "b.png"], reference_audios=["v.mp3"]),
@@ -131,8 +136,9 @@ def test_gemini_translators() -> None:
          "config": {"number_of_videos": 1, "duration_seconds": 6, "resolution": "720p", "aspect_ratio": "16:9"}})
     with pytest.raises(UnsupportedOnModel):
         translate_veo(req(reference_images=["1", "2", "3", "4"]))
-    assert translate_imagen("x", aspect="4:3", resolution="1080p", n=2) == (
-        "imagen-4.0-generate-001", {"prompt": "x", "config": {"number_of_images": 2, "aspect_ratio": "4:3",
-                                                              "image_size": "2K"}})
+    assert translate_image("x", aspect="4:3", resolution="1080p") == (
+        "gemini-2.5-flash-image", {"prompt": "x", "response_modalities": ["IMAGE"], "image_config": {"aspect_ratio": "4:3"}})
+    assert translate_image("x", aspect="21:9", resolution="1080p", model="gemini-3-pro-image-preview")[1][
+        "image_config"] == {"aspect_ratio": "21:9", "image_size": "2K"}
     with pytest.raises(UnsupportedOnModel):
-        translate_imagen("x", aspect="21:9")
+        translate_image("x", aspect="9:21")

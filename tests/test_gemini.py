@@ -36,16 +36,40 @@ def test_veo_filtered_output_is_moderation(gemini_fake: GeminiFake, tmp_path: Pa
     assert "usage guidelines" in (res.error or "")
 
 
-def test_imagen_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+def test_gemini_image_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     from PIL import Image
 
     from vidpipe.stills import make_still
 
-    res = make_still("a lighthouse at dawn", tmp_path / "s.png", model="imagen", aspect="4:3", n=2)
-    assert res.backend == "gemini" and res.model == "imagen" and len(res.paths) == 2
-    assert res.cost_usd == 0.08
+    res = make_still("a lighthouse at dawn", tmp_path / "s.png", model="gemini-image", aspect="4:3", n=2)
+    assert res.backend == "gemini" and res.model == "gemini-image" and len(res.paths) == 2
+    assert res.cost_usd == 0.078
     for p in res.paths:
         Image.open(p).verify()
-    params = gemini_fake.submits[0]["body"]["parameters"]
-    assert gemini_fake.submits[0]["model"] == "imagen-4.0-generate-001"
-    assert params["sampleCount"] == 2 and params["aspectRatio"] == "4:3"
+    assert [s["model"] for s in gemini_fake.submits] == ["gemini-2.5-flash-image"] * 2  # one image per call
+    body = gemini_fake.submits[0]["body"]
+    assert body["contents"][0]["parts"] == [{"text": "a lighthouse at dawn"}]
+    assert body["generationConfig"] == {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:3"}}
+
+
+def test_still_command_on_a_configured_image_model(gemini_fake: GeminiFake, tmp_path: Path) -> None:
+    """`vidpipe still --model gemini-image --image-model …` as a user runs it (a subprocess, the real CLI)."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo), "GEMINI_API_KEY": FAKE_GEMINI_KEY,
+           "VIDPIPE_GEMINI_BASE_URL": gemini_fake.url}
+    proc = subprocess.run([sys.executable, "-m", "vidpipe", "still", "a lighthouse", "--model", "imagen",
+                           "--image-model", "gemini-3-pro-image-preview", "--resolution", "1080p", "--aspect", "21:9",
+                           "--out", str(tmp_path / "s.png")], env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(tmp_path / "s.png") and "gemini-image via gemini" in proc.stderr
+    Image.open(tmp_path / "s.png").verify()
+    sent = gemini_fake.submits[-1]
+    assert sent["model"] == "gemini-3-pro-image-preview"
+    assert sent["body"]["generationConfig"]["imageConfig"] == {"aspectRatio": "21:9", "imageSize": "2K"}
+    assert FAKE_GEMINI_KEY not in proc.stdout + proc.stderr

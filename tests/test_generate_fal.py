@@ -70,30 +70,7 @@ def test_cache_hit_submits_nothing(fal_fake: FalFake, tmp_path: Path) -> None:
     assert all(Path(r.path or "").exists() for r in again)
 
 
-def test_local_refs_inline_small_upload_large(fal_fake: FalFake, tmp_path: Path, media_files: dict[str, Path],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import vidpipe.providers.fal as vfal
-
-    uploads: list[str] = []
-
-    def fake_upload(self: object, path: Path) -> str:
-        uploads.append(Path(path).name)
-        return f"{fal_fake.url}/media/uploaded-{Path(path).name}"
-
-    monkeypatch.setattr(vfal.FalBackend, "upload", fake_upload)
-    job = Job(id="r", model="seedance-2.0", input={
-        "prompt": "[Image1] and [Image2] talk, voice [Audio1]", "duration": 4,
-        "reference_images": [str(media_files["still"]), str(media_files["big"])],
-        "reference_audios": [str(media_files["wav"])]})
-    [res] = generate_jobs([job], tmp_path / "out")
-    assert res.status == "done", res.error
-    body = fal_fake.submits[0]["body"]
-    assert body["prompt"] == "@Image1 and @Image2 talk, voice @Audio1"
-    assert body["image_urls"][0].startswith("data:image/png;base64,")
-    assert body["image_urls"][1].endswith("uploaded-big.bin.png") and uploads == ["big.bin.png"]
-    assert body["audio_urls"][0].startswith("data:audio/mpeg;base64,")  # WAV converted to MP3 first
-    side = json.loads((tmp_path / "out" / "r.json").read_text())
-    assert side["body"]["image_urls"] == [str(media_files["still"]), str(media_files["big"])]  # no data URIs stored
+# Local references (uploaded to fal storage once per content): tests/test_provider_refs.py
 
 
 @pytest.mark.parametrize("case", ["429_then_ok", "reset_then_ok", "nginx_502_status", "download_fails_once"])

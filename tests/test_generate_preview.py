@@ -9,7 +9,7 @@ import pytest
 
 from vidpipe.providers.preview import RENDER_VERSION
 from tests.fakes.fal_fake import FalFake
-from tests.fakes.fixtures import collaborators, fal_fake, media_files  # noqa: F401
+from tests.fakes.fixtures import fal_fake, media_files  # noqa: F401
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.generate import generate_jobs
 from vidpipe.environment import still_backend
@@ -18,7 +18,7 @@ from vidpipe.schema import Job
 from vidpipe.store import Store
 
 
-def test_preview_goes_through_the_runner(collaborators: None, tmp_path: Path) -> None:
+def test_preview_goes_through_the_runner(tmp_path: Path) -> None:
     store = Store(tmp_path / "v.duckdb")
     jobs = [Job(id="p1", input={"prompt": "a red kite, slow push-in", "duration": 4, "resolution": "480p"}),
             Job(id="p2", input={"prompt": "a blue kite", "duration": 4, "resolution": "480p", "aspect_ratio": "9:16"})]
@@ -36,7 +36,7 @@ def test_select_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     assert select_backend(None, "seedance-2.0") == "preview"
     assert select_backend("fal", "seedance-2.0") == "fal"  # explicit wins
     monkeypatch.setenv("GEMINI_API_KEY", "g")
-    assert select_backend(None, "veo-3.1") == "gemini" and still_backend(None, "imagen") == "gemini"
+    assert select_backend(None, "veo-3.1") == "gemini" and still_backend(None, "gemini-image") == "gemini"
     assert select_backend(None, "seedance-2.0") == "preview"
     monkeypatch.setenv("FAL_KEY", "f")
     assert select_backend(None, "veo-3.1") == "fal"
@@ -44,7 +44,7 @@ def test_select_backend(monkeypatch: pytest.MonkeyPatch) -> None:
         select_backend("replicate", "seedance-2.0")
 
 
-def test_missing_key_names_the_variable(collaborators: None, tmp_path: Path) -> None:
+def test_missing_key_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ProviderNotConfigured) as info:
         require_key("fal")
     assert "FAL_KEY" in str(info.value) and "--backend preview" in str(info.value)
@@ -63,7 +63,7 @@ def test_flux_still_on_fal(fal_fake: FalFake, tmp_path: Path) -> None:
     assert fal_fake.submits[0]["endpoint"] == "fal-ai/flux/schnell"
 
 
-def test_preview_still(collaborators: None, tmp_path: Path) -> None:
+def test_preview_still(tmp_path: Path) -> None:
     from vidpipe.stills import make_still
 
     res = make_still("a lighthouse", tmp_path / "s.png", aspect="1:1", resolution="480p")

@@ -175,3 +175,76 @@ def test_score_cli_records_a_human_judgement(tmp_path: Path, monkeypatch: pytest
         {"judge": "human", "overall": 4}]
     assert main([*args[:-1], "wobbly vibes"]) == 2  # unknown failure mode: one line, nothing saved
     assert "unknown failure mode" in capsys.readouterr().err
+
+
+# -- defect rates from the content QC -----------------------------------------------------------
+
+def add_passes(store: Store, model: str, category: str, n: int, with_text: int, *, forbids_text: bool = False,
+               tag: str = "") -> None:
+    """n QC passes of dialogue prompts on `model`; the first `with_text` of them had burnt-in text."""
+    from vidpipe.learning.features import extract_features
+
+    prompt = DIALOGUE["prompt"] + (" Constraints: no subtitles." if forbids_text else "")
+    for i in range(n):
+        feats = extract_features(dict(DIALOGUE, prompt=prompt), category=category, model=model)
+        codes = ["burnt_in_text"] if i < with_text else []
+        store.add_qc({"clip": f"{model}{tag}{i}.mp4", "clip_id": f"{model}-{category}{tag}-{i}", "model": model,
+                      "features": feats, "defect_codes": codes, "defects": [{"code": c} for c in codes]})
+
+
+def test_defect_rates_by_model_category_and_feature(store: Store) -> None:
+    from vidpipe.learning.defects import defect_rates
+
+    add_passes(store, "seedance-2.0", "dialogue", 20, 8)
+    add_passes(store, "seedance-2.0", "dialogue", 10, 0, forbids_text=True, tag="n")
+    rows = {(r.group["forbids_text"], r.code): r for r in
+            defect_rates(store, by=("model", "category", "forbids_text"), code="burnt_in_text")}
+    r = rows[(False, "burnt_in_text")]
+    assert (r.n, r.k, r.rate) == (20, 8, 0.4) and 0.19 < r.ci[0] < 0.4 < r.ci[1] < 0.65
+    assert rows[(True, "burnt_in_text")].k == 0
+    add_passes(store, "seedance-2.0", "dialogue", 20, 0)  # re-run of the same clips: latest pass counts
+    assert defect_rates(store, by=("model",), code="burnt_in_text")[0].k == 0
+
+
+def test_miner_writes_a_lint_rule_for_a_defect_rate(store: Store, lessons: Path) -> None:
+    add_passes(store, "seedance-2.0", "dialogue", 20, 8)
+    report = learn(store, lessons)
+    (lesson,) = [x for x in report.appended if "burnt-in-text" in x.lesson]
+    assert "dialogue on seedance-2.0 without 'no subtitles'" in lesson.lesson and "40% (n=20)" in lesson.lesson
+    assert lesson.lint == {"when": {"category": "dialogue", "forbids_text": False},
+                           "require_any": ["no subtitles", "no on-screen text", "no captions", "no text"]}
+    assert "LINT:" in lessons.read_text() and not learn(store, lessons).appended  # idempotent
+    mine = f"lesson:{lesson.id}"
+    assert mine in [f.code for f in lesson_lint(DIALOGUE, category="dialogue", lessons_path=lessons)]
+    fixed = dict(DIALOGUE, prompt=DIALOGUE["prompt"] + " Constraints: no subtitles.")
+    assert mine not in [f.code for f in lesson_lint(fixed, category="dialogue", lessons_path=lessons)]
+    assert store.query("SELECT lint FROM lessons WHERE id = ?", [lesson.id])[0]["lint"]
+
+
+def test_thin_defect_evidence_writes_nothing(store: Store, lessons: Path) -> None:
+    add_passes(store, "seedance-2.0", "dialogue", 5, 2)
+    assert learn(store, lessons).appended == []
+
+
+def test_defect_gap_between_models_routes_away(store: Store, lessons: Path) -> None:
+    add_passes(store, "seedance-2.0", "dialogue", 12, 9, forbids_text=True)
+    add_passes(store, "kling-3.0-omni", "dialogue", 12, 0, forbids_text=True)
+    choice = learned_route("dialogue", None, "seedance-2.0", store)
+    assert choice is not None and choice.model == "kling-3.0-omni" and "burnt-in-text" in choice.reason
+    assert learned_route("landscape", None, "seedance-2.0", store) is None
+    report = learn(store, lessons)
+    assert any(x.lint and x.lint.get("avoid_model") == "seedance-2.0" for x in report.appended)
+
+
+def test_trends_defects_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from vidpipe.cli import main
+
+    db = tmp_path / "v.duckdb"
+    add_passes(Store(db), "seedance-2.0", "dialogue", 20, 8)
+    monkeypatch.setenv("VIDPIPE_DB", str(db))
+    assert main(["trends", "--defects", "--by", "model,category,forbids_text", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["code"] == "burnt_in_text" and row["n"] == 20 and row["rate"] == 0.4 and row["ci95_low"] > 0.19
+    assert main(["trends", "--defects"]) == 0
+    out = capsys.readouterr().out
+    assert "burnt_in_text" in out and "40%" in out

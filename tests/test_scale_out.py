@@ -164,7 +164,11 @@ def test_media_root_resource_fields_override_env(s3: Any, tmp_path: Path, monkey
 # --- The production instance config -----------------------------------------------------------------
 
 
-def test_prod_config_uses_postgres_and_s3_logs(prod_instance: dg.DagsterInstance, s3: Any) -> None:
+def test_prod_config_uses_postgres_and_s3_logs(prod_instance: dg.DagsterInstance, s3: Any, project: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
     from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
@@ -173,9 +177,16 @@ def test_prod_config_uses_postgres_and_s3_logs(prod_instance: dg.DagsterInstance
     assert isinstance(prod_instance.compute_log_manager, S3ComputeLogManager)
     limits = prod_instance.get_concurrency_config()
     assert limits.run_queue_config.max_concurrent_runs == 4
-    # pools are stored in the database, as `launch.py setup` does it
-    prod_instance.event_log_storage.set_concurrency_slots("video_api", 3)
-    assert prod_instance.event_log_storage.get_concurrency_info("video_api").slot_count == 3
+    # `launch.py setup` for real against this instance: pools land in Postgres, partitions = the real shots
+    env = {**os.environ, "DAGSTER_HOME": str(prod_instance.root_directory), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, str(REPO / "launch.py"), "setup"], env=env, capture_output=True,
+                         text=True, timeout=300, cwd=project.root)
+    assert out.returncode == 0, out.stderr
+    from launch import POOLS
+
+    for pool, limit in POOLS.items():
+        assert prod_instance.event_log_storage.get_concurrency_info(pool).slot_count == limit
+    assert sorted(prod_instance.get_dynamic_partitions("shots")) == ["mini|s001", "mini|s002", "mini|s003"]
 
     @dg.asset
     def hello() -> None:  # (string annotations from __future__ are rejected on `context`)
@@ -211,7 +222,7 @@ def test_episode_through_postgres_with_media_on_s3(
     assert any(k.startswith("media/mini/shots/s001/review/") and k.endswith("contact_sheet.jpg") for k in keys)
     final_meta = _materialization_meta(prod_instance, "final_cut", "mini")
     assert final_meta["uri"] == f"s3://{BUCKET}/media/mini/final.mp4"
-    s001 = dg.MultiPartitionKey({"episode": "mini", "shot": "s001"})
+    s001 = "mini|s001"
     clip_meta = _materialization_meta(prod_instance, "shot_clip", s001)
     assert clip_meta["uri"] == f"s3://{BUCKET}/media/mini/shots/s001/clip.mp4"
 
@@ -228,7 +239,7 @@ def test_episode_through_postgres_with_media_on_s3(
     assert dict(runs) == {"SUCCESS": len(results)}  # spec + one per shot + the cut
     by_name = {json_key(k): n for k, n in mats.items()}
     assert by_name["shot_clip"] == 3 and by_name["final_cut"] == 1 and by_name["delivery"] == 1
-    assert dict(parts) == {"episodes": 1, "shot_slots": 3}
+    assert dict(parts) == {"episodes": 1, "shots": 3}
 
     # step logs of every run went to the bucket
     for r in results.values():

@@ -30,60 +30,156 @@ def _write(paths, ep: str, text: str) -> None:  # type: ignore[no-untyped-def]
     (d / "episode.yaml").write_text(text)
 
 
-def _render_shots(paths, ep: str, shots: list[str]) -> None:  # type: ignore[no-untyped-def]
-    from vidpipe.pipeline import ShotRef, prepare_request, render_clip, render_still, check_clip
+def _tick(sensor, project, instance, cursor=None):  # type: ignore[no-untyped-def]
+    """One sensor evaluation, as the daemon does it: resources built and torn down around the call."""
+    from resources import MediaRoot
 
-    for sid in shots:
-        ref = ShotRef.load(paths, ep, sid)
-        prepare_request(ref)
-        render_still(ref)
-        render_clip(ref)
-        check_clip(ref)
+    with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                 resources={"media": MediaRoot(root=str(project.root))}) as ctx:
+        return sensor(ctx)
 
 
-def test_discovery_adds_partitions_and_is_idempotent(project) -> None:  # type: ignore[no-untyped-def]
+def _apply(instance, res) -> None:  # type: ignore[no-untyped-def]
+    """What the daemon does with a tick's partition requests (calling a sensor in a test does not apply them)."""
+    for req in res.dynamic_partitions_requests:
+        if isinstance(req, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+        else:
+            for key in req.partition_keys:
+                instance.delete_dynamic_partition(req.partitions_def_name, key)
+
+
+def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(project) -> None:  # type: ignore[no-untyped-def]
     from sensors.episodes import episode_discovery
 
     _write(project, "two", TWO_SHOTS)
     with dg.instance_for_test() as instance:
-        res = episode_discovery(dg.build_sensor_context(instance=instance))
-        assert sorted(r.partition_key for r in res.run_requests) == ["mini", "two"]
-        added = {r.partitions_def_name: sorted(r.partition_keys) for r in res.dynamic_partitions_requests}
-        assert added == {"episodes": ["mini", "two"], "shot_slots": ["s001", "s002", "s003"]}
-        again = episode_discovery(dg.build_sensor_context(instance=instance, cursor=res.cursor))
+        instance.add_dynamic_partitions("shot_slots", ["s001", "s002", "s003"])  # an instance of the old design
+        res = _tick(episode_discovery, project, instance)
+        added = {(type(r).__name__, r.partitions_def_name): sorted(r.partition_keys) for r in res.dynamic_partitions_requests}
+        assert added == {
+            ("AddDynamicPartitionsRequest", "episodes"): ["mini", "two"],
+            ("AddDynamicPartitionsRequest", "shots"): ["mini|s001", "mini|s002", "mini|s003", "two|s001", "two|s002"],
+            ("DeleteDynamicPartitionsRequest", "shot_slots"): ["s001", "s002", "s003"],
+        }
+        runs = sorted((r.job_name, r.partition_key) for r in res.run_requests)
+        assert runs == [("episode_spec_job", "mini"), ("episode_spec_job", "two"),
+                        *[("render_shot_job", k) for k in ("mini|s001", "mini|s002", "mini|s003", "two|s001", "two|s002")]]
+        observed = {(e.asset_key.path[-1], e.partition) for e in res.asset_events}
+        assert ("episode_file", "two") in observed and ("shot_spec", "two|s002") in observed
+        _apply(instance, res)
+        again = _tick(episode_discovery, project, instance, res.cursor)
         assert isinstance(again, dg.SkipReason)
-        # editing one episode re-requests that episode only, with a new run key
-        _write(project, "two", TWO_SHOTS.replace("loops twice", "loops three times"))
-        third = episode_discovery(dg.build_sensor_context(instance=instance, cursor=res.cursor))
-        assert [r.partition_key for r in third.run_requests] == ["two"]
-        assert third.run_requests[0].run_key != next(r.run_key for r in res.run_requests if r.partition_key == "two")
+        # editing one shot: that episode only; the edited shot gets a new run key, the unrendered s001 keeps
+        # its key (the daemon drops a repeated run key, so nothing is paid twice)
+        _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
+        third = _tick(episode_discovery, project, instance, res.cursor)
+        keys = {r.partition_key: r.run_key for r in res.run_requests}
+        assert {r.partition_key: r.run_key == keys[r.partition_key] for r in third.run_requests} == {
+            "two": False, "two|s001": True, "two|s002": False}
+        assert [e.partition for e in third.asset_events if e.asset_key.path[-1] == "shot_spec"] == ["two|s001", "two|s002"]
+        # removing a shot and an episode removes their partitions
+        _write(project, "two", TWO_SHOTS.split("  - {id: s002")[0])
+        import shutil
+
+        shutil.rmtree(project.episode_dir("mini"))
+        fourth = _tick(episode_discovery, project, instance, third.cursor)
+        deleted = {r.partitions_def_name: sorted(r.partition_keys) for r in fourth.dynamic_partitions_requests
+                   if isinstance(r, dg.DeleteDynamicPartitionsRequest)}
+        assert deleted == {"episodes": ["mini"], "shots": ["mini|s001", "mini|s002", "mini|s003", "two|s002"]}
 
 
-def test_discovery_reports_a_broken_episode_without_stopping(project) -> None:  # type: ignore[no-untyped-def]
-    from sensors.episodes import episode_discovery
+@pytest.mark.parametrize("bad", [b"title: \xff\xfe broken\nshots: []\n",
+                                 TWO_SHOTS.replace("id: s002", 'id: "s|002"').encode()])
+def test_a_bad_episode_is_reported_and_the_others_carry_on(project, bad) -> None:  # type: ignore[no-untyped-def]
+    from sensors.episodes import episode_discovery, final_cut_gate
+    from vidpipe.pipeline.status import read_episode_errors
 
-    _write(project, "broken", "title: x\nshots: [{id: s001, duration: 'long'}]\n")
+    project.episode_dir("broken").mkdir(parents=True)
+    (project.episode_dir("broken") / "episode.yaml").write_bytes(bad)
     with dg.instance_for_test() as instance:
-        res = episode_discovery(dg.build_sensor_context(instance=instance))
-        assert [r.partition_key for r in res.run_requests] == ["mini"]
+        instance.add_dynamic_partitions("shots", ["broken|s001"])  # from before it broke: kept, not erased
+        res = _tick(episode_discovery, project, instance)
+        assert {r.partition_key.split("|")[0] for r in res.run_requests} == {"mini"}
+        err = read_episode_errors(project)["broken"]["error"]
+        assert "episode.yaml" in err and ("UTF-8" in err or "'|'" in err)
+        obs = [e for e in res.asset_events if e.asset_key.path[-1] == "episode_file" and e.partition == "broken"]
+        assert "episode.yaml" in obs[0].metadata["error"].value  # visible on the asset page
+        assert not any(isinstance(r, dg.DeleteDynamicPartitionsRequest) and "broken|s001" in r.partition_keys
+                       for r in res.dynamic_partitions_requests)
+        _apply(instance, res)
+        assert isinstance(_tick(episode_discovery, project, instance, res.cursor), dg.SkipReason)  # reported once
+        # the gate meets QC of a broken episode without failing the tick
+        assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)
+        # fixed → the error clears and its runs are requested
+        _write(project, "broken", TWO_SHOTS)
+        fixed = _tick(episode_discovery, project, instance, res.cursor)
+        assert "broken" not in read_episode_errors(project)
+        assert sorted(r.partition_key for r in fixed.run_requests) == ["broken", "broken|s001", "broken|s002"]
 
 
-def test_gate_waits_for_each_episodes_real_shots(project) -> None:  # type: ignore[no-untyped-def]
+def _materialize_shots(project, instance, ep: str, shots: list[str], **res):  # type: ignore[no-untyped-def]
+    from assets import SHOT_ASSETS
+    from resources import build_resources
+
+    instance.add_dynamic_partitions("episodes", [ep])
+    instance.add_dynamic_partitions("shots", [f"{ep}|{s}" for s in shots])
+    return {s: dg.materialize(SHOT_ASSETS, partition_key=f"{ep}|{s}", instance=instance,
+                              resources=build_resources(**res), raise_on_error=False) for s in shots}
+
+
+def test_gate_requests_a_cut_on_the_tick_after_the_last_shots_qc(project) -> None:  # type: ignore[no-untyped-def]
     from sensors.episodes import final_cut_gate
 
     _write(project, "two", TWO_SHOTS)
     _write(project, "three", THREE_SHOTS)
-    _render_shots(project, "two", ["s001", "s002"])
-    _render_shots(project, "three", ["s001", "s002"])
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("episodes", ["two", "three"])
-        instance.add_dynamic_partitions("shot_slots", ["s001", "s002", "s003"])
-        res = final_cut_gate(dg.build_sensor_context(instance=instance))
-        # "two" has no s003: its phantom slot must not block it; "three" still lacks s003
-        assert [r.partition_key for r in res.run_requests] == ["two"]
-        _render_shots(project, "three", ["s003"])
-        res = final_cut_gate(dg.build_sensor_context(instance=instance))
-        assert sorted(r.partition_key for r in res.run_requests) == ["three", "two"]
+        assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)
+        _materialize_shots(project, instance, "two", ["s001", "s002"])
+        _materialize_shots(project, instance, "three", ["s001", "s002"])
+        res = _tick(final_cut_gate, project, instance)
+        assert [(r.partition_key, r.job_name) for r in res.run_requests] == [("two", None)]  # three lacks s003
+        assert isinstance(_tick(final_cut_gate, project, instance, res.cursor), dg.SkipReason)
+        _materialize_shots(project, instance, "three", ["s003"])
+        res2 = _tick(final_cut_gate, project, instance, res.cursor)
+        assert [r.partition_key for r in res2.run_requests] == ["three"]
+        assert res2.run_requests[0].run_key.startswith("final:three:")
+
+
+def test_judge_failure_is_a_warning_and_the_qc_row_is_stored(project) -> None:  # type: ignore[no-untyped-def]
+    from resources import Judge
+    from vidpipe.store import Store
+
+    _write(project, "two", TWO_SHOTS)
+    with dg.instance_for_test() as instance:
+        r = _materialize_shots(project, instance, "two", ["s001"], judge=Judge(mode="vlm"))["s001"]  # no GEMINI key
+        assert r.success
+        evals = {e.check_name: (e.passed, e.severity) for e in r.get_asset_check_evaluations()}
+        assert evals["judge_ran"] == (False, dg.AssetCheckSeverity.WARN)
+        assert evals["technical_qc"] == (True, dg.AssetCheckSeverity.ERROR)
+    rows = Store(project.db).query("SELECT shot, scores FROM qc WHERE episode = 'two'")
+    assert rows == [{"shot": "s001", "scores": None}]
+
+
+def test_learning_sensor_and_assets_run_for_real(project) -> None:  # type: ignore[no-untyped-def]
+    from assets import lessons, qc_scores
+    from resources import build_resources
+    from sensors.learning import qc_to_lessons
+
+    _write(project, "two", TWO_SHOTS)
+    with dg.instance_for_test() as instance:
+        assert isinstance(qc_to_lessons(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+        _materialize_shots(project, instance, "two", ["s001", "s002"])
+        ctx = dg.build_sensor_context(instance=instance)
+        req = qc_to_lessons(ctx)
+        assert isinstance(req, dg.RunRequest) and req.tags["vidpipe/new_qc_passes"] == "2"
+        assert isinstance(qc_to_lessons(dg.build_sensor_context(instance=instance, cursor=ctx.cursor)), dg.SkipReason)
+        r = dg.materialize([qc_scores, lessons], instance=instance, resources=build_resources())
+        assert r.success
+        meta = {e.asset_key.path[-1]: e.materialization.metadata for e in r.get_asset_materialization_events()}
+        assert meta["qc_scores"]["qc_rows"].value == 2 and meta["qc_scores"]["score_rows"].value == 0
+        assert meta["lessons"]["appended"].value == 0  # two unscored passes are no evidence
+        assert Path(meta["lessons"]["path"].value).exists()
 
 
 def test_weekly_schedule_requests_each_pending_episode(project) -> None:  # type: ignore[no-untyped-def]
@@ -95,58 +191,43 @@ def test_weekly_schedule_requests_each_pending_episode(project) -> None:  # type
     assert run.delivery and not run.failed
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("episodes", ["mini", "two"])
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0))
-        reqs = weekly_episode_batch(ctx)
-        assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
-        _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
-        reqs = weekly_episode_batch(ctx)
+        from resources import MediaRoot
+
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0),
+                                       resources={"media": MediaRoot(root=str(project.root))}) as ctx:
+            reqs = weekly_episode_batch(ctx)
+            assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
+            _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
+            reqs = weekly_episode_batch(ctx)
         assert sorted(r.partition_key for r in reqs) == ["mini", "two"]
         assert len({r.run_key for r in reqs}) == 2
 
 
 def test_fanout_rerenders_only_the_edited_shot(project) -> None:  # type: ignore[no-untyped-def]
-    from vidpipe.pipeline import ShotRef, render_clip
-    from vidpipe.pipeline.status import shots_to_render
+    from sensors.episodes import episode_discovery
+    from vidpipe.pipeline import ShotRef
 
     _write(project, "two", TWO_SHOTS)
-    assert [s for s, _ in shots_to_render(project, "two")] == ["s001", "s002"]
-    _render_shots(project, "two", ["s001", "s002"])
-    assert shots_to_render(project, "two") == []
-    before = {s: ShotRef.load(project, "two", s).clip_path.read_bytes() for s in ("s001", "s002")}
-    _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
-    assert [s for s, _ in shots_to_render(project, "two")] == ["s002"]
-    _render_shots(project, "two", ["s001", "s002"])
-    s1 = render_clip(ShotRef.load(project, "two", "s001"))
-    assert s1.cache_hit
-    assert ShotRef.load(project, "two", "s001").clip_path.read_bytes() == before["s001"]
-    assert ShotRef.load(project, "two", "s002").clip_path.read_bytes() != before["s002"]
-
-
-def test_blocking_check_stops_only_the_bad_shot(project) -> None:  # type: ignore[no-untyped-def]
-    from assets import SHOT_ASSETS
-    from resources import build_resources
-
-    # a request error only the composed request shows (an episode-level error such as duration 20 now stops the
-    # whole episode when it loads: vidpipe/episode.py)
-    bad = TWO_SHOTS.replace("the kite loops twice", "the kite loops twice around [Image3]", 1)
-    _write(project, "two", bad)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("episodes", ["two"])
-        instance.add_dynamic_partitions("shot_slots", ["s001", "s002"])
-        results = {
-            s: dg.materialize(SHOT_ASSETS, partition_key=dg.MultiPartitionKey({"episode": "two", "shot": s}),
-                              instance=instance, resources=build_resources(), raise_on_error=False)
-            for s in ("s001", "s002")
-        }
-        assert not results["s001"].success and results["s002"].success
-        evals = {e.check_name: e.passed for e in results["s001"].get_asset_check_evaluations()}
-        assert evals == {"request_valid": False}
-        done = {e.asset_key.path[-1] for e in results["s001"].get_asset_materialization_events()}
-        assert done == {"shot_request"}  # nothing downstream of the failed check
+        first = _tick(episode_discovery, project, instance)
+        assert sorted(r.partition_key for r in first.run_requests if r.job_name == "render_shot_job") == [
+            "mini|s001", "mini|s002", "mini|s003", "two|s001", "two|s002"]
+        _materialize_shots(project, instance, "two", ["s001", "s002"])
+        before = {s: ShotRef.load(project, "two", s).clip_path.read_bytes() for s in ("s001", "s002")}
+        _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
+        tick = _tick(episode_discovery, project, instance, first.cursor)
+        assert [r.partition_key for r in tick.run_requests if r.job_name == "render_shot_job"] == ["two|s002"]
+        r = _materialize_shots(project, instance, "two", ["s001", "s002"])
+        cached = {e.asset_key.path[-1]: e.materialization.metadata["cache_hit"].value
+                  for e in r["s001"].get_asset_materialization_events() if e.asset_key.path[-1] == "shot_clip"}
+        assert cached == {"shot_clip": True}
+        assert ShotRef.load(project, "two", "s001").clip_path.read_bytes() == before["s001"]
+        assert ShotRef.load(project, "two", "s002").clip_path.read_bytes() != before["s002"]
 
 
-def test_run_failure_record_and_webhook(project) -> None:  # type: ignore[no-untyped-def]
-    from vidpipe.pipeline.status import record_failure
+def test_blocking_check_stops_only_the_bad_shot_and_the_failure_record_says_why(project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from resources import MediaRoot
+    from sensors.failures import run_failure_record
 
     got: list[dict] = []
 
@@ -159,11 +240,29 @@ def test_run_failure_record_and_webhook(project) -> None:  # type: ignore[no-unt
         def log_message(self, *args: object) -> None:
             pass
 
+    # a request error only the composed request shows (an episode-level error now stops the whole episode on load)
+    bad = TWO_SHOTS.replace("the kite loops twice", "the kite loops twice around [Image3]", 1)
+    _write(project, "two", bad)
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.handle_request, daemon=True).start()
-    rec = record_failure(project, {"run_id": "r1", "job": "render_shot_job", "partition": "mini|s001"},
-                         webhook_url=f"http://127.0.0.1:{server.server_port}/hook")
+    monkeypatch.setenv("VIDPIPE_FAILURE_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    with dg.instance_for_test() as instance:
+        results = _materialize_shots(project, instance, "two", ["s001", "s002"])
+        assert not results["s001"].success and results["s002"].success
+        evals = {e.check_name: e.passed for e in results["s001"].get_asset_check_evaluations()}
+        assert evals == {"request_valid": False}
+        done = {e.asset_key.path[-1] for e in results["s001"].get_asset_materialization_events()}
+        assert done == {"shot_request"}  # nothing downstream of the failed check
+        run = instance.get_run_by_id(results["s001"].run_id)
+        failure = next(e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE")
+        ctx = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_record", dagster_instance=instance, dagster_run=run,
+            dagster_event=failure.dagster_event, resources={"media": MediaRoot(root=str(project.root))},
+        ).for_run_failure()
+        run_failure_record(ctx)
     server.server_close()
-    assert rec["notified"] is True and got[0]["run_id"] == "r1"
-    lines = (project.data / "run_failures.jsonl").read_text().splitlines()
-    assert json.loads(lines[-1])["partition"] == "mini|s001"
+    rec = json.loads((project.data / "run_failures.jsonl").read_text().splitlines()[-1])
+    assert rec["partition"] == "two|s001" and rec["job"] == run.job_name
+    assert rec["failed_steps"] == ["shot_request"]
+    assert "request_valid" in rec["error"]  # the failing step's own message, not "Steps failed"
+    assert got and got[0]["error"] == rec["error"] and got[0]["partition"] == "two|s001"

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidpipe: error: {where}{exc.strerror or exc.__class__.__name__} (check the folder is writable)",
               file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):  # (Abort: EOF at a prompt)
         return _interrupted()
     except typer.TyperException as exc:  # typer's vendored click: usage errors in non-standalone mode
         return _usage_error(exc)

@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
+from vidpipe.cast import cast_problems
 from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
@@ -138,7 +140,11 @@ def episode_problems(episode: Episode, *, folder: Path, paths: Paths | None = No
     for i, s in enumerate(episode.shots):
         out += _shot_problems(i, s)
     out += _transition_problems(episode)
+    out += cast_problems(episode)
     policy = RefPolicy.for_project(paths, folder, base=folder)
+    for i, m in enumerate(episode.cast):
+        out += [f"cast.{i}.images ({m.id}): {f.message}" for f in
+                check_refs({"reference_images": m.images}, policy, where=f"cast member {m.id}")]
     for i, s in enumerate(episode.shots):
         refs = {"reference_images": s.refs.images, "reference_videos": s.refs.videos,
                 "reference_audios": s.refs.audios}
@@ -184,7 +190,7 @@ def validate_episode(paths: Paths, episode: str | Path, *, store: Any = _PROJECT
         label = f"{ep.id}/{shot.id}"
         still = str(paths.shot_media(ep.id, shot.id) / "still.png") if needs_still(shot) else None
         try:
-            job = shot_to_job(ep, shot, still_path=still, profile=profile, episode_dir=folder)
+            job = shot_to_job(ep, shot, still_path=still, profile=profile, episode_dir=folder, paths=paths)
         except VidpipeError as exc:
             reports.append(JobReport(label=label, route="?", errors=[Finding(code="profile_missing", message=str(exc))],
                                      warnings=[]))
@@ -206,11 +212,13 @@ def check_episode(paths: Paths, episode: str | Path) -> Episode:
     return ep
 
 
-def list_episodes(episodes_dir: Path) -> list[str]:
-    """Episode ids: sub-folders of `episodes_dir` holding an episode file, sorted."""
+def list_episodes(episodes_dir: Path, *, include_unsafe: bool = False) -> list[str]:
+    """Episode ids: sub-folders of `episodes_dir` holding an episode file, sorted. A folder whose name is not
+    a safe id (vidpipe/ids.py) cannot be an episode and is left out, unless `include_unsafe` (to report it)."""
     if not episodes_dir.is_dir():
         return []
-    return sorted(d.name for d in episodes_dir.iterdir() if d.is_dir() and find_episode_file(d))
+    return sorted(d.name for d in episodes_dir.iterdir()
+                  if d.is_dir() and find_episode_file(d) and (include_unsafe or is_safe_id(d.name)))
 
 
 def episode_fingerprint(folder: Path) -> str:
@@ -227,6 +235,7 @@ def shot_fingerprint(episode: Episode, shot: Shot) -> str:
     """Hash of everything that shapes one shot's render (its spec plus the episode's frame)."""
     payload = {
         "shot": shot.model_dump(mode="json"),
+        "cast": [m.model_dump(mode="json") for m in episode.cast if m.id in shot.cast],
         "aspect": episode.aspect_ratio,
         "resolution": episode.resolution,
         "fps": episode.fps,

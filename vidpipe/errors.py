@@ -2,12 +2,16 @@
 
     VidpipeError
     ├── SpecError            bad episode / job / edit list (carries findings with codes)
-    ├── ProviderError        a provider call failed (provider, model, job_id, request_id)
-    │   ├── ProviderNotConfigured   a key is missing (names the variable, never the value)
-    │   ├── ProviderTimeout
-    │   ├── ProviderRateLimited
-    │   ├── ProviderRejected        moderation / 4xx validation (never retried)
-    │   └── ProviderUnavailable     5xx / connection trouble (retried)
+    ├── ProviderError        a provider call failed (provider, model, job_id, request_id, code)
+    │   ├── ProviderNotConfigured   a key or voice is missing (names where to set it, never a value)
+    │   ├── ProviderTimeout         transient: the call timed out
+    │   ├── ProviderRateLimited     transient: 429 after the SDK's own retries
+    │   ├── ProviderUnavailable     transient: 5xx at the gateway / connection refused
+    │   ├── ProviderRejected        the provider said no: auth, moderation, 4xx validation (never retried)
+    │   │   └── UnsupportedOnModel  refused by vidpipe before sending (the model lacks a field/value/mode)
+    │   ├── SubmitUnknown           a paid submit may or may not have been accepted: never resubmitted blindly
+    │   ├── ResultMissing           the job finished but its output has no usable URL / image
+    │   └── ResultUndecodable       the downloaded output is empty or not decodable media
     ├── MediaError
     │   ├── FfmpegNotFound
     │   └── FfmpegFailed
@@ -38,6 +42,8 @@ class SpecError(VidpipeError):
 
 
 class ProviderError(VidpipeError):
+    """A provider call failed; `code` is a stable snake_case name (tests and the ledger key on it)."""
+
     def __init__(
         self,
         message: str,
@@ -74,6 +80,44 @@ class ProviderRejected(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     pass
+
+
+class UnsupportedOnModel(ProviderRejected, ValueError):
+    """The chosen model cannot take this request (a field, a value or a mode it lacks)."""
+
+    def __init__(self, message: str, *, model: str | None = None, provider: str | None = None):
+        super().__init__(message, model=model, provider=provider, code="unsupported_on_model")
+
+
+class SubmitUnknown(ProviderError):
+    """A submit failed in a way that does not tell whether the provider accepted (and bills) it.
+
+    The SDK already retried it; a second layer must not post the paid job again. The caller
+    records it and a person (or a later status lookup) decides. Code: `submit_unknown`.
+    """
+
+    def __init__(self, message: str, **kw: Any):
+        kw["code"] = "submit_unknown"
+        super().__init__(message, **kw)
+
+
+class ResultMissing(ProviderError):
+    """The provider said the job finished but its output has no usable video/image URL."""
+
+    def __init__(self, message: str, **kw: Any):
+        kw.setdefault("code", "result_missing")
+        super().__init__(message, **kw)
+
+
+class ResultUndecodable(ProviderError):
+    """The downloaded output is empty or not a decodable video (never saved as a clip)."""
+
+    def __init__(self, message: str, **kw: Any):
+        kw.setdefault("code", "result_undecodable")
+        super().__init__(message, **kw)
+
+
+TRANSIENT = (ProviderRateLimited, ProviderUnavailable, ProviderTimeout)
 
 
 class MediaError(VidpipeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from vidpipe.cast import needs_plate
 from vidpipe.environment import still_backend, voice_backend
 from vidpipe.episode import load_episode
 from vidpipe.generate import plan_job
@@ -47,6 +48,7 @@ class EpisodeEstimate(BaseModel):
     shots: list[ShotEstimate] = Field(default_factory=list)
     voice_backend: str
     voice_characters: int
+    plates_usd: float = 0.0
     total_usd: float
     budget_usd: float | None = None
     cannot_estimate: list[str] = Field(default_factory=list)
@@ -81,7 +83,7 @@ def estimate_shot(paths: Paths, episode: Episode, shot: Shot, *, backend: str | 
     """Price one shot the way the runner will: same job, same route, same translation."""
     profile = load_profile(paths.profile) if shot.me else None
     still = str(paths.shot_media(episode.id, shot.id) / "still.png") if needs_still(shot) else None
-    job = shot_to_job(episode, shot, still_path=still, profile=profile, episode_dir=paths.episode_dir(episode.id))
+    job = shot_to_job(episode, shot, still_path=still, profile=profile, paths=paths)
     plan = plan_job(job, backend=backend, store=store)
     takes = episode.takes_of(shot)
     resolution = shot.resolution or episode.resolution
@@ -110,8 +112,11 @@ def estimate_episode(paths: Paths, episode_id: str, *, backend: str | None = Non
     episode = load_episode(paths.episode_dir(episode_id))
     shots = [estimate_shot(paths, episode, s, backend=backend, store=store) for s in episode.shots]
     chars = sum(len(s.narration or "") for s in episode.shots)
+    w, h = frame_size(episode.resolution, episode.aspect_ratio)
+    plates = sum(estimate_still(m.plate_model, still_backend(backend, m.plate_model), width=w, height=h)
+                 for m in episode.cast if needs_plate(m))
     requested_voice = voice or (None if episode.voice.provider == "auto" else episode.voice.provider)
     return EpisodeEstimate(
         episode=episode.id, shots=shots, voice_backend=voice_backend(requested_voice), voice_characters=chars,
-        total_usd=round(sum(s.usd for s in shots), 4), budget_usd=episode.budget_usd,
+        plates_usd=plates, total_usd=round(sum(s.usd for s in shots) + plates, 4), budget_usd=episode.budget_usd,
         cannot_estimate=[s.shot for s in shots if s.cannot_estimate])

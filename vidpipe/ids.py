@@ -34,3 +34,7 @@ def check_id(value: Any, what: str = "id") -> str:
 
 def check_job_id(value: Any, what: str = "job id") -> str:
     return _check(value, what, _JOB, JOB_ID_MAX)
+
+
+def is_safe_id(value: Any) -> bool:
+    return isinstance(value, str) and _SAFE.fullmatch(value) is not None

@@ -35,9 +35,9 @@ AUTO_DURATION_S = 15.0
 # A remote reference video whose length we cannot probe counts this long [U].
 UNKNOWN_REF_SECONDS = 5.0
 
-# Stills: $ per megapixel (flux) or per image (imagen).
+# Stills: $ per megapixel (flux) or per image (gemini-image).
 STILL_PER_MP = {"flux-schnell": 0.003, "flux-pro": 0.04}  # flux-pro 0.04–0.055/MP [U]
-STILL_PER_IMAGE = {"imagen": 0.04}  # Imagen 4 std $0.04/image [U]
+STILL_PER_IMAGE = {"gemini-image": 0.039}  # gemini-2.5-flash-image: 1290 output tokens at $30/M [3p]
 
 PRICED_BACKENDS = frozenset({"fal", "gemini"})
 

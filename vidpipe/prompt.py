@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Sequence
+
+from vidpipe.cast import CastRef
 from vidpipe.schema import Block, Episode, Finding, Profile, Shot
 
 # Word budgets (SKILL: ~50–90 words for one shot, 120–280 for a multi-shot time-coded prompt).
@@ -64,23 +67,31 @@ def audio_on(shot: Shot) -> bool:
     return bool((shot.audio or "").strip() or shot.dialogue or any(b.dialogue for b in shot.blocks))
 
 
-def _subject(shot: Shot, profile: Profile | None) -> str:
-    """The subject; for a `me` shot with a profile, anchored to the avatar face reference [Image1]."""
+def _subject(shot: Shot, profile: Profile | None, cast: Sequence[CastRef] = ()) -> str:
+    """The subject; a `me` shot is anchored to the avatar [Image1] (unless "me" is a cast member)."""
     subject = (shot.subject or "").strip()
-    if shot.me and profile is not None:
+    if shot.me and profile is not None and not any(c.member.me for c in cast):
         return f"{subject}, the person in [Image1]" if subject else "The person in [Image1]"
     return subject
 
 
-def _constraints(shot: Shot, profile: Profile | None) -> list[str]:
+def _with_cast(subject: str, cast: Sequence[CastRef], *, full: bool) -> str:
+    """Each member joins the Subject: its description in full once, then name + citation in every block."""
+    if not cast:
+        return subject
+    members = "; ".join(c.introduce() if full else c.anchor() for c in cast)
+    return f"{subject.rstrip('.')}, with {members}" if subject else members
+
+
+def _constraints(shot: Shot, profile: Profile | None, cast: Sequence[CastRef] = ()) -> list[str]:
     rules = [c.strip().rstrip(".") for c in shot.constraints if c.strip()]
-    if shot.me and profile is not None:
+    if (shot.me or any(c.member.me for c in cast)) and profile is not None:
         rules += [r.strip().rstrip(".") for r in profile.avatar.rules if r.strip() and r.strip().rstrip(".") not in rules]
     return rules
 
 
-def _block_line(block: Block, subject: str, speaker: str) -> str:
-    anchor = (block.subject or subject).strip()
+def _block_line(block: Block, subject: str, speaker: str, cast: Sequence[CastRef] = ()) -> str:
+    anchor = _with_cast((block.subject or subject).strip(), cast, full=False)
     parts = [f"[{time_code(block.start)}-{time_code(block.end)}]"]
     action = block.action.strip().rstrip(".")
     parts.append(_sentence(f"{anchor}: {action}" if anchor else action))
@@ -91,7 +102,8 @@ def _block_line(block: Block, subject: str, speaker: str) -> str:
     return " ".join(parts)
 
 
-def compose_prompt(shot: Shot, *, episode: Episode | None = None, profile: Profile | None = None) -> str:
+def compose_prompt(shot: Shot, *, episode: Episode | None = None, profile: Profile | None = None,
+                   cast: Sequence[CastRef] = ()) -> str:
     """The shot's prompt: its raw `prompt` as written, else the 5 parts as readable sentences.
 
     Args:
@@ -99,20 +111,23 @@ def compose_prompt(shot: Shot, *, episode: Episode | None = None, profile: Profi
         episode: accepted so callers pass their context; the frame (aspect, resolution) goes in
             the request fields, not the prompt, so it is not used in the text today.
         profile: for `me` shots, cites the avatar as [Image1] and appends its rules to Constraints.
+        cast: the shot's cast members with their image numbers: each description joins the Subject,
+            and every time-coded block re-anchors them by name and citation.
     Returns:
         The prompt text; multi-block shots get one `[mm:ss-mm:ss]` line per block.
     """
     del episode  # the frame lives in the request fields; kept in the signature for callers
     if shot.prompt and shot.prompt.strip():
         return shot.prompt.strip()
-    subject = _subject(shot, profile)
+    base = _subject(shot, profile, cast)
+    subject = _with_cast(base, cast, full=True)
     speaker = shot.dialogue[0].speaker if shot.dialogue else "the character"
     lines: list[str] = []
     if shot.blocks:
         lines.append(_sentence(subject))
         if shot.action:
             lines.append(_sentence(shot.action))
-        lines.extend(_block_line(b, subject, speaker) for b in shot.blocks)
+        lines.extend(_block_line(b, base, speaker, cast) for b in shot.blocks)
         if shot.camera:
             lines.append(_labelled("Camera throughout", shot.camera))
     else:
@@ -122,7 +137,7 @@ def compose_prompt(shot: Shot, *, episode: Episode | None = None, profile: Profi
     lines.append(_labelled("Style", shot.style))
     if audio_on(shot) and shot.audio:
         lines.append(_labelled("Sound", shot.audio))
-    rules = _constraints(shot, profile)
+    rules = _constraints(shot, profile, cast)
     if rules:
         lines.append(f"Constraints: {'; '.join(rules)}.")
     sep = "\n" if shot.blocks else " "

@@ -26,7 +26,7 @@ MODELS: tuple[str, ...] = (
     "veed-fabric-1.0",
     "omnihuman-1.5",
 )
-STILL_MODELS: tuple[str, ...] = ("flux-schnell", "flux-pro", "imagen")
+STILL_MODELS: tuple[str, ...] = ("flux-schnell", "flux-pro", "gemini-image")
 RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive")
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -173,6 +173,25 @@ class StillSpec(_Model):
     role: Literal["first_frame", "reference"] = "first_frame"
 
 
+class CastMember(_Model):
+    """Someone or something that appears in several shots and must look the same in each.
+
+    Its look comes from reference images given as files, or from a `plate`: a prompt for a
+    reference still made once (cached) before any shot. The profile's "me" is a member with
+    `me: true`, whose plate is the profile's avatar.
+    """
+
+    id: SafeId
+    name: str
+    kind: Literal["person", "object", "place"] = "person"
+    description: str  # 2–3 concrete traits, repeated in every shot it appears in
+    images: list[str] = Field(default_factory=list)
+    plate: str | None = None
+    plate_model: str = "flux-schnell"
+    real_person: RealPerson | None = None
+    me: bool = False
+
+
 class Shot(_Model):
     """One shot of an episode: 5-part fields (or a raw prompt), mode, refs, timing, audio."""
 
@@ -203,6 +222,7 @@ class Shot(_Model):
     model: str = "auto"
     real_person: RealPerson | None = None
     me: bool = False
+    cast: list[SafeId] = Field(default_factory=list)  # ids of the episode's cast members in this shot
 
     @field_validator("constraints", mode="before")
     @classmethod
@@ -233,6 +253,7 @@ class Episode(_Model):
     takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
+    cast: list[CastMember] = Field(default_factory=list)
     shots: list[Shot]
 
     @field_validator("shots")
@@ -246,6 +267,12 @@ class Episode(_Model):
         if not shots:
             raise ValueError("an episode needs at least one shot")
         return shots
+
+    def member(self, member_id: str) -> CastMember:
+        for m in self.cast:
+            if m.id == member_id:
+                return m
+        raise KeyError(f"episode {self.id!r} has no cast member {member_id!r}")
 
     def takes_of(self, shot: Shot) -> int:
         return shot.takes or self.takes
@@ -317,12 +344,26 @@ class Probe(_Model):
     size_bytes: int | None = None
 
 
+class Region(_Model):
+    """A box on the frame at time `t`, in fractions of the frame (x, y = top-left; w, h = size)."""
+
+    t: float
+    x: float
+    y: float
+    w: float
+    h: float
+
+
 class Defect(_Model):
     code: str
     start_s: float | None = None
     end_s: float | None = None
     detail: str = ""
     severity: Literal["error", "warning"] = "error"
+    value: float | None = None  # what the detector measured (content codes: design.md §5)
+    threshold: float | None = None  # the named constant it was compared with
+    regions: list[Region] = Field(default_factory=list)  # where (text boxes, face boxes)
+    confirmed: bool | None = None  # a judge's verdict on a detector finding (None: not asked)
 
     @field_validator("severity", mode="before")
     @classmethod

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidpipe.cast import absolute_ref as _absolute
+from vidpipe.cast import cast_refs, has_me, inherited_basis
 from vidpipe.errors import ProfileMissing
 from vidpipe.paths import Paths
 from vidpipe.profile import SETUP_HINT
 from vidpipe.prompt import audio_on, compose_prompt
 from vidpipe.schema import Episode, Job, Profile, RealPerson, Shot
-
-_REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
-
-
-def _absolute(ref: str, base: Path) -> str:
-    """A local relative path → absolute under `base`; URLs, data URIs and absolute paths unchanged."""
-    if ref.startswith(_REMOTE):
-        return ref
-    p = Path(ref).expanduser()
-    return str(p if p.is_absolute() else (base / p).resolve())
 
 
 def needs_still(shot: Shot) -> bool:
@@ -52,23 +44,31 @@ def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, 
         ProfileMissing: a `me` shot without a profile.
         TypeError: neither `paths` nor `episode_dir`.
     """
-    if shot.me and profile is None:
+    me = has_me(episode, shot)
+    if me and profile is None:
         raise ProfileMissing(f"shot {episode.id}/{shot.id} is a video of you (me: true) but no profile is loaded: "
                              f"{SETUP_HINT}")
     if episode_dir is None and paths is None:
         raise TypeError("shot_to_job needs paths= or episode_dir= (the folder relative refs are resolved in)")
     base = Path(episode_dir) if episode_dir is not None else paths.episode_dir(episode.id)  # type: ignore[union-attr]
-    images = [_absolute(r, base) for r in shot.refs.images]
+    plates = paths.episode_media(episode.id) if paths is not None else base  # plates live in <plates>/cast/
+    images: list[str] = []
+    if shot.me and profile is not None and not any(episode.member(c).me for c in shot.cast):
+        images.append(_absolute(profile.avatar.image, base))  # the avatar is [Image1]
+    cast = cast_refs(episode, shot, base=base, plates=plates, profile=profile, first=len(images) + 1)
+    for member in cast:
+        images.extend(member.images)
+    images += [_absolute(r, base) for r in shot.refs.images]
     image: str | None = None
-    if shot.me and profile is not None:
-        images = [_absolute(profile.avatar.image, base), *images]
+    if me:
+        pass  # the face is the avatar; a generated still would compete with it
     elif still_path:
         if shot.still is not None and shot.still.role == "reference":
             images.append(str(still_path))
         else:
             image = str(still_path)
     body: dict[str, object] = {
-        "prompt": compose_prompt(shot, episode=episode, profile=profile),
+        "prompt": compose_prompt(shot, episode=episode, profile=profile, cast=cast),
         "duration": shot.duration,
         "resolution": shot.resolution or episode.resolution,
         "aspect_ratio": shot.aspect_ratio or episode.aspect_ratio,
@@ -84,8 +84,8 @@ def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, 
         body["reference_audios"] = [_absolute(r, base) for r in shot.refs.audios]
     if shot.seed is not None:
         body["seed"] = shot.seed
-    real_person = shot.real_person
-    if shot.me and real_person is None:
+    real_person = inherited_basis(episode, shot)
+    if me and real_person is None:
         real_person = RealPerson(basis="self")  # a video of the user is, by definition, on the basis "self"
-    return Job(id=f"{episode.id}-{shot.id}", model=shot.model, input=body, real_person=real_person, me=shot.me,
+    return Job(id=f"{episode.id}-{shot.id}", model=shot.model, input=body, real_person=real_person, me=me,
                category=shot.category, episode=episode.id, shot=shot.id, mode=shot.mode)

@@ -1,7 +1,8 @@
-"""First-frame stills and character plates: Flux (fal), Imagen (Gemini) or the offline storyboard frame.
+"""First-frame stills and character plates: Flux (fal), a Gemini image model, or the offline storyboard frame.
 
-Stills are cheap and quick, so there is no ledger/resume machinery here: one request, retried on
-transient errors, downloaded, checked to be a real image.
+Stills are cheap and quick, so there is no ledger/resume machinery here: one paid request (never
+re-sent by vidpipe: fal-client retries its own submit), polling retried on transient errors, the
+image downloaded (or read from the inline part) and checked to be a real image.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from vidpipe.errors import ProviderError
+from vidpipe.errors import ProviderError, ResultMissing, UnsupportedOnModel
 from vidpipe.pricing import estimate_still
 from vidpipe.environment import still_backend as decide_still_backend
-from vidpipe.providers.base import ResultMissing, Ticket, UnsupportedOnModel
+from vidpipe.providers.base import Ticket
 from vidpipe.schema import STILL_MODELS, frame_size
 
 STILL_DEADLINE_S = 600.0
+LEGACY_NAMES = {"imagen": "gemini-image"}  # Imagen on the Gemini API is shut down; its name now means this
 
 
 class StillResult(BaseModel):
@@ -33,20 +35,24 @@ class StillResult(BaseModel):
 
 
 def still_backend(requested: str | None, model: str) -> str:
-    """Flux runs on fal, Imagen on Gemini; the preview draws a storyboard frame for either."""
+    """Flux runs on fal, gemini-image on the Gemini API (decided in vidpipe.environment)."""
     name = decide_still_backend(requested, model)
-    if name == "fal" and model == "imagen":
-        raise UnsupportedOnModel("imagen runs on the Gemini API, not fal; use --backend gemini", model=model)
-    if name == "gemini" and model != "imagen":
-        raise UnsupportedOnModel(f"{model} runs on fal, not the Gemini API; use --backend fal or --model imagen",
+    if name == "fal" and model == "gemini-image":
+        raise UnsupportedOnModel("gemini-image runs on the Gemini API, not fal; use --backend gemini", model=model)
+    if name == "gemini" and model != "gemini-image":
+        raise UnsupportedOnModel(f"{model} runs on fal, not the Gemini API; use --backend fal or --model gemini-image",
                                  model=model)
     return name
 
 
 def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: str = "16:9",
                resolution: str = "720p", backend: str | None = None, n: int = 1,
-               seed: int | None = None) -> StillResult:
-    """Make `n` stills for `prompt`; the first is written to `out`, the rest to `<stem>_2.png`…"""
+               seed: int | None = None, image_model: str | None = None) -> StillResult:
+    """Make `n` stills for `prompt`; the first is written to `out`, the rest to `<stem>_2.png`…
+
+    `image_model` overrides the Gemini image model id (else VIDPIPE_GEMINI_IMAGE_MODEL, else the default).
+    """
+    model = LEGACY_NAMES.get(model, model)
     if model not in STILL_MODELS:
         raise ValueError(f"unknown still model {model!r}; choose one of {', '.join(STILL_MODELS)}")
     if not prompt.strip():
@@ -57,15 +63,16 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
     name = still_backend(backend, model)
     width, height = frame_size(resolution, "16:9" if aspect == "adaptive" else aspect)
     if name == "preview":
-        from vidpipe.providers.preview import render_still
+        from vidpipe.providers.preview import storyboard_frame
 
         for i, t in enumerate(targets):
-            render_still(prompt, t, width=width, height=height, label=f"{model} preview",
+            storyboard_frame(prompt, t, width=width, height=height, label=f"{model} preview",
                          seed=None if seed is None else seed + i)
         return StillResult(path=out, paths=targets, model=model, backend=name, request_id=None, cost_usd=0.0,
                            width=width, height=height)
     if name == "gemini":
-        return _imagen(prompt, targets, aspect=aspect, resolution=resolution, n=n, width=width, height=height)
+        return _gemini(prompt, targets, aspect=aspect, resolution=resolution, width=width, height=height,
+                       image_model=image_model)
     return _flux(prompt, targets, model=model, aspect=aspect, resolution=resolution, n=n, seed=seed,
                  width=width, height=height)
 
@@ -82,7 +89,7 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
     deadline = time.monotonic() + STILL_DEADLINE_S
     retries = [0]
     ticket = Ticket(job_id=targets[0].stem, model=model, endpoint=endpoint, body=body, workdir=targets[0].parent)
-    ticket.request_id = with_retries(lambda: fal.submit(ticket), deadline=deadline, counter=retries, what="submit")
+    ticket.request_id = fal.submit(ticket)  # once: fal-client already retries its own POST
     result: dict[str, Any] = with_retries(lambda: fal.poll(ticket, deadline=deadline), deadline=deadline,
                                           counter=retries, what="poll")
     images = [im for im in result.get("images") or [] if isinstance(im, dict) and im.get("url")]
@@ -101,21 +108,23 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
                        width=width, height=height)
 
 
-def _imagen(prompt: str, targets: list[Path], *, aspect: str, resolution: str, n: int,
-            width: int, height: int) -> StillResult:
+def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, width: int, height: int,
+            image_model: str | None) -> StillResult:
+    """One generate_content call per still (the image models return one image per answer)."""
     from vidpipe.generate.retry import with_retries
-    from vidpipe.providers.gemini import GeminiBackend, translate_imagen
+    from vidpipe.providers.gemini import GeminiBackend, translate_image
 
     gem = GeminiBackend()
-    endpoint, body = translate_imagen(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
-                                      resolution=resolution, n=n)
-    images = with_retries(lambda: gem.make_images(endpoint, body), deadline=time.monotonic() + STILL_DEADLINE_S,
-                          counter=[0], what="submit")  # paid: never retried here
-    for data, t in zip(images, targets):
+    model_id, config = translate_image(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
+                                       resolution=resolution, model=image_model)
+    deadline = time.monotonic() + STILL_DEADLINE_S
+    for t in targets:
+        data, _mime = with_retries(lambda: gem.make_image(model_id, config), deadline=deadline, counter=[0],
+                                   what="gemini image")
         t.write_bytes(data)
         _check_image(t)
-    return StillResult(path=targets[0], paths=targets[: len(images)], model="imagen", backend="gemini",
-                       cost_usd=estimate_still("imagen", "gemini", width=width, height=height, n=len(images)),
+    return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini",
+                       cost_usd=estimate_still("gemini-image", "gemini", width=width, height=height, n=len(targets)),
                        width=width, height=height)
 
 

@@ -16,14 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidpipe.errors import ProviderNotConfigured
 from vidpipe.environment import voice_backend
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers.refs import media_seconds
 from vidpipe.schema import SubtitleCue
 
 TTS_BACKENDS = ("preview", "elevenlabs")
-# A premade ElevenLabs voice ("Rachel"), used only when neither --voice nor the profile names one.
-DEFAULT_ELEVENLABS_VOICE = "21m00Tcm4TlvDq8ikWAM"
+# No default voice: premade/legacy voices answer 402 on free tiers and 404 once retired (providers.md §0).
+VOICE_HELP = ("no ElevenLabs voice is set: pass --voice VOICE_ID, or set voice.voice_id in the episode's "
+              "episode.yaml, or voice.elevenlabs_voice_id in {profile}; `vidpipe voices` lists your account's voices")
 CUE_MAX_CHARS = 84  # two subtitle lines of ~42 characters
 _END = re.compile(r"[.!?…][\"')\]]*$")
 
@@ -54,18 +56,38 @@ def select_tts_backend(requested: str | None) -> str:
     return voice_backend(requested)
 
 
+def is_placeholder(voice_id: str | None) -> bool:
+    """True for "not set": empty, or a template value such as the example profile's YOUR_ELEVENLABS_VOICE_ID."""
+    v = (voice_id or "").strip()
+    return not v or v.upper().startswith(("YOUR_", "<", "TODO", "CHANGE")) or v.upper() in {"VOICE_ID", "NONE", "NULL"}
+
+
 def profile_voice() -> str | None:
-    """The profile's ElevenLabs voice id, if a profile exists."""
-    try:
-        from vidpipe.paths import Paths
-        from vidpipe.profile import load_profile
-    except ImportError:
-        return None
+    """The profile's ElevenLabs voice id, if a profile exists and names a real one."""
+    from vidpipe.paths import Paths
+    from vidpipe.profile import load_profile
+
     path = Paths.from_env().profile
     if not path.exists():
         return None
-    prof = load_profile(path)
-    return prof.voice.elevenlabs_voice_id if prof and prof.voice else None
+    voice = load_profile(path).voice.elevenlabs_voice_id
+    return None if is_placeholder(voice) else voice
+
+
+def elevenlabs_voice(voice_id: str | None) -> str:
+    """The voice to speak with: the one given (--voice or the episode's voice.voice_id), else the profile's.
+
+    Raises ProviderNotConfigured (one line, saying where to set it) when none is set.
+    """
+    if not is_placeholder(voice_id):
+        return str(voice_id).strip()
+    voice = profile_voice()
+    if voice:
+        return voice
+    from vidpipe.paths import Paths
+
+    raise ProviderNotConfigured(VOICE_HELP.format(profile=Paths.from_env().profile), provider="elevenlabs",
+                                code="voice_not_set")
 
 
 def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, backend: str | None = None,
@@ -77,7 +99,10 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     out.parent.mkdir(parents=True, exist_ok=True)
     name = select_tts_backend(backend)
     if name == "elevenlabs":
-        voice = voice_id or profile_voice() or DEFAULT_ELEVENLABS_VOICE
+        from vidpipe.providers import require_key
+
+        require_key("elevenlabs")  # a missing key is named before a missing voice
+        voice = elevenlabs_voice(voice_id)
         duration, words, chars = _elevenlabs(text, out, voice, model_id, max_chars)
     else:
         voice = voice_id or "en"

@@ -47,6 +47,9 @@ def trends(
     where: list[str] = typer.Option([], "--where", help="Filter, e.g. --where category=dialogue --where aspect=9:16"),
     as_json: bool = typer.Option(False, "--json"),
     plot: Optional[Path] = typer.Option(None, help="Write a PNG bar chart here"),
+    defects: bool = typer.Option(False, "--defects", help="QC defect rates instead of scores; --by/--where "
+                                 "also take request features (forbids_text, speaking, camera_move, has_dialogue…)"),
+    code: Optional[str] = typer.Option(None, "--code", help="With --defects: only this defect code"),
 ) -> None:
     """Which models and prompts work: mean scores with n and 95% CI, accept rate, cost per accepted second."""
     from rich.console import Console
@@ -63,6 +66,9 @@ def trends(
             raise SpecError(f"--where {w!r}: use KEY=VALUE, e.g. category=dialogue")
         k, v = w.split("=", 1)
         filters[k.strip()] = v.strip()
+    if defects:
+        _defect_trends(tuple(b.strip() for b in by.split(",")), filters, code, as_json)
+        return
     try:
         rows = compute(Store(Paths.from_env().db), by=tuple(b.strip() for b in by.split(",")), since=since,
                        where=filters)
@@ -82,6 +88,27 @@ def trends(
                       "-" if r.cost_per_accepted_s is None else f"{r.cost_per_accepted_s:.3f}")
     console = Console() if Console().is_terminal else Console(width=200)  # piped output is never truncated
     console.print(table if rows else "no judged clips yet: score some with `vidpipe score` or the review room")
+
+
+def _defect_trends(by: tuple[str, ...], filters: dict[str, str], code: str | None, as_json: bool) -> None:
+    """Defect rate per group and code, with n and the 95% Wilson interval (latest QC pass per clip)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from vidpipe.learning.defects import defect_rates
+    from vidpipe.paths import Paths
+    from vidpipe.store import Store
+
+    rows = defect_rates(Store(Paths.from_env().db), by=by, code=code, where=filters)
+    if as_json:
+        typer.echo(json.dumps([r.as_record() for r in rows], indent=2, default=str))
+        return
+    table = Table(*by, "defect", "n", "with defect", "rate", "95% CI")
+    for r in rows:
+        lo, hi = r.ci
+        table.add_row(*(str(r.group[b]) for b in by), r.code, str(r.n), str(r.k), f"{r.rate:.0%}",
+                      f"{lo:.0%}–{hi:.0%}")
+    Console().print(table if rows else "no QC passes with defects yet: run `vidpipe qc` on some clips")
 
 
 @app.command()

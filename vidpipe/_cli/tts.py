@@ -14,7 +14,9 @@ from vidpipe.cli import app
 def tts(
     text: Optional[str] = typer.Argument(None, help="What to say (or use --file)"),
     file: Optional[Path] = typer.Option(None, "--file", help="A text file to read instead"),
-    voice: Optional[str] = typer.Option(None, "--voice", help="ElevenLabs voice id (default: the profile's)"),
+    voice: Optional[str] = typer.Option(None, "--voice",
+                                        help="ElevenLabs voice id (default: the profile's; see `vidpipe voices`)"),
+    model: Optional[str] = typer.Option(None, "--model", help="ElevenLabs model id (default eleven_multilingual_v2)"),
     out: Path = typer.Option(Path("speech.mp3"), "--out", help="MP3 to write (+ .alignment.json, .srt)"),
     backend: Optional[str] = typer.Option(None, help="preview | elevenlabs (default: elevenlabs if its key is set)"),
 ) -> None:
@@ -28,7 +30,7 @@ def tts(
             raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="--file") from None
     from vidpipe.tts import synthesize_speech
 
-    res = synthesize_speech(text or "", out, voice_id=voice, backend=backend)
+    res = synthesize_speech(text or "", out, voice_id=voice, backend=backend, model_id=model)
     typer.echo(str(res.path))
     typer.echo(f"{res.duration_s:.2f}s via {res.backend} (voice {res.voice_id}), {len(res.cues)} cues → "
                f"{res.srt_path}, {res.alignment_path}", err=True)

@@ -16,8 +16,11 @@ CAMERA_TERMS = ("push-in", "pull-out", "pan", "tilt", "orbit", "dolly", "handhel
 def extract_features(request: dict[str, Any], *, category: str | None = None, mode: str | None = None,
                      model: str | None = None) -> dict[str, Any]:
     """Category, mode, word/block counts, dialogue, audio, aspect, duration, refs, style and camera terms."""
+    from vidpipe.qc.content.intent import read_intent
+
     prompt = str(request.get("prompt") or "")
     low = prompt.lower()
+    intent = read_intent(request, mode=mode, model=model, duration_s=1e6)  # every block counts here
     return {
         "category": category or "general",
         "mode": mode,
@@ -35,4 +38,9 @@ def extract_features(request: dict[str, Any], *, category: str | None = None, mo
         "has_image": bool(request.get("image")),
         "style_anchor_count": sum(1 for a in STYLE_ANCHORS if a in low),
         "camera_terms": [c for c in CAMERA_TERMS if c in low],
+        # what the content QC judges against (vidpipe.qc.content.intent), so defect rates can be mined by them
+        "forbids_text": intent.forbids_text,
+        "speaking": intent.speaking,
+        "one_speaker": intent.one_speaker,
+        "camera_move": intent.blocks[0].asked if intent.blocks else None,
     }

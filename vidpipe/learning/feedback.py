@@ -68,11 +68,11 @@ def learned_route(category: str | None, mode: str | None, default_model: str, st
     models = model_stats(store, category).get(category, {})
     base = models.get(default_model)
     if base is None:
-        return None
+        return _defect_route(category, default_model, store)
     best = max(((m, s) for m, s in models.items() if m != default_model and significant(s, base)),
                key=lambda ms: ms[1][1], default=None)
     if best is None:
-        return None
+        return _defect_route(category, default_model, store)
     m, (n, mean, ci) = best
     return LearnedChoice(
         m,
@@ -81,3 +81,15 @@ def learned_route(category: str | None, mode: str | None, default_model: str, st
         {"category": category, "model": m, "n": n, "mean": mean, "default": default_model,
          "default_n": base[0], "default_mean": base[1]},
     )
+
+
+def _defect_route(category: str, default_model: str, store: Any) -> LearnedChoice | None:
+    """Another model when the default loses significantly on a QC defect in this category (learning.mine)."""
+    from vidpipe.learning.mine import defect_losers
+
+    p = defect_losers(store, category).get(default_model)
+    if p is None or p.other is None:
+        return None
+    return LearnedChoice(p.other, f"learned: {p.text()}",
+                         {"category": category, "model": p.other, "code": p.code, "n": p.n, "rate": p.k / p.n,
+                          "default": default_model, "other_n": p.other_n, "other_rate": p.other_k / max(1, p.other_n)})

@@ -64,5 +64,13 @@ def write_wav(samples: np.ndarray, out: Path, sr: int = SR) -> Path:
 
 
 def render_ambience(description: str, duration: float, out: Path, *, seed: int = 0) -> Path:
-    """Write a stereo 48 kHz WAV ambience bed (wind, ocean, rain, crowd, a soft tone…)."""
-    return write_wav(ambience_samples(description, duration, seed=seed), out)
+    """Write a stereo 48 kHz WAV ambience bed (wind, ocean, rain, crowd, a soft tone…).
+
+    Through write_verified (unique temporary name, decoded, renamed): an episode's music bed is
+    never seen half-written by the cut.
+    """
+    from vidpipe.media.verify import write_verified
+
+    samples = ambience_samples(description, duration, seed=seed)
+    write_verified(out, lambda tmp: write_wav(samples, tmp), "audio")
+    return out

@@ -1,209 +1,163 @@
-"""Assemble an edit list into one video: ONE ffmpeg filter graph, ONE encode.
+"""Assemble an edit list into one finished video: ONE ffmpeg filter graph, ONE encode.
 
-Edit semantics are exact: a cut joins two clips at the boundary (concat, no frame dropped,
-repeated or shifted); a crossfade overlaps the clips by `transition_dur` (xfade + acrossfade);
-the result lasts the sum of trimmed clip lengths minus the crossfades. Audio: clip audio (or the
-edit's single `audio` track) plus extra `tracks` (voiceover, music ducked under speech by a
-sidechain compressor), loudness-normalised to the target. Mixed aspect ratios are letter- or
-pillar-boxed, never stretched; clips without audio get silence so joins never fail.
+Why one graph: the naive chain (re-encode each clip to a common format, then encode again to
+join) pays two generations of compression loss and two encodes. Here every clip is decoded
+once, trimmed, conformed (fps, scale + pad, pixel format) and joined inside the graph, and the
+whole cut is encoded once (benchmarks/bench_media.py measures both, time and VMAF).
+
+Edit semantics are exact:
+  * a cut joins two clips with `concat` — no frame dropped, repeated or shifted;
+  * a crossfade overlaps the clips by `transition_dur` (`xfade` + `acrossfade`);
+  * the cut lasts the sum of trimmed clip lengths minus the crossfades.
+Mixed aspect ratios are letter/pillar-boxed (scale to fit + pad), never stretched; the output
+takes the edit's resolution as its short side in the first clip's orientation. Audio, ducking
+and loudness: vidpipe.media.audio_mix; subtitles: vidpipe.media.subtitles; validation (every
+error names the clip, before any encode): vidpipe.media.edit_plan.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpipe.errors import MediaError, SpecError
-from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.media.probe import probe
-from vidpipe.schema import RESOLUTION_HEIGHT, EditList, Probe, SubtitleCue, load_model, read_json
+from vidpipe.media.audio_mix import Loudness, duck_key_gain_db, mix_graph, needs_ducking, plan_loudness
+from vidpipe.media.edit_plan import EditPlan, load_edit_list, plan_edit
+from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
+from vidpipe.media.subtitles import burn_filter, write_srt
+from vidpipe.media.verify import Verified, write_verified
+from vidpipe.schema import EditList
 
-TRANSITIONS = ("cut", "crossfade")
-# One encode at these settings beats the two-pass naive chain on time; chosen by benchmarks/bench_media.py.
-X264_PRESET, X264_CRF = "faster", "17"
+__all__ = ["AssembleResult", "assemble", "load_edit_list", "plan_edit", "describe", "build_graph", "ENCODE_ARGS"]
+
+# One encode at these settings: ≤ 0.4× the naive chain's time at ≥ its VMAF on 720p content
+# (benchmarks/bench_media.py; numbers in the README).
+X264_PRESET, X264_CRF = "veryfast", "16"
+PIX_FMT = "yuv420p"  # what every browser and phone decodes (H.264 High profile)
+ENCODE_ARGS = ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", PIX_FMT]
+AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class AssembleResult:
+    """What was written: the cut, its planned length, the SRT (if any) and the loudness work."""
+
     path: Path
     duration_s: float
     subtitles_path: Path | None
+    width: int
+    height: int
+    fps: int
+    clips: int
+    measured: Loudness | None      # the mix before normalisation (None when there was nothing to measure)
+    loudness_chain: str            # the normalisation applied (gain, maybe limiter)
+    encode_s: float                # encode + full-decode verification
+    verified: Verified             # hash and format of the cut as written (a cache records .record())
 
 
-@dataclass
-class _Clip:
-    path: Path
-    probe: Probe
-    start: float
-    end: float
-    transition: str
-    dur: float
-
-    @property
-    def length(self) -> float:
-        return self.end - self.start
+def _t(x: float) -> str:
+    return f"{x:.6f}"
 
 
-def load_edit_list(path: str | Path) -> EditList:
-    """Read an edit list file; errors name the file and the field."""
-    edit: EditList = load_model(EditList, read_json(path), path=str(path))
-    return edit
-
-
-def _resolve(p: str, base: Path | None) -> Path:
-    q = Path(p)
-    return q if q.is_absolute() or base is None else base / q
-
-
-def plan(edit: EditList, base_dir: Path | None = None) -> list[_Clip]:
-    """Check every clip before any encode: files exist, trims fit, transitions are known and fit."""
-    if not edit.clips:
-        raise SpecError("the edit list has no clips")
-    clips: list[_Clip] = []
-    for i, c in enumerate(edit.clips, start=1):
-        name = f"clip {i} ({c.path})"
-        path = _resolve(c.path, base_dir)
-        if not path.is_file():
-            raise SpecError(f"{name}: file not found")
-        if c.transition not in TRANSITIONS:
-            raise SpecError(f"{name}: unknown transition {c.transition!r} (use cut or crossfade)")
-        try:
-            pr = probe(path)
-        except MediaError as exc:
-            raise SpecError(f"{name}: not a readable video ({exc})") from None
-        end = pr.duration_s if c.trim_end is None else c.trim_end
-        if c.trim_start < 0 or end > pr.duration_s + 1e-3 or c.trim_start >= end:
-            raise SpecError(f"{name}: trim {c.trim_start}–{end} s is outside the clip (0–{pr.duration_s:.3f} s)")
-        trans = c.transition if i > 1 else "cut"
-        clips.append(_Clip(path, pr, c.trim_start, min(end, pr.duration_s), trans, c.transition_dur))
-    for i, (a, b) in enumerate(zip(clips, clips[1:]), start=2):
-        if b.transition == "crossfade" and (b.dur <= 0 or b.dur >= min(a.length, b.length)):
-            raise SpecError(f"clip {i} ({b.path.name}): crossfade of {b.dur} s does not fit "
-                            f"(adjacent clips last {a.length:.2f} s and {b.length:.2f} s)")
-    return clips
-
-
-def total_duration(clips: list[_Clip]) -> float:
-    return sum(c.length for c in clips) - sum(c.dur for c in clips if c.transition == "crossfade")
-
-
-def _size(resolution: str, clips: list[_Clip]) -> tuple[int, int]:
-    """Output frame: the resolution's short side, in the first clip's orientation and aspect."""
-    short = RESOLUTION_HEIGHT[resolution]
-    w0, h0 = clips[0].probe.width or 16, clips[0].probe.height or 9
-    if w0 >= h0:
-        w, h = round(short * w0 / h0), short
-    else:
-        w, h = short, round(short * h0 / w0)
-    return w - w % 2, h - h % 2
-
-
-def write_srt(cues: list[SubtitleCue], out: Path) -> Path:
-    def ts(t: float) -> str:
-        ms = int(round(t * 1000))
-        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(f"{i}\n{ts(c.start)} --> {ts(c.end)}\n{c.text}\n\n" for i, c in enumerate(cues, 1)),
-                   encoding="utf-8")
-    return out
-
-
-def build_graph(edit: EditList, clips: list[_Clip], base_dir: Path | None) -> tuple[list[str], str, str, float]:
-    """(ffmpeg input args, filter graph, final video label, duration) for the whole edit."""
-    w, h = _size(edit.resolution, clips)
-    fps = edit.fps
-    inputs: list[str] = []
-    parts: list[str] = []
-    for i, c in enumerate(clips):
-        inputs += ["-i", str(c.path)]
-        parts.append(f"[{i}:v]trim=start={c.start:.6f}:end={c.end:.6f},setpts=PTS-STARTPTS,fps={fps},"
-                     f"scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos,"
-                     f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,settb=AVTB[v{i}]")
-        if c.probe.has_audio and edit.audio is None:
-            parts.append(f"[{i}:a]atrim=start={c.start:.6f}:end={c.end:.6f},asetpts=PTS-STARTPTS,"
-                         f"aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
+def _runs(plan: EditPlan) -> list[list[int]]:
+    """Clip indices grouped into runs joined by cuts; crossfades join consecutive runs."""
+    runs: list[list[int]] = []
+    for i, c in enumerate(plan.clips):
+        if i == 0 or c.transition == "crossfade":
+            runs.append([i])
         else:
-            parts.append(f"anullsrc=r=48000:cl=stereo,atrim=0:{c.length:.6f},aformat=sample_fmts=fltp[a{i}]")
-    v, a, t = "v0", "a0", clips[0].length
-    for i, c in enumerate(clips[1:], start=1):
-        if c.transition == "crossfade":
-            parts.append(f"[{v}][v{i}]xfade=transition=fade:duration={c.dur:.6f}:offset={t - c.dur:.6f}[vj{i}]")
-            parts.append(f"[{a}][a{i}]acrossfade=d={c.dur:.6f}[aj{i}]")
-            t += c.length - c.dur
-        else:
-            parts.append(f"[{v}][{a}][v{i}][a{i}]concat=n=2:v=1:a=1[vc{i}][aj{i}]")
-            parts.append(f"[vc{i}]fps={fps},settb=AVTB[vj{i}]")
-            t += c.length
-        v, a = f"vj{i}", f"aj{i}"
-    n = len(clips)
-    layers = [f"[{a}]volume={edit.clip_audio_gain_db}dB[main]"]
-    mix = ["main"]
-    if edit.audio:
-        inputs += ["-i", str(_resolve(edit.audio, base_dir))]
-        layers = [f"[{n}:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
-                  f"apad,atrim=0:{t:.6f}[main]"]
-        n += 1
-    voices, music = [], []
-    for k, tr in enumerate(edit.tracks):
-        inputs += ["-i", str(_resolve(tr.path, base_dir))]
-        chain = (f"[{n}:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume={tr.gain_db}dB")
-        if tr.fade_in > 0:
-            chain += f",afade=t=in:d={tr.fade_in}"
-        chain += f",adelay={int(tr.start * 1000)}:all=1,apad,atrim=0:{t:.6f}"
-        if tr.fade_out > 0:
-            chain += f",afade=t=out:st={max(0.0, t - tr.fade_out):.6f}:d={tr.fade_out}"
-        layers.append(f"{chain}[t{k}]")
-        (music if tr.kind == "music" and tr.duck else voices).append((f"t{k}", tr.kind))
-        n += 1
-    speech = [name for name, kind in voices if kind == "voiceover"]
-    if music and speech:
-        key = speech[0]
-        layers.append(f"[{key}]asplit=2[{key}m][{key}k]")
-        mix += [f"{key}m" if name == key else name for name, _ in voices]
-        for name, _ in music:
-            layers.append(f"[{name}][{key}k]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[{name}d]")
-            mix.append(f"{name}d")
-            if len(music) > 1:
-                raise SpecError("only one ducked music track is supported per edit")
-    else:
-        mix += [name for name, _ in voices] + [name for name, _ in music]
-    layers.append("".join(f"[{m}]" for m in mix) + f"amix=inputs={len(mix)}:normalize=0:duration=first,"
-                  f"loudnorm=I={edit.loudness_lufs}:TP={edit.true_peak_db}:LRA=11,aresample=48000,"
-                  f"atrim=0:{t:.6f}[aout]")
-    vout = v
-    if edit.subtitles and edit.subtitles.burn and edit.subtitles.srt:
-        srt = str(_resolve(edit.subtitles.srt, base_dir)).replace("\\", "/").replace(":", r"\:")
-        parts.append(f"[{v}]subtitles='{srt}'[vsub]")
-        vout = "vsub"
-    return inputs, ";".join(parts + layers), vout, t
+            runs[-1].append(i)
+    return runs
 
 
-def assemble(edit: EditList, *, base_dir: Path | None = None,
-             progress: Callable[[float], None] | None = None) -> AssembleResult:
-    """Validate, then render the whole edit in one encode. Returns the output and its length."""
-    clips = plan(edit, base_dir)
-    srt = None
-    if edit.subtitles and edit.subtitles.cues and edit.subtitles.srt:
-        srt = write_srt(edit.subtitles.cues, _resolve(edit.subtitles.srt, base_dir))
-    inputs, graph, vout, duration = build_graph(edit, clips, base_dir)
-    out = _resolve(edit.output, base_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".part.mp4")
-    run_ffmpeg(["-y", *inputs, "-filter_complex", graph, "-map", f"[{vout}]", "-map", "[aout]",
-                "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-r", str(edit.fps), "-c:a", "aac",
-                "-b:a", "160k", "-ar", "48000", "-ac", "2", "-movflags", "+faststart", "-t", f"{duration:.6f}",
-                str(tmp)], what=f"assemble {out.name}")
-    tmp.replace(out)
-    if progress:
-        progress(1.0)
-    return AssembleResult(out, duration, srt)
+def video_graph(plan: EditPlan) -> tuple[list[str], str]:
+    """Filter parts for the picture: conform each clip, concat runs of cuts, xfade between runs."""
+    w, h, fps = plan.width, plan.height, plan.fps
+    parts = []
+    for i, c in enumerate(plan.clips):
+        parts.append(
+            f"[{i}:v:0]setpts=PTS-STARTPTS,trim=start={_t(c.start)}:end={_t(c.end)},setpts=PTS-STARTPTS,fps={fps},"
+            f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos,"
+            f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,settb=AVTB[cv{i}]")
+    labels, lengths = [], []
+    for r, members in enumerate(_runs(plan)):
+        lengths.append(sum(plan.clips[i].length for i in members))
+        if len(members) == 1:
+            labels.append(f"cv{members[0]}")
+            continue
+        ins = "".join(f"[cv{i}]" for i in members)
+        parts.append(f"{ins}concat=n={len(members)}:v=1:a=0,settb=AVTB[cvr{r}]")
+        labels.append(f"cvr{r}")
+    cur, acc = labels[0], lengths[0]
+    runs = _runs(plan)
+    for r in range(1, len(runs)):
+        dur = plan.clips[runs[r][0]].transition_dur
+        parts.append(f"[{cur}][{labels[r]}]xfade=transition=fade:duration={_t(dur)}:offset={_t(acc - dur)}[cvx{r}]")
+        cur, acc = f"cvx{r}", acc + lengths[r] - dur
+    return parts, cur
 
 
-def describe(edit: EditList, base_dir: Path | None = None) -> str:
-    """A one-line summary (used by the CLI before encoding)."""
-    clips = plan(edit, base_dir)
-    return json.dumps({"clips": len(clips), "duration_s": round(total_duration(clips), 3),
-                       "tracks": [t.kind for t in edit.tracks]})
+def build_graph(plan: EditPlan, *, clip_gain_db: float, loudness_chain: str, subtitles: str | None,
+                key_gain_db: float = 0.0) -> tuple[list[str], str]:
+    """(ffmpeg input args, filter graph) for the whole edit; outputs are [vout] and [aout]."""
+    inputs = [arg for c in plan.clips for arg in ("-i", str(c.path))]
+    vparts, vlabel = video_graph(plan)
+    extra, aparts, alabel = mix_graph(plan, clip_gain_db=clip_gain_db, key_gain_db=key_gain_db)
+    # The graph's output is pinned to 4:2:0: left open, ffmpeg negotiates xfade (and libass) up to
+    # yuv444p for libx264, which browsers and phones refuse and which costs about twice the encode.
+    tail = f"[{vlabel}]{subtitles + ',' if subtitles else ''}format={PIX_FMT}[vout]"
+    graph = ";".join([*vparts, tail, *aparts, f"[{alabel}]{loudness_chain},atrim=end={_t(plan.duration_s)}[aout]"])
+    return inputs + extra, graph
+
+
+def assemble(edit: EditList, *, base_dir: Path | None = None, progress: Callable[[float], None] | None = None,
+             video_args: list[str] | None = None) -> AssembleResult:
+    """Validate `edit` against its media, then render it in one filter graph and one encode.
+
+    Arguments:
+        edit: the edit list (the skill's format plus tracks, subtitles, loudness targets).
+        base_dir: folder relative paths resolve against (the edit file's folder); None = cwd.
+        progress: called with 0…1 while encoding (from ffmpeg's -progress output).
+        video_args: encoder arguments replacing ENCODE_ARGS (benchmarks render a lossless master).
+    Returns: AssembleResult. Raises: SpecError (bad edit, before any encode, naming the clip);
+        FfmpegFailed (the encode failed) or MediaError (the result does not decode cleanly or would not
+        play everywhere); in every failure, and on SIGTERM / Ctrl-C, `edit.output` is left untouched.
+    """
+    plan = plan_edit(edit, base_dir)
+    inputs = [arg for c in plan.clips for arg in ("-i", str(c.path))]
+    key_gain = duck_key_gain_db(plan) if needs_ducking(plan) else 0.0
+    extra, aparts, alabel = mix_graph(plan, clip_gain_db=edit.clip_audio_gain_db, key_gain_db=key_gain)
+    chain, measured = plan_loudness(inputs + extra, aparts, alabel, target_lufs=edit.loudness_lufs,
+                                    ceiling_db=edit.true_peak_db)
+    srt = write_srt(edit.subtitles.cues, plan.srt) if edit.subtitles and edit.subtitles.cues and plan.srt else None
+    burn_src = plan.srt if edit.subtitles and edit.subtitles.burn else None
+    t0 = time.perf_counter()
+
+    def encode(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="vidpipe-assemble-") as work:
+            subs = burn_filter(burn_src, Path(work)) if burn_src else None
+            all_inputs, graph = build_graph(plan, clip_gain_db=edit.clip_audio_gain_db, key_gain_db=key_gain,
+                                            loudness_chain=chain, subtitles=subs)
+            args = ["-y", *all_inputs, "-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
+                    *(video_args or ENCODE_ARGS), "-r", str(plan.fps), *AUDIO_ARGS, "-movflags", "+faststart",
+                    "-t", _t(plan.duration_s), "-f", "mp4", str(tmp)]
+            run_ffmpeg_progress(args, total_s=plan.duration_s, progress=progress,
+                                what=f"assembling {plan.output.name}")
+
+    # Unique temporary name, decoded end to end, then renamed: an interrupted or racing render never
+    # leaves a corrupt cut in place (a lossless benchmark master is not held to the playable rule).
+    verified = write_verified(plan.output, encode, "video", playable=video_args is None)
+    loud = measured if measured.integrated_lufs > -200 else None
+    return AssembleResult(plan.output, round(plan.duration_s, 6), srt, plan.width, plan.height, plan.fps,
+                          len(plan.clips), loud, chain, round(time.perf_counter() - t0, 3), verified)
+
+
+def describe(plan: EditPlan) -> str:
+    """A one-line summary of what will be rendered (the CLI prints it before encoding)."""
+    joins = [c.transition + (f" {c.transition_dur:g}s" if c.transition == "crossfade" else "") for c in plan.clips[1:]]
+    return json.dumps({"clips": len(plan.clips), "duration_s": round(plan.duration_s, 3),
+                       "size": f"{plan.width}x{plan.height}@{plan.fps}", "joins": joins,
+                       "tracks": [t.kind for t in plan.tracks], "output": str(plan.output)})

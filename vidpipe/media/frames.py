@@ -4,6 +4,10 @@ Why one pass: the reference workflow spawned one ffmpeg per sampled frame and th
 separate detectors; decoding once with PyAV and downscaling each frame with swscale to a tiny
 luma array (default 64x36, see small_luma) feeds black/freeze/cut detection and grabs the sample frames at the
 same time. Audio is decoded once to float32 at 48 kHz (what the loudness filter expects).
+The same point samples, kept at twice that size (128x72, 2x2 samples per pixel), feed the
+camera-motion estimate; averaging them 2x2 gives exactly the 64x36 thumbnail, so motion costs no
+extra sampling. Native-resolution luma planes at `detail` instants feed the text, blur and
+blocking detectors (vidpipe.qc.content).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from vidpipe.errors import MediaError
 from vidpipe.media.probe import open_media
 
 ANALYSIS_SIZE = (64, 36)
+MOTION_FACTOR = 2  # motion thumbnails are this many times the analysis size per axis
 AUDIO_RATE = 48000
 
 
@@ -33,6 +38,18 @@ class VideoScan:
     diff: np.ndarray  # (n,) mean |frame_i - frame_{i-1}| (0 for the first frame)
     frame_dur: float  # nominal seconds per frame
     samples: list[tuple[float, Image.Image]] = field(default_factory=list)
+    motion: np.ndarray | None = None  # (n, 72, 128) float32 luma for camera motion (presentation order)
+    detail: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (time, native uint8 luma)
+    comment: str = ""  # container `comment` tag (previews say "vidpipe preview")
+    video_bytes: int = 0  # compressed size of the video stream (bits per pixel gates the blocking check)
+    width: int = 0
+    height: int = 0
+
+    @property
+    def bits_per_pixel(self) -> float | None:
+        """Compressed video bits per pixel per frame (None when the size is unknown)."""
+        px = self.width * self.height * len(self.times)
+        return 8.0 * self.video_bytes / px if px and self.video_bytes else None
 
     @property
     def end_s(self) -> float:
@@ -57,16 +74,16 @@ _FULL_RANGE = frozenset({"yuvj420p", "yuvj422p", "yuvj444p", "gray"})
 _GRID = 4  # point samples per analysis pixel, per axis
 
 
-def _grid(n: int, cells: int) -> np.ndarray:
-    """Evenly spaced sample positions: _GRID per cell, centred in their sub-cells."""
-    k = cells * _GRID
+def _grid(n: int, k: int) -> np.ndarray:
+    """K evenly spaced sample positions over n pixels, centred in their sub-cells."""
     return ((np.arange(k) + 0.5) * n / k).astype(np.intp).clip(0, n - 1)
 
 
-def small_luma(frame: Any, width: int, height: int, cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def small_luma(frame: Any, width: int, height: int, cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]],
+               grid: int = _GRID) -> np.ndarray:
     """A `height`x`width` full-range luma thumbnail of a decoded frame.
 
-    Fast path: read the Y plane in place and average a 4x4 grid of point samples per output
+    Fast path: read the Y plane in place and average a `grid`x`grid` block of point samples per output
     pixel (≈4x cheaper than a swscale area resize at 720p). Other pixel formats go through swscale.
     """
     name = frame.format.name
@@ -76,8 +93,8 @@ def small_luma(frame: Any, width: int, height: int, cache: dict[tuple[int, int],
     y = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
     idx = cache.get((frame.width, frame.height))
     if idx is None:
-        idx = cache[(frame.width, frame.height)] = (_grid(frame.height, height), _grid(frame.width, width))
-    pts = y[np.ix_(idx[0], idx[1])].reshape(height, _GRID, width, _GRID).mean(axis=(1, 3), dtype=np.float32)
+        idx = cache[(frame.width, frame.height)] = (_grid(frame.height, height * grid), _grid(frame.width, width * grid))
+    pts = y[np.ix_(idx[0], idx[1])].reshape(height, grid, width, grid).mean(axis=(1, 3), dtype=np.float32)
     full = name in _FULL_RANGE or frame.color_range == 2
     return pts if full else np.clip((pts - 16.0) * (255.0 / 219.0), 0.0, 255.0)
 
@@ -86,11 +103,13 @@ def scan_video(
     path: str | Path,
     *,
     want: Sequence[float] = (),
+    detail: Sequence[float] = (),
     sample_max_side: int = 1280,
     analysis_size: tuple[int, int] = ANALYSIS_SIZE,
     black_level: int = 32,
 ) -> VideoScan:
-    """Decode every video frame once; measure each at `analysis_size`; keep frames nearest `want`.
+    """Decode every video frame once; measure each at `analysis_size`; keep frames nearest `want`
+    (RGB, for the review folder) and native luma planes nearest `detail` (for content detectors).
 
     A frame that fails to decode mid-stream ends the scan (what decoded is still measured);
     a stream with no decodable frame at all is a MediaError.
@@ -106,21 +125,31 @@ def scan_video(
         frame_dur = 1.0 / float(rate) if rate else 1.0 / 24
         aw, ah = analysis_size
         targets = sorted(want)
+        detail_targets = sorted(detail)
         times: list[float] = []
         grays: list[np.ndarray] = []
         samples: list[tuple[float, Image.Image]] = []
-        ti = 0
+        details: list[tuple[float, np.ndarray]] = []
+        ti = di = 0
+        video_bytes = 0
+        comment = str((container.metadata or {}).get("comment", ""))
         grid_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         try:
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else len(times) * frame_dur
-                grays.append(small_luma(frame, aw, ah, grid_cache))
-                times.append(t)
-                # Keep the first frame at or after each wanted instant (ties: the earliest).
-                while ti < len(targets) and t + frame_dur / 2 >= targets[ti]:
-                    sw, sh = _fit(frame.width, frame.height, sample_max_side)
-                    samples.append((t, frame.reformat(width=sw, height=sh, format="rgb24").to_image()))
-                    ti += 1
+            for packet in container.demux(stream):
+                video_bytes += packet.size
+                for frame in packet.decode():
+                    t = float(frame.time) if frame.time is not None else len(times) * frame_dur
+                    grays.append(small_luma(frame, aw * MOTION_FACTOR, ah * MOTION_FACTOR, grid_cache,
+                                            grid=_GRID // MOTION_FACTOR))
+                    times.append(t)
+                    while di < len(detail_targets) and t + frame_dur / 2 >= detail_targets[di]:
+                        details.append((t, native_luma(frame)))
+                        di += 1
+                    # Keep the first frame at or after each wanted instant (ties: the earliest).
+                    while ti < len(targets) and t + frame_dur / 2 >= targets[ti]:
+                        sw, sh = _fit(frame.width, frame.height, sample_max_side)
+                        samples.append((t, frame.reformat(width=sw, height=sh, format="rgb24").to_image()))
+                        ti += 1
         except av.FFmpegError as exc:
             if not times:
                 raise MediaError(f"{p}: cannot decode video ({getattr(exc, 'strerror', None) or exc})") from None
@@ -129,7 +158,8 @@ def scan_video(
     if not times:
         raise MediaError(f"{p}: no decodable video frame")
     order = np.argsort(np.asarray(times), kind="stable")  # presentation order, whatever the decoder did
-    stack = np.stack([grays[i] for i in order])
+    motion = np.stack([grays[i] for i in order])
+    stack = motion.reshape(len(motion), ah, MOTION_FACTOR, aw, MOTION_FACTOR).mean(axis=(2, 4))
     diff = np.zeros(len(stack), dtype=np.float32)
     if len(stack) > 1:
         diff[1:] = np.abs(stack[1:] - stack[:-1]).mean(axis=(1, 2))
@@ -140,7 +170,21 @@ def scan_video(
         diff=diff,
         frame_dur=frame_dur,
         samples=samples,
+        motion=motion,
+        detail=details,
+        comment=comment,
+        video_bytes=video_bytes,
+        width=int(stream.codec_context.width or 0),
+        height=int(stream.codec_context.height or 0),
     )
+
+
+def native_luma(frame: Any) -> np.ndarray:
+    """The frame's luma plane at its own size as uint8 (a copy: the decoder reuses its buffers)."""
+    if frame.format.name in _PLANAR_8BIT:
+        plane = frame.planes[0]
+        return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width].copy()
+    return frame.to_ndarray(format="gray")
 
 
 @dataclass

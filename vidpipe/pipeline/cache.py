@@ -15,6 +15,8 @@ from vidpipe.sidecar import read_sidecar, write_sidecar
 
 __all__ = ["cache_hit", "file_hash", "read_sidecar", "stable_hash", "write_sidecar"]
 
+STAGE_VERSION = "1"  # bump when a stage's output format changes, to invalidate caches
+
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 

@@ -11,13 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidpipe.episode import check_episode, episode_fingerprint, load_episode, shot_fingerprint
+from vidpipe.episode import check_episode, episode_fingerprint, list_episodes, load_episode, shot_fingerprint
+from vidpipe.media.ambience import render_ambience
+from vidpipe.media.assemble import assemble
+from vidpipe.media.audio_mix import mix_voiceover
+from vidpipe.media.probe import probe
+from vidpipe.media.upscale import upscale
+from vidpipe.media.verify import file_record, still_verified
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
+from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.record import ShotRef
-from vidpipe.pipeline.shot_stages import STAGE_VERSION
 from vidpipe.qc.verdict import verdict
+from vidpipe.tts import synthesize_speech
 from vidpipe.schema import AudioTrack, EditClip, EditList, Episode, QCReport, SubtitleCue, Subtitles
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
@@ -86,8 +92,6 @@ class VoiceoverOutcome:
 
 def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None) -> VoiceoverOutcome:
     """Voice every shot's narration and lay the lines on one track at their shot's place in the cut."""
-    from vidpipe.media.ffmpeg import run_ffmpeg
-    from vidpipe.tts import synthesize_speech
 
     episode = load_episode(paths.episode_dir(episode_id))
     out_dir = paths.episode_media(episode_id) / "voiceover"
@@ -102,7 +106,7 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
         write_sidecar(side, {"key": key, "lines": [], "cues": []})
         return VoiceoverOutcome(None, [], [], False, None, key)
     hit = cache_hit(side, key, track)
-    if hit:
+    if hit and still_verified(track, hit.get("output")):
         return VoiceoverOutcome(track, [SubtitleCue.model_validate(c) for c in hit["cues"]], hit["lines"], True,
                                 hit.get("backend"), key, 0.0)
     lines: list[dict[str, Any]] = []
@@ -119,18 +123,10 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
         cues.extend(SubtitleCue(start=round(c.start + at, 3), end=round(c.end + at, 3), text=c.text) for c in res.cues)
         if not res.cues:
             cues.append(SubtitleCue(start=at, end=round(at + res.duration_s, 3), text=text))
-    total = cut_duration(episode)
-    args: list[str] = ["-y"]
-    for ln in lines:
-        args += ["-i", ln["path"]]
-    graph = "".join(f"[{i}:a]aresample=48000,adelay={int(ln['start'] * 1000)}:all=1[a{i}];" for i, ln in enumerate(lines))
-    graph += "".join(f"[a{i}]" for i in range(len(lines)))
-    graph += f"amix=inputs={len(lines)}:normalize=0:duration=longest,apad=whole_dur={total},atrim=0:{total}[out]"
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", "-ac", "2", "-ar", "48000", "-c:a", "pcm_s16le",
-                str(track)], what="voiceover mix")
+    mixed = mix_voiceover([(Path(ln["path"]), ln["start"]) for ln in lines], cut_duration(episode), track)
     write_sidecar(side, {"key": key, "lines": lines, "cues": [c.model_dump() for c in cues], "backend": used_backend,
-                         "cost_usd": cost})
+                         "cost_usd": cost, "output": mixed.record()})
     return VoiceoverOutcome(track, cues, lines, False, used_backend, key, cost)
 
 
@@ -169,8 +165,6 @@ def music_bed(paths: Paths, episode: Episode) -> Path | None:
         return p if p.is_absolute() else paths.episode_dir(episode.id) / p
     if not episode.music.ambience:
         return None
-    from vidpipe.media.ambience import render_ambience
-
     out = paths.episode_media(episode.id) / "music_bed.wav"
     dur = cut_duration(episode)
     key = stable_hash({"ambience": episode.music.ambience, "dur": dur, "v": STAGE_VERSION})
@@ -192,8 +186,6 @@ class CutOutcome:
 
 def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
     """Assemble the final cut in one filter graph; cached on the content of every input."""
-    from vidpipe.media.assemble import assemble
-    from vidpipe.media.probe import probe
 
     edit = build_edit_list(paths, episode_id)
     inputs = [file_hash(c.path) for c in edit.clips] + [file_hash(t.path) for t in edit.tracks]
@@ -201,36 +193,39 @@ def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
     out = Path(edit.output)
     side = out.with_suffix(".json")
     hit = cache_hit(side, key, out)
-    if hit:
+    if hit and still_verified(out, hit.get("output")):  # a cut is trusted only while it is the file verified
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
-    assemble(edit)
-    duration = probe(out).duration_s
+    res = assemble(edit)
+    duration = res.verified.duration_s or probe(out).duration_s
     write_sidecar(side, {"key": key, "duration_s": duration, "edit": edit.model_dump(mode="json"),
-                         "clip_hashes": inputs})
+                         "clip_hashes": inputs, "output": res.verified.record()})
     return CutOutcome(out, duration, False, key, edit)
 
 
 def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", fps: int | None = None) -> CutOutcome:
     """Finish the cut for delivery: Lanczos upscale (+ optional interpolation)."""
-    from vidpipe.media.probe import probe
-    from vidpipe.media.upscale import upscale
 
     media = paths.episode_media(episode_id)
     final = media / "final.mp4"
     if not final.exists():
         raise VidpipeError(f"episode {episode_id} has no final cut yet; run final_cut first")
     out = media / "delivery.mp4"
-    key = stable_hash({"final": file_hash(final), "res": resolution, "fps": fps, "v": STAGE_VERSION})
+    final_record = (read_sidecar(final.with_suffix(".json")) or {}).get("output")
+    if not still_verified(final, final_record):
+        raise VidpipeError(f"episode {episode_id}: {final} is not the final cut that was verified (changed, truncated "
+                           "or left by an interrupted run); run final_cut again")
+    key = stable_hash({"final": final_record["sha256"], "res": resolution, "fps": fps, "v": STAGE_VERSION})
     side = out.with_suffix(".json")
     hit = cache_hit(side, key, out)
     edit = build_edit_list(paths, episode_id)
-    if hit:
+    if hit and still_verified(out, hit.get("output")):
         hit["episode_fingerprint"] = episode_fingerprint(paths.episode_dir(episode_id))
         write_sidecar(side, hit)
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
     upscale(final, out, resolution=resolution, fps=fps)
     duration = probe(out).duration_s
     write_sidecar(side, {"key": key, "duration_s": duration, "source": str(final), "resolution": resolution, "fps": fps,
+                         "output": file_record(out),
                          "episode_fingerprint": episode_fingerprint(paths.episode_dir(episode_id))})
     return CutOutcome(out, duration, False, key, edit)
 
@@ -262,8 +257,6 @@ def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
 
 def pending_episodes(paths: Paths) -> list[str]:
     """Episodes whose delivery is missing or older than their spec (what a weekly batch should run)."""
-    from vidpipe.episode import list_episodes
-
     todo = []
     for ep in list_episodes(paths.episodes):
         delivered = read_sidecar(paths.episode_media(ep) / "delivery.json") or {}

@@ -10,6 +10,7 @@ from vidpipe.episode import load_episode
 from vidpipe.errors import BudgetExceeded, VidpipeError
 from vidpipe.estimate import estimate_episode
 from vidpipe.paths import Paths
+from vidpipe.pipeline.cast_stages import make_cast_plates
 from vidpipe.pipeline.episode_stages import make_delivery, make_final_cut, make_voiceover, spec_summary
 from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.shot_stages import prepare_request, record_qc, render_clip, render_still
@@ -44,6 +45,9 @@ def render_episode(paths: Paths, episode_id: str, *, backend: str | None = None,
                              "raise budget_usd, lower takes or durations, or render with --backend preview")
     episode = load_episode(paths.episode_dir(episode_id))
     run = EpisodeRun(episode_id)
+    if any(m.plate for m in episode.cast):
+        step("cast plates")
+        make_cast_plates(paths, episode_id, backend=backend)
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
         step(f"{ref.key}: request")

@@ -18,7 +18,9 @@ from vidpipe.errors import VidpipeError
 from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
 from vidpipe.ledger import Ledger
-from vidpipe.pipeline.cache import cache_hit, file_hash, stable_hash, write_sidecar
+from vidpipe.cast import needs_plate
+from vidpipe.pipeline.cast_stages import make_cast_plates
+from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, stable_hash, write_sidecar
 from vidpipe.pipeline.record import GenerationRecord, QCRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
 from vidpipe.pipeline.takes import check_take, choose, take_jobs
 from vidpipe.qc.verdict import verdict
@@ -35,7 +37,6 @@ from vidpipe.validate import check_job
 __all__ = ["ShotRef", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
            "use_take"]
 
-STAGE_VERSION = "1"  # bump when a stage's output format changes, to invalidate caches
 
 
 @dataclass
@@ -90,7 +91,9 @@ class StillOutcome:
 
 
 def render_still(ref: ShotRef, *, backend: str | None = None) -> StillOutcome:
-    """Make the shot's first-frame still (skipped for shots that need none)."""
+    """Make the shot's first-frame still (skipped for shots that need none), after its cast's plates."""
+    if any(needs_plate(ref.episode.member(c)) for c in ref.shot.cast):
+        make_cast_plates(ref.paths, ref.episode.id, backend=backend, only=list(ref.shot.cast))
     if not needs_still(ref.shot):
         ref.update(still=None)
         return StillOutcome(None)

@@ -1,54 +1,97 @@
 """Decisions sensors need, as plain functions over the data folder (sensors only translate them).
 
-- which episode folders are new or changed (discovery),
-- which shots of an episode still need a render (fan-out),
+- which episode folders are new or changed, and which of their shots still need a render (discovery),
+- which partitions should exist: one per real episode, one per real shot `ep|shot` (sync),
+- errors met per episode, kept in data/episode_errors.json for `vidpipe status` and the review room,
 - recording a failed run (and notifying a webhook).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
-from vidpipe.errors import SpecError
+from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
 
-ID_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+SEP = "|"  # shot partition keys are "<episode>|<shot>"; neither id may contain it
+ERRORS_FILE = "episode_errors.json"
+
+
+def shot_partition(episode: str, shot: str) -> str:
+    return f"{episode}{SEP}{shot}"
+
+
+def split_shot_partition(key: str) -> tuple[str, str]:
+    episode, _, shot = key.partition(SEP)
+    if not episode or not shot or SEP in shot:
+        raise ValueError(f"shot partition key {key!r} is not '<episode>|<shot>'")
+    return episode, shot
 
 
 @dataclass
-class EpisodeChange:
+class EpisodeScan:
+    """One episode folder as the sensors see it: its shots (empty when broken) or the error met."""
+
     episode: str
     fingerprint: str
-    shots: list[str]
+    shots: dict[str, str] = field(default_factory=dict)  # shot id → shot fingerprint, in episode order
     error: str | None = None
 
 
-def scan_episodes(paths: Paths, known: dict[str, str]) -> list[EpisodeChange]:
-    """Episodes whose folder is new or whose content hash differs from `known` (episode → fingerprint).
-
-    An episode that fails to parse is reported with its error (so the sensor can log it) but
-    gets no shots; it is retried when its file changes.
-    """
-    changes = []
-    for ep in list_episodes(paths.episodes):
-        if not set(ep) <= ID_OK:
-            changes.append(EpisodeChange(ep, "", [], f"episode folder name {ep!r} may only use letters, digits, _ - ."))
-            continue
+def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
+    """Parse one episode folder; any error (bad YAML, non-UTF-8 bytes, an id with '|') is returned, not raised."""
+    where = paths.episode_dir(ep) / "episode.yaml"
+    if not is_safe_id(ep):
+        return EpisodeScan(ep, "", error=f"{where}: episode folder name {ep!r} is not a safe id: letters, digits, "
+                                         "_ - . only, starting with a letter or digit, at most 64")
+    try:
         fp = episode_fingerprint(paths.episode_dir(ep))
-        if known.get(ep) == fp:
-            continue
-        try:
-            episode = load_episode(paths.episode_dir(ep))
-        except SpecError as exc:
-            changes.append(EpisodeChange(ep, fp, [], str(exc)))
-            continue
-        changes.append(EpisodeChange(ep, fp, [s.id for s in episode.shots]))
-    return changes
+        episode = load_episode(paths.episode_dir(ep))
+    except UnicodeDecodeError as exc:
+        return EpisodeScan(ep, "", error=f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except Exception as exc:  # one bad episode must never stop the others
+        return EpisodeScan(ep, "", error=str(exc) if str(where) in str(exc) else f"{where}: {exc}")
+    bad = [s.id for s in episode.shots if SEP in s.id]
+    if bad:
+        return EpisodeScan(ep, fp, error=f"{where}: shots[].id {bad[0]!r} may not contain '{SEP}'")
+    return EpisodeScan(ep, fp, {s.id: shot_fingerprint(episode, s) for s in episode.shots})
+
+
+def scan_all(paths: Paths) -> list[EpisodeScan]:
+    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes, include_unsafe=True)]
+
+
+@dataclass
+class PartitionSync:
+    """Dynamic partitions to add and delete so the instance holds exactly the real episodes and shots."""
+
+    add_episodes: list[str]
+    delete_episodes: list[str]
+    add_shots: list[str]
+    delete_shots: list[str]
+
+
+def partition_sync(scans: list[EpisodeScan], have_episodes: set[str], have_shots: set[str]) -> PartitionSync:
+    """Real partitions only. A broken episode keeps the shot partitions it had (a half-saved edit must not
+    erase history); a removed folder or a removed shot loses its partitions."""
+    want_eps = {s.episode for s in scans if is_safe_id(s.episode)}
+    want_shots = {shot_partition(s.episode, sh) for s in scans for sh in s.shots}
+    broken = {s.episode for s in scans if s.error}
+    keep = {k for k in have_shots if k.partition(SEP)[0] in broken}
+    return PartitionSync(
+        add_episodes=sorted(want_eps - have_episodes),
+        delete_episodes=sorted(have_episodes - want_eps),
+        add_shots=sorted(want_shots - have_shots),
+        delete_shots=sorted(have_shots - want_shots - keep),
+    )
 
 
 def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
@@ -63,8 +106,39 @@ def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
     return todo
 
 
+def _write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def read_episode_errors(paths: Paths) -> dict[str, dict[str, str]]:
+    """episode → {"error", "since", "stage"} for every episode a sensor could not use (empty when all are fine)."""
+    try:
+        return json.loads((paths.data / ERRORS_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def record_episode_errors(paths: Paths, errors: dict[str, str], *, stage: str, scanned: set[str]) -> bool:
+    """Replace the errors of `stage` for the `scanned` episodes with `errors`; True when the file changed."""
+    old = read_episode_errors(paths)
+    new = {ep: v for ep, v in old.items() if not (v.get("stage") == stage and ep in scanned)}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for ep, msg in errors.items():
+        prev = old.get(ep) or {}
+        since = prev.get("since", now) if prev.get("error") == msg else now
+        new[ep] = {"error": msg, "since": since, "stage": stage}
+    if new == old:
+        return False
+    _write_json_atomic(paths.data / ERRORS_FILE, new)
+    return True
+
+
 def record_failure(paths: Paths, record: dict[str, Any], *, webhook_url: str | None = None) -> dict[str, Any]:
-    """Append a failed run to data/run_failures.jsonl and POST it to `webhook_url` if set."""
+    """Append a failed run to data/run_failures.jsonl and POST the same record to `webhook_url` if set."""
     rec = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **record}
     out = paths.data / "run_failures.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)

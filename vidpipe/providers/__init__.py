@@ -1,4 +1,4 @@
-"""Provider adapters: fal (six video models + Flux), Gemini (Veo, Imagen), ElevenLabs, offline preview.
+"""Provider adapters: fal (six video models + Flux), Gemini (Veo, an image model), ElevenLabs, offline preview.
 
 Keys come only from the environment and are read when a client is built, never at import; they
 are never printed, logged or written anywhere (sidecars, ledger, manifests hold no secrets).

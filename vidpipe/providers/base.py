@@ -12,35 +12,23 @@ only talks to this interface, so the offline preview, fal and Gemini go down one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urljoin, urlparse
 
-from vidpipe.errors import ProviderError, ProviderRejected
+import httpx
 
+from vidpipe.errors import (  # noqa: F401 - re-exported: adapters and the runner import them from here
+    ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable, ResultMissing,
+    ResultUndecodable, SubmitUnknown, UnsupportedOnModel,
+)
+from vidpipe.environment import KEY_ENV
 
-class UnsupportedOnModel(ProviderRejected, ValueError):
-    """The chosen model cannot take this request (a field, a value or a mode it lacks)."""
-
-    def __init__(self, message: str, *, model: str | None = None, provider: str | None = None):
-        super().__init__(message, model=model, provider=provider, code="unsupported_on_model")
-
-
-class ResultMissing(ProviderError):
-    """The provider said the job finished but its output has no usable video/image URL."""
-
-    def __init__(self, message: str, **kw: Any):
-        kw.setdefault("code", "result_missing")
-        super().__init__(message, **kw)
-
-
-class ResultUndecodable(ProviderError):
-    """The downloaded output is empty or not a decodable video (never saved as a clip)."""
-
-    def __init__(self, message: str, **kw: Any):
-        kw.setdefault("code", "result_undecodable")
-        super().__init__(message, **kw)
+DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=15.0)
+MAX_REDIRECTS = 5
 
 
 MODERATION_CODES = frozenset({"content_policy_violation", "model_moderated"})
@@ -141,3 +129,136 @@ def inspect_clip(path: Path) -> ClipInfo:
         raise ResultUndecodable(
             f"the result is not a decodable video ({size} bytes: {exc.__class__.__name__})"
         ) from exc
+
+
+# -- SDK errors → the vidpipe tree ---------------------------------------------------------------
+@dataclass(frozen=True)
+class HttpFailure:
+    """An SDK's HTTP error in one shape; each adapter parses its SDK's exception into this."""
+
+    status: int
+    detail: str
+    error_type: str | None = None  # fal `error_type`, Google `status`, ElevenLabs `detail.status`
+    reached_app: bool = False      # fal: `x-fal-request-id` present — the app ran, the call may be billed
+
+
+def http_error(provider: str, f: HttpFailure, *, submit: bool = False, **ctx: Any) -> ProviderError:
+    """One status → class rule for every provider (the adapters only parse their SDK's error).
+
+    An HTTP answer means the outcome is known, so `submit` changes nothing here (unlike transport_error).
+    """
+    ctx = {"provider": provider, **ctx}
+    text = f"{provider} {f.status}: {f.detail}"
+    code = f.error_type
+    if f.status == 429:
+        return ProviderRateLimited(f"{text} — rate limited after the client's own retries",
+                                   code=code or "rate_limited", **ctx)
+    if code in MODERATION_CODES:
+        return ProviderRejected(f"{text} — moderation refused the request (not retried)", code=code, **ctx)
+    if f.status in (401, 403):
+        var = KEY_ENV.get(provider, "the provider key")
+        return ProviderRejected(f"{provider} {f.status}: the key in {var} was refused ({f.detail}); check it",
+                                code="unauthorized", **ctx)
+    if f.status in (408, 504) and not f.reached_app:
+        return ProviderTimeout(text, code=code or "timeout", **ctx)
+    if f.status >= 500:
+        if f.reached_app:  # the request reached the app and failed there: may be billed, never auto-resubmitted
+            return ProviderError(f"{text} (the request failed on {provider}'s side)", code=code or "server_error",
+                                 **ctx)
+        return ProviderUnavailable(f"{text} (gateway error)", code=code or "unavailable", **ctx)
+    return ProviderRejected(text, code=code or ("validation_error" if f.status == 422 else f"http_{f.status}"),
+                            **ctx)
+
+
+# Transport failures that happen before a request leaves this machine: safe to send again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError,
+            httpx.LocalProtocolError)
+
+
+def transport_error(provider: str, exc: BaseException, *, submit: bool = False, **ctx: Any) -> ProviderError:
+    """httpx / socket trouble. A submit that may have reached the provider is SubmitUnknown."""
+    ctx = {"provider": provider, **ctx}
+    name = type(exc).__name__
+    if isinstance(exc, NOT_SENT):
+        return ProviderUnavailable(f"cannot reach {provider} ({name})", code="connection", **ctx)
+    if submit:
+        return SubmitUnknown(
+            f"{provider} submit got no answer ({name}): the job may have been accepted and billed — it is not "
+            "resubmitted automatically; check the provider's dashboard before running it again",
+            **ctx)
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return ProviderTimeout(f"{provider} timed out ({name})", code="timeout", **ctx)
+    return ProviderUnavailable(f"connection to {provider} failed ({name})", code="connection", **ctx)
+
+
+Parser = Callable[[BaseException], "HttpFailure | ProviderError | None"]
+
+
+def map_exception(provider: str, exc: BaseException, parse: Parser, *, submit: bool = False,
+                  **ctx: Any) -> ProviderError | None:
+    """The vidpipe error for an SDK/httpx exception, or None when it is not a provider error."""
+    if isinstance(exc, ProviderError):
+        return exc
+    parsed = parse(exc)
+    if isinstance(parsed, ProviderError):
+        for k, v in ctx.items():  # the adapter's context (model, job, request id) on the SDK-specific error
+            if getattr(parsed, k, None) is None:
+                setattr(parsed, k, v)
+        return parsed
+    if isinstance(parsed, HttpFailure):
+        return http_error(provider, parsed, submit=submit, **ctx)
+    if isinstance(exc, httpx.HTTPStatusError):
+        r = exc.response
+        return http_error(provider, HttpFailure(r.status_code, _short(r)), submit=submit, **ctx)
+    if isinstance(exc, (httpx.TransportError, TimeoutError)):
+        return transport_error(provider, exc, submit=submit, **ctx)
+    if isinstance(exc, httpx.HTTPError):  # TooManyRedirects, DecodingError
+        return ProviderUnavailable(f"{provider}: {type(exc).__name__}: {exc}", provider=provider,
+                                   code="connection", **ctx)
+    return None
+
+
+@contextlib.contextmanager
+def provider_errors(provider: str, parse: Parser, *, submit: bool = False, **ctx: Any) -> Iterator[None]:
+    """Run an SDK call; its errors leave as vidpipe errors (`raise … from exc`), others untouched."""
+    try:
+        yield
+    except Exception as exc:
+        err = map_exception(provider, exc, parse, submit=submit, **ctx)
+        if err is None or err is exc:
+            raise
+        raise err from exc
+
+
+def _short(resp: httpx.Response) -> str:
+    try:
+        return resp.text[:300] or resp.reason_phrase
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return resp.reason_phrase
+
+
+# -- downloads -----------------------------------------------------------------------------------
+def download(url: str, out: Path, *, provider: str, auth_for: Callable[[str], dict[str, str]] | None = None,
+             timeout: httpx.Timeout = DOWNLOAD_TIMEOUT) -> Path:
+    """Stream `url` to `out`, following redirects by hand so `auth_for(url)` decides per hop which
+    headers go along (a key never crosses to another host). Failures → ProviderUnavailable."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = auth_for(url) if auth_for else {}
+            with httpx.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=False) as resp:
+                if resp.is_redirect and resp.headers.get("location"):
+                    url = urljoin(url, resp.headers["location"])
+                    continue
+                if resp.status_code != 200:
+                    raise ProviderUnavailable(f"download of the result failed: HTTP {resp.status_code}",
+                                              provider=provider, code="download_failed")
+                with out.open("wb") as f:
+                    for chunk in resp.iter_bytes(1 << 16):
+                        f.write(chunk)
+                return out
+    except httpx.HTTPError as exc:
+        raise ProviderUnavailable(f"download of the result failed ({type(exc).__name__})", provider=provider,
+                                  code="download_failed") from exc
+    raise ProviderUnavailable(f"too many redirects downloading the result from {urlparse(url).netloc}",
+                              provider=provider, code="download_failed")

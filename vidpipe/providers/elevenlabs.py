@@ -15,12 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from vidpipe.errors import (
-    ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
-)
+from vidpipe.errors import ProviderError, ProviderRejected
 from vidpipe.providers.keys import require_key
+from vidpipe.providers.base import HttpFailure, provider_errors
 
 DEFAULT_MODEL = "eleven_multilingual_v2"
 OUTPUT_FORMAT = "mp3_44100_128"  # MP3, 44.1 kHz, 128 kb/s
@@ -29,6 +26,7 @@ MODEL_CHAR_LIMITS = {"eleven_flash_v2_5": 40_000, "eleven_turbo_v2_5": 40_000, "
                      "eleven_turbo_v2": 30_000, "eleven_multilingual_v2": 10_000, "eleven_english_v2": 10_000,
                      "eleven_v3": 5_000}
 SAFETY = 0.9  # stay a little under the documented limit
+NO_STITCHING = frozenset({"eleven_v3"})  # rejects previous_text / next_text with a 400 (providers.md §0)
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
 
@@ -71,30 +69,50 @@ def char_limit(model_id: str) -> int:
     return int(MODEL_CHAR_LIMITS.get(model_id, 5_000) * SAFETY)
 
 
+def parse_elevenlabs_error(exc: BaseException) -> HttpFailure | ProviderError | None:
+    """elevenlabs ApiError (and its 4xx subclasses) / ParsingError → HttpFailure or a vidpipe error.
+
+    Bodies: `{"detail": {"status", "message"}}` (400/401/402/404/429) or FastAPI's
+    `{"detail": [{"loc", "msg", "type"}]}` (422).
+    """
+    from elevenlabs.core.api_error import ApiError
+    from elevenlabs.core.parse_error import ParsingError
+
+    if isinstance(exc, ParsingError):
+        return ProviderError(f"elevenlabs sent a reply the SDK cannot read: {exc}", provider="elevenlabs",
+                             code="bad_reply")
+    if not isinstance(exc, ApiError):
+        return None
+    status = int(exc.status_code or 0)
+    detail = exc.body.get("detail") if isinstance(exc.body, dict) else exc.body
+    reason: str | None = None
+    if isinstance(detail, dict):
+        reason = detail.get("status") or detail.get("code")
+        text = str(detail.get("message") or reason or detail)
+    elif isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        loc = ".".join(str(x) for x in detail[0].get("loc", []) if x != "body")
+        text = f"{detail[0].get('msg', 'invalid request')}" + (f" (field {loc})" if loc else "")
+        reason = "validation_error"
+    else:
+        text = str(detail)[:300]
+    hint = HINTS.get(reason or "")
+    if hint or reason == "quota_exceeded":  # quota_exceeded comes as a 401, but the key is fine
+        return ProviderRejected(f"elevenlabs {status} {reason}: {text}" + (f" — {hint}" if hint else ""),
+                                provider="elevenlabs", code=reason)
+    return HttpFailure(status, text[:500], reason)
+
+
+HINTS = {
+    "voice_not_found": "list your account's voices with `vidpipe voices` and set one",
+    "paid_plan_required": "this voice or model needs a paid ElevenLabs plan; pick another voice (`vidpipe voices`)",
+}
+
+
 @contextlib.contextmanager
 def map_elevenlabs_errors(**ctx: Any) -> Iterator[None]:
-    """elevenlabs ApiError (and its 4xx subclasses) / httpx errors → the vidpipe tree."""
-    from elevenlabs.core.api_error import ApiError
-
-    ctx = {"provider": "elevenlabs", **ctx}
-    try:
+    """elevenlabs / httpx errors → the vidpipe tree."""
+    with provider_errors("elevenlabs", parse_elevenlabs_error, **ctx):
         yield
-    except ApiError as exc:
-        status = int(exc.status_code or 0)
-        detail = exc.body.get("detail") if isinstance(exc.body, dict) else exc.body
-        text = f"elevenlabs {status}: {detail}"
-        if status == 429:
-            raise ProviderRateLimited(text, code="rate_limited", **ctx) from exc
-        if status in (401, 403):
-            raise ProviderRejected(f"elevenlabs {status}: the key in ELEVENLABS_API_KEY was refused",
-                                   code="unauthorized", **ctx) from exc
-        if status >= 500:
-            raise ProviderUnavailable(text, code="unavailable", **ctx) from exc
-        raise ProviderRejected(text, code=f"http_{status}", **ctx) from exc
-    except httpx.TimeoutException as exc:
-        raise ProviderTimeout(f"elevenlabs timed out ({type(exc).__name__})", code="timeout", **ctx) from exc
-    except httpx.TransportError as exc:
-        raise ProviderUnavailable(f"cannot reach elevenlabs ({type(exc).__name__})", code="connection", **ctx) from exc
 
 
 class ElevenLabsTTS:
@@ -124,10 +142,11 @@ class ElevenLabsTTS:
         out: list[Chunk] = []
         for i, piece in enumerate(pieces):
             kwargs: dict[str, Any] = {"text": piece, "model_id": self.model_id, "output_format": OUTPUT_FORMAT}
-            if i > 0:
-                kwargs["previous_text"] = pieces[i - 1][-500:]
-            if i + 1 < len(pieces):
-                kwargs["next_text"] = pieces[i + 1][:500]
+            if self.model_id not in NO_STITCHING:
+                if i > 0:
+                    kwargs["previous_text"] = pieces[i - 1][-500:]
+                if i + 1 < len(pieces):
+                    kwargs["next_text"] = pieces[i + 1][:500]
             with map_elevenlabs_errors(model=self.model_id):
                 resp = self.client.text_to_speech.convert_with_timestamps(voice_id, **kwargs)
             audio = base64.b64decode(resp.audio_base_64 or "")
@@ -138,3 +157,25 @@ class ElevenLabsTTS:
                              list(al.character_start_times_seconds) if al else [],
                              list(al.character_end_times_seconds) if al else []))
         return out
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    voice_id: str
+    name: str
+    category: str
+
+
+def list_voices(client: Any = None, *, page_size: int = 100) -> list[VoiceInfo]:
+    """Every voice the account can use (`GET /v2/voices`, paged), through the SDK."""
+    tts = ElevenLabsTTS(client)
+    out: list[VoiceInfo] = []
+    token: str | None = None
+    while True:
+        with map_elevenlabs_errors():
+            page = tts.client.voices.search(page_size=page_size, next_page_token=token)
+        out += [VoiceInfo(v.voice_id, v.name or "", str(getattr(v.category, "value", v.category) or ""))
+                for v in page.voices]
+        token = page.next_page_token
+        if not page.has_more or not token:
+            return out

@@ -1,15 +1,19 @@
-"""fal queue adapter over the real `fal_client.SyncClient`: submit, resumable polling, downloads.
+"""fal queue adapter over the real `fal_client.SyncClient`: submit, resumable polling, uploads, downloads.
 
 The key is read from FAL_KEY when the client is first needed and handed to SyncClient (never
-logged). `VIDPIPE_FAL_QUEUE_URL` points the queue at another host (tests, proxies): fal_client
-has no constructor option for it, so we set `fal_client.client.QUEUE_URL_FORMAT` (providers.md
-§1.8). SDK errors become vidpipe errors in one place, `map_fal_errors()`.
+logged). fal_client has no constructor option for its hosts, so `VIDPIPE_FAL_QUEUE_URL` sets
+`fal_client.client.QUEUE_URL_FORMAT` and `VIDPIPE_FAL_STORAGE_URL` sets its `REST_URL`/`CDN_URL`
+(tests, proxies; providers.md §1.7–1.8).
+
+Retries: fal-client retries each call itself (up to 10 attempts on 408/409/429, gateway 5xx and
+transport errors). This adapter adds none; a submit that got no answer leaves as
+SubmitUnknown so nobody posts the paid job a second time.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import hashlib
 import os
 import threading
 import time
@@ -17,71 +21,45 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from vidpipe.errors import (
-    ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
-)
+from vidpipe.errors import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderTimeout
 from vidpipe.providers import fal_models
 from vidpipe.providers.keys import require_key
-from vidpipe.providers.base import MODERATION_CODES, Ticket, video_url
-from vidpipe.providers.refs import is_local
+from vidpipe.providers.base import MODERATION_CODES, HttpFailure, Ticket, download, provider_errors, video_url
+from vidpipe.providers.refs import UploadCache, file_sha256, is_local
 
-INLINE_LIMIT = 1_000_000          # local refs under ~1 MB go inline as data URIs, larger ones are uploaded
 POLL_INTERVAL_S = 2.0             # status poll period (tests lower it)
-DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=15.0)
-AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus")
+UPLOAD_LIFETIME = "30d"           # fal storage keeps our uploads this long; the cache trusts them a day less
+TEXT_KEYS = ("prompt", "text", "negative_prompt")
+
+
+def parse_fal_error(exc: BaseException) -> HttpFailure | ProviderError | None:
+    """fal_client's own exception types → HttpFailure / a vidpipe error (httpx is handled in base)."""
+    import fal_client.auth
+    from fal_client.client import FalClientHTTPError, FalClientTimeoutError
+
+    if isinstance(exc, FalClientHTTPError):
+        detail: Any = exc.message
+        etype = exc.error_type
+        if isinstance(detail, list) and detail:  # 422 model errors: [{loc, msg, type, ...}]
+            first = detail[0] if isinstance(detail[0], dict) else {}
+            etype = etype or first.get("type")
+            loc = ".".join(str(x) for x in first.get("loc", []) if x != "body")
+            detail = f"{first.get('msg', 'rejected')}" + (f" (field {loc})" if loc else "")
+        headers = {k.lower() for k in (exc.response_headers or {})}
+        return HttpFailure(int(exc.status_code), str(detail)[:500], etype, reached_app="x-fal-request-id" in headers)
+    if isinstance(exc, FalClientTimeoutError):
+        return ProviderTimeout(f"fal timed out: {exc}", provider="fal", code="timeout")
+    if isinstance(exc, fal_client.auth.MissingCredentialsError):  # only if a client is built without a key
+        return ProviderNotConfigured("fal has no credentials: set FAL_KEY or use --backend preview",
+                                     provider="fal", code="not_configured")
+    return None
 
 
 @contextlib.contextmanager
-def map_fal_errors(*, model: str | None = None, job_id: str | None = None,
-                   request_id: str | None = None) -> Iterator[None]:
-    """Translate fal_client / httpx errors into the vidpipe tree (with `from exc`)."""
-    import fal_client
-    from fal_client.client import FalClientHTTPError, FalClientTimeoutError
-
-    ctx: dict[str, Any] = {"provider": "fal", "model": model, "job_id": job_id, "request_id": request_id}
-    try:
+def map_fal_errors(*, submit: bool = False, **ctx: Any) -> Iterator[None]:
+    """fal_client / httpx errors → the vidpipe tree (with `from exc`)."""
+    with provider_errors("fal", parse_fal_error, submit=submit, **ctx):
         yield
-    except FalClientHTTPError as exc:
-        raise _map_http(exc, ctx) from exc
-    except FalClientTimeoutError as exc:
-        raise ProviderTimeout(f"fal timed out: {exc}", code="timeout", **ctx) from exc
-    except httpx.TimeoutException as exc:
-        raise ProviderTimeout(f"fal timed out ({type(exc).__name__})", code="timeout", **ctx) from exc
-    except httpx.TransportError as exc:
-        raise ProviderUnavailable(f"cannot reach fal ({type(exc).__name__}: {exc})", code="connection", **ctx) from exc
-    except fal_client.auth.MissingCredentialsError as exc:  # only if someone builds a client without a key
-        raise ProviderError("fal has no credentials: set FAL_KEY or use --backend preview",
-                            code="not_configured", **ctx) from exc
-
-
-def _map_http(exc: Any, ctx: dict[str, Any]) -> ProviderError:
-    status = int(exc.status_code)
-    headers = {k.lower(): v for k, v in (exc.response_headers or {}).items()}
-    detail = exc.message
-    etype = exc.error_type
-    if isinstance(detail, list) and detail:  # 422 model errors: [{loc, msg, type, ...}]
-        first = detail[0] if isinstance(detail[0], dict) else {}
-        etype = etype or first.get("type")
-        loc = ".".join(str(x) for x in first.get("loc", []) if x != "body")
-        detail = f"{first.get('msg', 'rejected')}" + (f" (field {loc})" if loc else "")
-    text = f"fal {status}: {detail}"
-    if status == 429:
-        return ProviderRateLimited(f"{text} — rate limited after the client's retries", code="rate_limited", **ctx)
-    if etype in MODERATION_CODES:
-        return ProviderRejected(f"{text} — moderation refused the request (not retried)", code=etype, **ctx)
-    if status in (401, 403):
-        return ProviderRejected(f"fal {status}: the key in FAL_KEY was refused; check it", code="unauthorized", **ctx)
-    if status in (408, 504) and "x-fal-request-id" not in headers:
-        return ProviderTimeout(text, code=etype or "timeout", **ctx)
-    if status >= 500:
-        if "x-fal-request-id" in headers:
-            # The request reached fal's app and failed there: it may be billed, so never auto-resubmit.
-            return ProviderError(f"{text} (request {headers['x-fal-request-id']} failed on fal's side)",
-                                 code=etype or "server_error", **ctx)
-        return ProviderUnavailable(f"{text} (gateway error)", code=etype or "unavailable", **ctx)
-    return ProviderRejected(text, code=etype or ("validation_error" if status == 422 else f"http_{status}"), **ctx)
 
 
 def queue_url_override() -> str | None:
@@ -95,10 +73,11 @@ class FalBackend:
 
     NAME = "fal"
 
-    def __init__(self, client: Any = None):
+    def __init__(self, client: Any = None, *, uploads: UploadCache | None = None):
         self._client = client
         self._lock = threading.Lock()
-        self._uploads: dict[str, str] = {}
+        self._uploads = uploads
+        self._digest_locks: dict[str, threading.Lock] = {}
 
     @property
     def client(self) -> Any:
@@ -111,15 +90,26 @@ class FalBackend:
                 override = queue_url_override()
                 if override:
                     fc.QUEUE_URL_FORMAT = override
+                storage = os.environ.get("VIDPIPE_FAL_STORAGE_URL", "").strip().rstrip("/")
+                if storage:
+                    fc.REST_URL = fc.CDN_URL = storage
                 self._client = fal_client.SyncClient(key=require_key("fal"))
             return self._client
+
+    @property
+    def uploads(self) -> UploadCache:
+        with self._lock:
+            if self._uploads is None:
+                self._uploads = UploadCache.default()
+            return self._uploads
 
     def translate(self, model: str, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return fal_models.translate(model, request)
 
     def submit(self, ticket: Ticket) -> str:
+        """One POST through fal-client (which retries it itself); no retry here."""
         body = self.resolve_refs(ticket.body, ticket.workdir)
-        with map_fal_errors(model=ticket.model, job_id=ticket.job_id):
+        with map_fal_errors(submit=True, model=ticket.model, job_id=ticket.job_id):
             handle = self.client.submit(ticket.endpoint, body)
         return str(handle.request_id)
 
@@ -156,62 +146,75 @@ class FalBackend:
 
     def fetch(self, url: str, out: Path) -> Path:
         """Stream the media URL to `out`. No auth header: fal media URLs are public, keys stay home."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with httpx.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as resp:
-                if resp.status_code != 200:
-                    raise ProviderUnavailable(f"download of the result failed: HTTP {resp.status_code}",
-                                              provider="fal", code="download_failed")
-                with out.open("wb") as f:
-                    for chunk in resp.iter_bytes(1 << 16):
-                        f.write(chunk)
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"download of the result failed ({type(exc).__name__})",
-                                      provider="fal", code="download_failed") from exc
-        return out
+        return download(url, out, provider="fal")
 
     # -- local references ---------------------------------------------------------------------
     def resolve_refs(self, body: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        """A copy of `body` whose local paths are data URIs (small) or fal storage URLs (large)."""
+        """A copy of `body` whose local files (and data URIs) are fal storage URLs.
+
+        URLs are the input form every fal model takes; data URIs only some (providers.md §0).
+        """
 
         def conv(node: Any, key: str | None) -> Any:
             if isinstance(node, dict):
                 return {k: conv(v, k) for k, v in node.items()}
             if isinstance(node, list):
                 return [conv(v, key) for v in node]
-            if isinstance(node, str) and key not in ("prompt", "text") and is_local(node):
-                return self.media_ref(Path(node).expanduser(), workdir, audio=bool(key and "audio" in key))
+            if isinstance(node, str) and key not in TEXT_KEYS:
+                if node.startswith("data:"):
+                    return self._data_uri(node, workdir)
+                if is_local(node):
+                    return self.media_ref(Path(node).expanduser(), workdir, audio=bool(key and "audio" in key))
             return node
 
         return conv(body, None)  # type: ignore[no-any-return]
 
     def media_ref(self, path: Path, workdir: Path, *, audio: bool = False) -> str:
-        import fal_client
-
+        """The fal storage URL of a local file, uploaded once per content (cached under the data root)."""
         if audio:
             path = to_mp3(path, workdir / ".refs")
-        if path.stat().st_size < INLINE_LIMIT:
-            return str(fal_client.encode_file(path))
-        digest = _sha(path)
+        digest = file_sha256(path)
         with self._lock:
-            if digest in self._uploads:
-                return self._uploads[digest]
-        with map_fal_errors():
-            url = self.upload(path)
-        with self._lock:
-            self._uploads[digest] = url
+            one_at_a_time = self._digest_locks.setdefault(digest, threading.Lock())
+        with one_at_a_time:  # two jobs sharing a reference upload it once
+            cached = self.uploads.get(digest)
+            if cached:
+                return cached
+            with map_fal_errors():
+                url = self.upload(path)
+            self.uploads.put(digest, url, name=path.name)
         return url
 
     def upload(self, path: Path) -> str:
-        """fal storage upload (its own httpx client; tests stub this method)."""
-        return str(self.client.upload_file(path))
+        """fal storage upload through fal-client (CDN token, then POST /files/upload; its own retries)."""
+        from fal_client.client import StorageSettings
+
+        return str(self.client.upload_file(path, lifecycle=StorageSettings(expires_in=UPLOAD_LIFETIME)))
+
+    def _data_uri(self, uri: str, workdir: Path) -> str:
+        """A data URI given by the user, written to a file named by its hash and uploaded like one."""
+        import mimetypes
+
+        head, _, data = uri.partition(",")
+        mime = head[5:].split(";")[0] or "application/octet-stream"
+        raw = base64.b64decode(data) if ";base64" in head else data.encode()
+        import hashlib
+
+        refs = workdir / ".refs"
+        refs.mkdir(parents=True, exist_ok=True)
+        path = refs / f"{hashlib.sha256(raw).hexdigest()[:20]}{mimetypes.guess_extension(mime) or '.bin'}"
+        if not path.exists():
+            path.write_bytes(raw)
+        return self.media_ref(path, workdir, audio=mime.startswith("audio/"))
 
 
 def to_mp3(path: Path, cache_dir: Path) -> Path:
     """Reference audio as MP3 44.1 kHz (what every fal audio field accepts), cached by content."""
     from vidpipe.media.ffmpeg import run_ffmpeg
 
-    out = cache_dir / f"{_sha(path)[:20]}.mp3"
+    if path.suffix.lower() == ".mp3":
+        return path
+    out = cache_dir / f"{file_sha256(path)[:20]}.mp3"
     if not out.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{threading.get_ident()}.mp3")
@@ -219,9 +222,3 @@ def to_mp3(path: Path, cache_dir: Path) -> Path:
                    what=f"converting reference audio {path.name} to MP3")
         tmp.replace(out)
     return out
-
-
-def _sha(path: Path) -> str:
-    from vidpipe.providers.refs import file_sha256
-
-    return file_sha256(path) if path.exists() else hashlib.sha256(str(path).encode()).hexdigest()

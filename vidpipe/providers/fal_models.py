@@ -67,6 +67,9 @@ def seedance(req: Body) -> tuple[str, Body]:
         body["seed"] = req["seed"]  # listed on fal's pages; live schema may ignore it [U]
     images, videos, audios = (req.get(k) or [] for k in ("reference_images", "reference_videos", "reference_audios"))
     if images or videos or audios:
+        if req.get("image") or req.get("last_frame_image"):  # reference-to-video has no frame fields
+            raise _refuse(m, "cannot combine a first/last frame (`image`, `last_frame_image`) with reference files "
+                             "on fal; put the frame into reference_images and cite it as [Image1]")
         if len(images) + len(videos) + len(audios) > 12:
             raise _refuse(m, "fal takes at most 12 reference files in total; use fewer")
         if images:
@@ -150,10 +153,14 @@ def veo(req: Body) -> tuple[str, Body]:
     if duration > 8:
         raise _refuse(m, f"makes at most 8 s (asked {duration} s); split the shot or use seedance-2.0")
     aspect = req.get("aspect_ratio", "16:9")
+    seconds = veo_seconds(duration)  # "4s"/"6s"/"8s": rounded up; auto → "8s"
+    res = _pick_res(m, req.get("resolution", "720p"), ("720p", "1080p"))
+    if res == "1080p" and seconds != 8:
+        raise _refuse(m, f"makes 1080p only at 8 s (asked {seconds} s); set duration 8 or resolution 720p")
     body: Body = {
         "prompt": req["prompt"],
-        "duration": f"{veo_seconds(duration)}s",  # "4s"/"6s"/"8s": rounded up; auto → "8s"
-        "resolution": _pick_res(m, req.get("resolution", "720p"), ("720p", "1080p")),
+        "duration": f"{seconds}s",
+        "resolution": res,
         "generate_audio": bool(req.get("generate_audio", True)),
     }
     if req.get("seed") is not None:

@@ -1,14 +1,18 @@
 """Gemini API adapter (google-genai): Veo 3.1 clips (predictLongRunning + operation polling) and
-Imagen 4 stills (:predict). `VIDPIPE_GEMINI_BASE_URL` overrides the host (tests, proxies).
+stills from an image-capable Gemini model (`generate_content` with the IMAGE response modality).
+`VIDPIPE_GEMINI_BASE_URL` overrides the host (tests, proxies).
 
-The key (GEMINI_API_KEY) is read when the client is built and sent only to that host; result
-videos are fetched with it only when they live there (a redirect elsewhere goes without it).
+Imagen on the Developer API is shut down (providers.md §0); `VIDPIPE_GEMINI_IMAGE_MODEL` picks the
+image model (default `gemini-2.5-flash-image`). The key (GEMINI_API_KEY) is read when the client is
+built and sent only to that host; result videos are fetched with it only while they live there
+(a redirect elsewhere goes without it).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import mimetypes
 import os
 import threading
@@ -16,23 +20,30 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import httpx
 
-from vidpipe.errors import (
-    ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
-)
+from vidpipe.errors import ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from vidpipe.pricing import veo_seconds
 from vidpipe.providers.keys import require_key
-from vidpipe.providers.base import Ticket, UnsupportedOnModel, video_url
+from vidpipe.providers.base import (
+    HttpFailure, ResultMissing, Ticket, UnsupportedOnModel, download, provider_errors, video_url,
+)
 from vidpipe.providers.refs import is_local
 
 VEO_MODEL = "veo-3.1-generate-preview"
-IMAGEN_MODEL = "imagen-4.0-generate-001"
+DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
 POLL_INTERVAL_S = 5.0
-IMAGEN_ASPECTS = ("1:1", "3:4", "4:3", "9:16", "16:9")
+# generate_content image_config.aspect_ratio values (google-genai ImageConfig; Gemini image docs).
+IMAGE_ASPECTS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+BLOCKED = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
+                     "SPII", "MODEL_ARMOR"})
+
+
+def image_model() -> str:
+    return os.environ.get("VIDPIPE_GEMINI_IMAGE_MODEL", "").strip() or DEFAULT_IMAGE_MODEL
 
 
 def _refuse(model: str, msg: str) -> UnsupportedOnModel:
@@ -54,9 +65,14 @@ def translate_veo(req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     aspect = req.get("aspect_ratio", "16:9")
     if aspect not in ("16:9", "9:16", "adaptive"):
         raise _refuse(m, f"aspect_ratio {aspect} is not offered (16:9, 9:16)")
-    res = req.get("resolution", "720p")
-    config: dict[str, Any] = {"number_of_videos": 1, "duration_seconds": veo_seconds(duration),
-                              "resolution": "1080p" if res == "1080p" else "720p"}
+    res = "1080p" if req.get("resolution", "720p") == "1080p" else "720p"
+    seconds = veo_seconds(duration)
+    if res == "1080p" and seconds != 8:
+        raise _refuse(m, f"makes 1080p only at 8 s (asked {seconds} s); set duration 8 or resolution 720p")
+    if refs and (seconds != 8 or aspect != "16:9"):
+        raise _refuse(m, f"takes reference images only at 8 s and 16:9 (asked {seconds} s, {aspect}); "
+                         "set duration 8 and aspect_ratio 16:9, or use seedance-2.0")
+    config: dict[str, Any] = {"number_of_videos": 1, "duration_seconds": seconds, "resolution": res}
     if aspect != "adaptive":
         config["aspect_ratio"] = aspect
     # generate_audio and seed are Vertex-only (the SDK refuses them here): Veo on the Gemini API
@@ -71,42 +87,42 @@ def translate_veo(req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return VEO_MODEL, body
 
 
-def translate_imagen(prompt: str, *, aspect: str = "16:9", resolution: str = "720p", n: int = 1) -> tuple[str, dict[str, Any]]:
-    if aspect not in IMAGEN_ASPECTS:
-        raise _refuse("imagen", f"aspect_ratio {aspect} is not offered ({', '.join(IMAGEN_ASPECTS)})")
-    if not 1 <= n <= 4:
-        raise _refuse("imagen", f"makes 1–4 images per request, asked {n}")
-    return IMAGEN_MODEL, {"prompt": prompt, "config": {
-        "number_of_images": n, "aspect_ratio": aspect, "image_size": "2K" if resolution == "1080p" else "1K"}}
+def translate_image(prompt: str, *, aspect: str = "16:9", resolution: str = "720p",
+                    model: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(image model id, generate_content config) for one still. Pure."""
+    model = model or image_model()
+    if aspect not in IMAGE_ASPECTS:
+        raise _refuse(model, f"aspect_ratio {aspect} is not offered ({', '.join(IMAGE_ASPECTS)})")
+    image_config: dict[str, Any] = {"aspect_ratio": aspect}
+    # gemini-2.5-flash-image makes 1K only; later image models take image_size 1K/2K/4K.
+    if resolution == "1080p" and not model.startswith("gemini-2.5-flash-image"):
+        image_config["image_size"] = "2K"
+    return model, {"prompt": prompt, "response_modalities": ["IMAGE"], "image_config": image_config}
+
+
+def parse_gemini_error(exc: BaseException) -> HttpFailure | ProviderError | None:
+    """google.genai.errors.* → HttpFailure / a vidpipe error (httpx is handled in base)."""
+    from google.genai import errors as gerr
+
+    if isinstance(exc, gerr.APIError):
+        code, message = int(exc.code or 0), str(exc.message or exc)[:500]
+        if code == 400 and "API_KEY_INVALID" in json.dumps(exc.details, default=str):
+            code = 401  # Google answers a wrong key with 400 INVALID_ARGUMENT + reason API_KEY_INVALID
+        return HttpFailure(code, message, (exc.status or "").lower() or None)
+    if isinstance(exc, gerr.UnknownApiResponseError):
+        return ProviderError(f"gemini sent a reply the SDK cannot read: {exc}", provider="gemini", code="bad_reply")
+    return None
 
 
 @contextlib.contextmanager
-def map_gemini_errors(**ctx: Any) -> Iterator[None]:
+def map_gemini_errors(*, submit: bool = False, **ctx: Any) -> Iterator[None]:
     """google.genai / httpx errors → the vidpipe tree."""
-    from google.genai import errors as gerr
-
-    ctx = {"provider": "gemini", **ctx}
-    try:
+    with provider_errors("gemini", parse_gemini_error, submit=submit, **ctx):
         yield
-    except gerr.APIError as exc:
-        code, status, msg = int(exc.code or 0), exc.status or "", exc.message or str(exc)
-        text = f"gemini {code} {status}: {msg}"
-        if code == 429:
-            raise ProviderRateLimited(text, code="rate_limited", **ctx) from exc
-        if code >= 500:
-            raise ProviderUnavailable(text, code="unavailable", **ctx) from exc
-        if code in (401, 403):
-            raise ProviderRejected(f"gemini {code}: the key in GEMINI_API_KEY was refused", code="unauthorized",
-                                   **ctx) from exc
-        raise ProviderRejected(text, code=status.lower() or f"http_{code}", **ctx) from exc
-    except httpx.TimeoutException as exc:
-        raise ProviderTimeout(f"gemini timed out ({type(exc).__name__})", code="timeout", **ctx) from exc
-    except httpx.TransportError as exc:
-        raise ProviderUnavailable(f"cannot reach gemini ({type(exc).__name__})", code="connection", **ctx) from exc
 
 
 class GeminiBackend:
-    """Veo 3.1 through the runner; Imagen stills through `make_images`."""
+    """Veo 3.1 through the runner; stills through `make_image`."""
 
     NAME = "gemini"
 
@@ -125,7 +141,8 @@ class GeminiBackend:
                 from google import genai
                 from google.genai import types
 
-                # v1beta: where predictLongRunning / :predict live (providers.md §2.4); the runner retries.
+                # v1beta: where predictLongRunning lives (providers.md §2.4). One attempt: the SDK's
+                # own retry is off so a paid submit is never sent twice behind our back.
                 opts = types.HttpOptions(base_url=os.environ.get("VIDPIPE_GEMINI_BASE_URL") or None,
                                          api_version="v1beta", retry_options=types.HttpRetryOptions(attempts=1))
                 self._client = genai.Client(api_key=require_key("gemini"), http_options=opts)
@@ -146,7 +163,7 @@ class GeminiBackend:
         if b.get("last_frame"):
             instance["lastFrame"] = self._image(b["last_frame"])
         if b.get("reference_images"):
-            instance["referenceImages"] = [{"image": self._image(r), "referenceType": "asset"}
+            instance["referenceImages"] = [{"image": self._image(r), "referenceType": "ASSET"}
                                            for r in b["reference_images"]]
         params: dict[str, Any] = {"sampleCount": cfg.get("number_of_videos", 1),
                                   "durationSeconds": cfg["duration_seconds"], "resolution": cfg["resolution"]}
@@ -160,16 +177,14 @@ class GeminiBackend:
         return str(name)
 
     def _post(self, path: str, body: dict[str, Any], **ctx: Any) -> dict[str, Any]:
-        """One REST call through the SDK's own API client (base URL, key header, error types).
+        """One REST call through the SDK's request channel (base URL, key header, error types).
 
-        google-genai 3.x refuses `generate_videos` / `generate_images` on the Gemini Developer API
-        (Vertex-only there), while the REST routes still serve them (providers.md §2.4, §3.2); the
-        SDK's request channel keeps auth and base-URL handling in one place. Polling uses the
-        public `operations.get`.
+        No public call exists for this: google-genai 3.x's `models.generate_videos` raises
+        ValueError on the Gemini Developer API ("only supported in … Agent Platform mode") while
+        the REST route still serves Veo (providers.md §2.4). Polling uses the public
+        `operations.get`, stills the public `models.generate_content`.
         """
-        import json
-
-        with map_gemini_errors(**ctx):
+        with map_gemini_errors(submit=True, **ctx):
             resp = self.client._api_client.request("post", path, dict(body))
         try:
             data = json.loads(resp.body or "{}")
@@ -194,11 +209,7 @@ class GeminiBackend:
                                       provider="gemini", code="deadline", **ctx)
             time.sleep(POLL_INTERVAL_S)
         if op.error:
-            err = op.error if isinstance(op.error, dict) else {}
-            code = int(err.get("code") or 0)
-            cls = ProviderRateLimited if code == 429 else ProviderError
-            raise cls(f"veo operation failed: {err.get('message', op.error)}", provider="gemini",
-                      code="rate_limited" if code == 429 else f"operation_error_{code}", **ctx)
+            raise operation_error(op.error, **ctx)
         resp = op.response or op.result
         videos = (resp.generated_videos if resp else None) or []
         if not videos or not videos[0].video or not videos[0].video.uri:
@@ -213,43 +224,34 @@ class GeminiBackend:
         return video_url(result, provider=self.NAME)
 
     def fetch(self, url: str, out: Path) -> Path:
-        """GET the file; the key goes only to the API host, never across a redirect."""
-        out.parent.mkdir(parents=True, exist_ok=True)
+        """GET the file; the key goes only to the API host, never across a redirect to another."""
         api_host = urlparse(self.base_url).netloc
-        try:
-            for _ in range(5):
-                headers = {"x-goog-api-key": require_key("gemini")} if urlparse(url).netloc == api_host else {}
-                with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(120, connect=15)) as resp:
-                    if resp.is_redirect and resp.headers.get("location"):
-                        url = urljoin(url, resp.headers["location"])
-                        continue
-                    if resp.status_code != 200:
-                        raise ProviderUnavailable(f"download of the veo result failed: HTTP {resp.status_code}",
-                                                  provider="gemini", code="download_failed")
-                    with out.open("wb") as f:
-                        for chunk in resp.iter_bytes(1 << 16):
-                            f.write(chunk)
-                    return out
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"download of the veo result failed ({type(exc).__name__})",
-                                      provider="gemini", code="download_failed") from exc
-        raise ProviderUnavailable("too many redirects downloading the veo result", provider="gemini",
-                                  code="download_failed")
 
-    def make_images(self, endpoint: str, body: dict[str, Any]) -> list[bytes]:
-        """Imagen: one :predict call; images come back inline as base64."""
-        cfg = body["config"]
-        params = {"sampleCount": cfg["number_of_images"], "aspectRatio": cfg["aspect_ratio"],
-                  "sampleImageSize": cfg["image_size"], "outputOptions": {"mimeType": "image/png"}}
-        reply = self._post(f"models/{endpoint}:predict", {"instances": [{"prompt": body["prompt"]}],
-                                                          "parameters": params}, model="imagen")
-        preds = [p for p in reply.get("predictions") or [] if isinstance(p, dict)]
-        out = [base64.b64decode(p["bytesBase64Encoded"]) for p in preds if p.get("bytesBase64Encoded")]
-        if not out:
-            why = "; ".join(str(p.get("raiFilteredReason")) for p in preds if p.get("raiFilteredReason"))
-            raise ProviderRejected(f"imagen returned no image ({why or 'no predictions'})", provider="gemini",
-                                   model="imagen", code="content_policy_violation")
-        return out
+        def auth_for(hop: str) -> dict[str, str]:
+            return {"x-goog-api-key": require_key("gemini")} if urlparse(hop).netloc == api_host else {}
+
+        return download(url, out, provider="gemini", auth_for=auth_for)
+
+    def make_image(self, model: str, config: dict[str, Any]) -> tuple[bytes, str]:
+        """One still: `models.generate_content` with the IMAGE modality; the inline image part's bytes."""
+        from google.genai import types
+
+        cfg = types.GenerateContentConfig(response_modalities=config["response_modalities"],
+                                          image_config=types.ImageConfig(**config["image_config"]))
+        with map_gemini_errors(submit=True, model=model):  # a paid call: no answer is not retried blindly
+            resp = self.client.models.generate_content(model=model, contents=config["prompt"], config=cfg)
+        for cand in resp.candidates or []:
+            for part in (cand.content.parts if cand.content else None) or []:
+                if part.inline_data and part.inline_data.data:
+                    return bytes(part.inline_data.data), part.inline_data.mime_type or "image/png"
+        block = resp.prompt_feedback.block_reason if resp.prompt_feedback else None
+        reasons = [str(getattr(c.finish_reason, "value", c.finish_reason)) for c in resp.candidates or []
+                   if c.finish_reason]
+        why = str(getattr(block, "value", block)) if block else ", ".join(reasons) or "no image part"
+        if block or BLOCKED & set(reasons):
+            raise ProviderRejected(f"{model} refused the still ({why}); rephrase the prompt", provider="gemini",
+                                   model=model, code="content_policy_violation")
+        raise ResultMissing(f"{model} returned no image ({why})", provider="gemini", model=model)
 
     def _image(self, ref: str) -> dict[str, str]:
         """{bytesBase64Encoded, mimeType} from a local path, data URI or URL (the API takes bytes)."""
@@ -268,3 +270,19 @@ class GeminiBackend:
                                       code="reference_fetch") from exc
         return {"bytesBase64Encoded": base64.b64encode(r.content).decode(),
                 "mimeType": r.headers.get("content-type", "image/png").split(";")[0]}
+
+
+def operation_error(error: Any, **ctx: Any) -> ProviderError:
+    """A finished operation's `error {code, message}` (google.rpc.Status, gRPC codes) → a vidpipe error.
+
+    Not transient: the operation ran (and may be billed); a rerun is a person's decision.
+    """
+    err = error if isinstance(error, dict) else {}
+    code = int(err.get("code") or 0)
+    msg = f"veo operation failed: {err.get('message', error)}"
+    ctx = {"provider": "gemini", **ctx}
+    if code == 8 or code == 429:  # RESOURCE_EXHAUSTED (gRPC 8) / HTTP 429
+        return ProviderRateLimited(msg, code="rate_limited", **ctx)
+    if code == 3 or code == 400:  # INVALID_ARGUMENT
+        return ProviderRejected(msg, code="invalid_argument", **ctx)
+    return ProviderError(msg, code=f"operation_error_{code}", **ctx)

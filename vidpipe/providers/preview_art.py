@@ -1,111 +1,288 @@
-"""Storyboard art for the offline preview: deterministic panels painted from the prompt's words."""
+"""The preview's page layout and type: every letter it draws lies inside `text_areas(width, height)`.
+
+A panel is laid out like a storyboard sheet: a header strip (shot, panel, framing, PREVIEW tag),
+the picture, and a notes strip (the action, the speech bubble, the cast legend). Text is set to
+fit its box: wrapped at spaces, shrunk down to a legible minimum, and when it still does not fit,
+ended with an ellipsis after a whole word, so it is never cut mid-word and never leaves the frame.
+QC imports `text_areas` to tell the preview's own lettering from burnt-in text in a picture.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import textwrap
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
-PALETTE = {
-    "teal": (38, 128, 128), "amber": (230, 160, 50), "gold": (225, 185, 80), "blue": (50, 90, 170),
-    "navy": (25, 35, 80), "red": (190, 50, 45), "green": (60, 140, 80), "orange": (235, 120, 40),
-    "pink": (230, 140, 170), "purple": (110, 70, 150), "grey": (120, 125, 130), "gray": (120, 125, 130),
-    "silver": (190, 195, 200), "black": (20, 20, 24), "white": (235, 235, 230), "cyan": (60, 190, 210),
-    "sodium": (240, 150, 40), "pastel": (200, 190, 220), "yellow": (235, 205, 60), "brass": (180, 140, 60),
-    "sunrise": (250, 180, 120), "dawn": (240, 190, 150), "night": (15, 20, 45), "storm": (45, 55, 70),
-    "tungsten": (240, 170, 90), "neon": (255, 60, 200), "forest": (40, 90, 50), "desert": (215, 170, 110),
-}
+from vidpipe.providers.preview_plan import Member, Panel
 
-
-def _rng_colour(seed: bytes, i: int) -> tuple[int, int, int]:
-    b = hashlib.sha256(seed + bytes([i])).digest()
-    return (60 + b[0] % 170, 60 + b[1] % 170, 60 + b[2] % 170)
+PAPER = (238, 234, 222)
+INK = (30, 30, 34)
+MUTED_INK = (96, 96, 104)
+TAG_RED = (214, 32, 44)
+ELLIPSIS = "…"
+Box = tuple[int, int, int, int]
 
 
-def colours(text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    """Sky and ground colours: named colour words first, else a hash of the text."""
-    low = text.lower()
-    found = [rgb for word, rgb in PALETTE.items() if word in low]
-    seed = hashlib.sha256(low.encode()).digest()
-    a = found[0] if found else _rng_colour(seed, 0)
-    b = found[1] if len(found) > 1 else _rng_colour(seed, 1)
-    return a, b
+@dataclass(frozen=True)
+class Layout:
+    """Where the header, the picture and the notes strip sit in a width x height frame."""
+
+    width: int
+    height: int
+    top: int
+    bottom: int
+    pad: int
+    portrait: bool
+
+    @property
+    def picture(self) -> Box:
+        return (0, self.top, self.width, self.height - self.bottom)
+
+    @property
+    def header(self) -> Box:
+        return (0, 0, self.width, self.top)
+
+    @property
+    def notes(self) -> Box:
+        return (0, self.height - self.bottom, self.width, self.height)
 
 
-def font(size: int) -> ImageFont.ImageFont:
+def layout(width: int, height: int) -> Layout:
+    """Band heights scale with the short side; a portrait frame gets a two-row header and taller notes."""
+    short = min(width, height)
+    portrait = height > width * 1.1
+    top = round(short * (0.15 if portrait else 0.075))
+    bottom = round(short * (0.40 if portrait else 0.215))
+    return Layout(width, height, top, bottom, max(3, round(short * 0.016)), portrait)
+
+
+def text_areas(width: int, height: int) -> list[Box]:
+    """The only boxes (x0, y0, x1, y1) where a preview frame has lettering: header and notes strip.
+
+    A storyboard still (no strips) letters only its PREVIEW tag, which lies inside the header box.
+    """
+    lay = layout(width, height)
+    return [lay.header, lay.notes]
+
+
+def _font_file(bold: bool) -> str | None:
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"
+    path = path / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    return str(path) if path.exists() else None
+
+
+@lru_cache(maxsize=128)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans (shipped inside matplotlib, a dependency), else Pillow's default face."""
+    path = _font_file(bold)
+    if path:
+        return ImageFont.truetype(path, size)
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1
         return ImageFont.load_default()
 
 
-def paint_panel(text: str, width: int, height: int, *, variant: int = 0, caption: bool = True) -> Image.Image:
-    """A painted storyboard frame: graded sky, horizon, a subject silhouette, the caption."""
-    sky, ground = colours(text)
-    seed = hashlib.sha256(f"{text}|{variant}".encode()).digest()
-    img = Image.new("RGB", (width, height))
-    px = ImageDraw.Draw(img)
-    horizon = int(height * (0.45 + (seed[3] % 20) / 100))
-    for y in range(height):
-        if y < horizon:
-            f = y / max(1, horizon)
-            c = tuple(int(sky[i] * (1 - 0.5 * f) + 255 * 0.12 * f) for i in range(3))
+def _width(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> float:
+    return f.getlength(text)
+
+
+def _line_height(f: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
+    a, d = f.getmetrics() if hasattr(f, "getmetrics") else (f.size, 0)
+    return int(a + d)
+
+
+def wrap(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str] | None:
+    """Greedy word wrap; None when a single word is wider than the box (the caller shrinks the type)."""
+    lines: list[str] = []
+    for word in text.split():
+        if _width(word, f) > width:
+            return None
+        if lines and _width(f"{lines[-1]} {word}", f) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
         else:
-            f = (y - horizon) / max(1, height - horizon)
-            c = tuple(int(ground[i] * (1 - 0.55 * f)) for i in range(3))
-        px.line([(0, y), (width, y)], fill=c)
-    # distant shapes give the camera move something to move across
-    for i in range(7):
-        x = int((seed[4 + i] / 255) * width)
-        r = int(height * (0.04 + (seed[12 + i] % 10) / 100))
-        shade = tuple(max(0, min(255, ground[k] - 40 + (seed[20 + i] % 30))) for k in range(3))
-        px.ellipse([x - r * 2, horizon - r, x + r * 2, horizon + r], fill=shade)
-    sx = int(width * (0.3 + (seed[5] % 40) / 100))
-    sh = int(height * 0.42)
-    subj = tuple(max(0, c - 70) for c in sky)
-    px.rectangle([sx - sh // 7, horizon - sh, sx + sh // 7, horizon + sh // 10], fill=subj)
-    px.ellipse([sx - sh // 5, horizon - sh - sh // 4, sx + sh // 5, horizon - sh + sh // 8], fill=subj)
-    # scattered mid-size marks (waves, stars, foliage) give every camera move something to travel across,
-    # so even a slow push-in reads as motion at QC's analysis scale
-    r = max(2, height // 45)
-    for i in range(120):
-        x = (seed[i % 32] * 37 + i * 97 + seed[(i * 3) % 32] * 11) % width
-        y = (seed[(i + 7) % 32] * 53 + i * 61) % height
-        base = sky if y < horizon else ground
-        tone = tuple(max(0, min(255, c + (60 if i % 2 else -60))) for c in base)
-        px.ellipse([x - 2 * r, y - r, x + 2 * r, y + r], fill=tone)
-    img = img.filter(ImageFilter.GaussianBlur(radius=max(1, width // 640)))
-    if caption:
-        draw_caption(img, text)
-    return img
+            lines.append(word)
+    return lines
 
 
-def draw_caption(img: Image.Image, text: str) -> Image.Image:
-    """The storyboard caption along the bottom of the frame."""
-    width, height = img.size
-    wrapped = textwrap.fill(" ".join(text.split())[:150], width=max(20, width // 14))
-    f = font(max(12, height // 28))
-    ImageDraw.Draw(img).multiline_text((width * 0.05, height * 0.74), wrapped, fill=(250, 250, 245), font=f,
-                                       stroke_width=2, stroke_fill=(0, 0, 0))
-    return img
+def _shorten(lines: list[str], keep: int, f: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+             width: float) -> list[str]:
+    """The first `keep` lines, the last ending in an ellipsis after a whole word (words dropped to make room)."""
+    out = lines[:keep]
+    if not out:
+        return out
+    words = out[-1].split()
+    while words and _width(" ".join(words) + ELLIPSIS, f) > width:
+        words.pop()
+    out[-1] = (" ".join(words) + ELLIPSIS) if words else ELLIPSIS
+    return out
 
 
-def draw_tag(img: Image.Image, *, model: str, label: str, timecode: str | None = None) -> Image.Image:
-    """The burnt-in PREVIEW corner tag (and model, label, running timecode)."""
+def fit(text: str, box: Box, *, max_px: int, min_px: int, bold: bool = False,
+        max_lines: int = 99) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, list[str]]:
+    """The largest size in [min_px, max_px] at which `text` wraps into `box`; else min size, shortened."""
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    size = max(min_px, max_px)
+    while True:
+        f = font(size, bold)
+        lines = wrap(text, f, bw)
+        if lines is not None and len(lines) <= max_lines and len(lines) * _line_height(f) <= bh:
+            return f, lines
+        if size <= min_px:
+            break
+        size = max(min_px, int(size * 0.92))
+    keep = max(0, min(max_lines, bh // max(1, _line_height(f))))
+    if lines is None:  # a word wider than the box even at the minimum: keep the words that fit
+        lines = wrap(" ".join(w for w in text.split() if _width(w, f) <= bw), f, bw) or []
+        return f, _shorten(lines, keep, f, bw) if lines else []
+    return f, lines if len(lines) <= keep else _shorten(lines, keep, f, bw)
+
+
+def set_text(draw: ImageDraw.ImageDraw, text: str, box: Box, *, max_px: int, min_px: int, bold: bool = False,
+             fill: tuple[int, int, int] = INK, max_lines: int = 99, align: str = "left",
+             valign: str = "top") -> Box:
+    """Typeset `text` inside `box`; returns the box the lines occupy."""
+    f, lines = fit(text, box, max_px=max_px, min_px=min_px, bold=bold, max_lines=max_lines)
+    lh = _line_height(f)
+    total = lh * len(lines)
+    y = box[1] if valign == "top" else box[1] + (box[3] - box[1] - total) // 2
+    used = [box[2], y, box[0], y + total]
+    for line in lines:
+        w = _width(line, f)
+        x = box[0] if align == "left" else (box[2] - w if align == "right" else box[0] + (box[2] - box[0] - w) / 2)
+        draw.text((x, y), line, font=f, fill=fill)
+        used[0], used[2] = min(used[0], int(x)), max(used[2], int(x + w))
+        y += lh
+    return (used[0], used[1], used[2], used[3])
+
+
+def draw_tag(img: Image.Image, lay: Layout) -> Box:
+    """The red PREVIEW tag in the header's right corner; returns its box."""
     draw = ImageDraw.Draw(img)
-    w, h = img.size
-    f = font(max(12, h // 22))
-    small = font(max(10, h // 40))
-    pad = max(6, h // 60)
-    tag = "PREVIEW"
-    bbox = draw.textbbox((0, 0), tag, font=f)
-    tw, th = bbox[2] - bbox[0], bbox[3] - bbox[1]
-    x0, y0 = w - tw - 3 * pad, pad
-    draw.rectangle([x0 - pad, y0, w - pad, y0 + th + 2 * pad], fill=(220, 30, 40))
-    draw.text((x0, y0 + pad - bbox[1]), tag, fill=(255, 255, 255), font=f)
-    sub = f"{model} · {label}" if label else model
-    if timecode:
-        sub = f"{sub} · {timecode}"
-    draw.text((pad, pad), sub, fill=(255, 255, 255), font=small, stroke_width=1, stroke_fill=(0, 0, 0))
-    return img
+    h = lay.top if not lay.portrait else lay.top // 2
+    size = max(9, int(h * 0.52))
+    f = font(size, True)
+    tw = _width("PREVIEW", f)
+    box = (int(lay.width - lay.pad - tw - 2 * lay.pad), lay.pad // 2, lay.width - lay.pad, h - lay.pad // 2)
+    draw.rectangle(box, fill=TAG_RED)
+    a, d = f.getmetrics()
+    draw.text((box[0] + lay.pad, (box[1] + box[3]) / 2 - (a + d) / 2), "PREVIEW", font=f, fill=(255, 255, 255))
+    return box
+
+
+def header(lay: Layout, panel: Panel, *, label: str, model: str) -> tuple[Image.Image, Box]:
+    """The header strip: shot and panel, the framing (size · angle · move), the PREVIEW tag.
+
+    Returns the strip and the box left free for the running timecode.
+    """
+    img = Image.new("RGB", (lay.width, lay.top), PAPER)
+    draw = ImageDraw.Draw(img)
+    tag = draw_tag(img, lay)
+    p, w = lay.pad, lay.width
+    row = lay.top if not lay.portrait else lay.top // 2
+    big, small = max(9, int(row * 0.46)), max(8, int(row * 0.24))
+    who = label or "preview"
+    span = f"{_clock(panel.start)}–{_clock(panel.end)}"
+    shot = f"{who} · panel {panel.index + 1}/{panel.count} · {span}"
+    if lay.portrait:
+        set_text(draw, shot, (p, p // 2, tag[0] - p, row), max_px=small + 4, min_px=8, max_lines=1, valign="mid")
+        clock = (int(w * 0.74), row, w - p, lay.top - p // 2)
+        set_text(draw, panel.heading, (p, row, clock[0] - p, lay.top - p // 2), max_px=big, min_px=8,
+                 bold=True, max_lines=1, valign="mid")
+    else:
+        left = (p, p // 2, int(w * 0.27), lay.top - p // 2)
+        mid = (left[1] + left[3]) // 2
+        set_text(draw, f"{who}  {panel.index + 1}/{panel.count}", (left[0], left[1], left[2], mid + 2),
+                 max_px=int(row * 0.36), min_px=8, bold=True, max_lines=1, valign="mid")
+        set_text(draw, f"{span} · {model}", (left[0], mid, left[2], left[3]), max_px=int(row * 0.3), min_px=8,
+                 fill=MUTED_INK, max_lines=1, valign="mid")
+        clock = (tag[0] - int(w * 0.095), p // 2, tag[0] - p, lay.top - p // 2)
+        set_text(draw, panel.heading, (left[2] + p, p // 2, clock[0] - p, lay.top - p // 2), max_px=big,
+                 min_px=8, bold=True, max_lines=1, align="center", valign="mid")
+    draw.line([(0, lay.top - 1), (w, lay.top - 1)], fill=INK, width=max(1, lay.pad // 3))
+    return img, clock
+
+
+def draw_clock(img: Image.Image, box: Box, t: float) -> None:
+    """The running timecode, redrawn each frame inside the header's reserved box."""
+    draw = ImageDraw.Draw(img)
+    draw.rectangle(box, fill=PAPER)
+    set_text(draw, _clock(t, hundredths=True), box, max_px=max(8, int((box[3] - box[1]) * 0.55)), min_px=7,
+             fill=INK, max_lines=1, align="right", valign="mid")
+
+
+def _clock(t: float, hundredths: bool = False) -> str:
+    m, s = divmod(max(0.0, t), 60)
+    return f"{int(m):02d}:{s:05.2f}" if hundredths else f"{int(m):02d}:{int(round(s)):02d}"
+
+
+@dataclass
+class Notes:
+    """The pre-rendered notes strip and where the speech bubble's tail leaves it."""
+
+    image: Image.Image
+    bubble: Box | None  # in frame coordinates
+
+
+def notes(lay: Layout, panel: Panel, *, speaker_x: float | None = None) -> Notes:
+    """The notes strip: the action caption, the speech bubble (speaker's name, the line), the cast legend."""
+    img = Image.new("RGB", (lay.width, lay.bottom), PAPER)
+    draw = ImageDraw.Draw(img)
+    p, w, hb = lay.pad, lay.width, lay.bottom
+    draw.line([(0, 0), (w, 0)], fill=INK, width=max(1, p // 3))
+    legend_h = max(10, int(min(w, lay.height) * 0.04))
+    body = (2 * p, p + p // 2, w - 2 * p, hb - legend_h - p)
+    cap_px, cap_min = max(9, int(min(w, lay.height) * 0.044)), max(8, int(min(w, lay.height) * 0.019))
+    bubble_box: Box | None = None
+    if panel.line:
+        side_left = speaker_x is None or speaker_x < w / 2 or lay.portrait
+        bw = body[2] - body[0] if lay.portrait else int((body[2] - body[0]) * 0.58)
+        bx = body[0] if side_left else body[2] - bw
+        bh = (body[3] - body[1]) * (0.62 if lay.portrait else 1.0)
+        bubble = (bx, body[1], bx + bw, body[1] + int(bh))
+        draw.rounded_rectangle(bubble, radius=max(4, p * 2), fill=(255, 255, 255), outline=INK,
+                               width=max(2, p // 3))
+        inner = (bubble[0] + 2 * p, bubble[1] + p, bubble[2] - 2 * p, bubble[3] - p)
+        name = panel.speaker.label if panel.speaker else "VOICE"
+        nf = font(max(8, int(cap_px * 0.8)), True)
+        colour = panel.speaker.colour if panel.speaker else INK
+        r = _line_height(nf) // 2
+        draw.ellipse([inner[0], inner[1] + 2, inner[0] + 2 * r - 4, inner[1] + 2 * r - 2], fill=colour, outline=INK)
+        set_text(draw, name, (inner[0] + 2 * r + p // 2, inner[1], inner[2], inner[1] + _line_height(nf)),
+                 max_px=nf.size, min_px=8, bold=True, max_lines=1)
+        set_text(draw, f"“{panel.line}”", (inner[0], inner[1] + _line_height(nf), inner[2], inner[3]),
+                 max_px=cap_px, min_px=cap_min)
+        bubble_box = (bubble[0], bubble[1] + lay.height - hb, bubble[2], bubble[3] + lay.height - hb)
+        if lay.portrait:
+            caption = (body[0], bubble[3] + p, body[2], body[3])
+        elif side_left:
+            caption = (bubble[2] + 2 * p, body[1], body[2], body[3])
+        else:
+            caption = (body[0], body[1], bubble[0] - 2 * p, body[3])
+    else:
+        caption = body
+    if panel.caption and caption[3] - caption[1] >= cap_min:
+        set_text(draw, panel.caption, caption, max_px=cap_px, min_px=cap_min)
+    _legend(draw, panel.members, (2 * p, hb - legend_h - p // 2, w - 2 * p, hb - p // 2))
+    return Notes(img, bubble_box)
+
+
+def _legend(draw: ImageDraw.ImageDraw, cast: list[Member], box: Box) -> None:
+    """Colour swatches with each identity's label: the key that ties a silhouette to a name."""
+    h = box[3] - box[1]
+    f = font(max(8, int(h * 0.72)), True)
+    x = box[0]
+    for m in cast:
+        w = _width(m.label, f) + h * 1.6
+        if x + w > box[2]:
+            break
+        draw.rounded_rectangle([x, box[1] + h * 0.15, x + h * 0.9, box[3] - h * 0.15], radius=max(2, h // 5),
+                               fill=m.colour, outline=INK)
+        draw.text((x + h * 1.15, box[1] + (h - _line_height(f)) / 2), m.label, font=f, fill=INK)
+        x += w + h

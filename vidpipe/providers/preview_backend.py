@@ -36,13 +36,13 @@ class PreviewBackend:
 
     def poll(self, ticket: Ticket, *, deadline: float) -> dict[str, Any]:
         """Render now (deterministic, so a resumed id renders the same clip)."""
-        from vidpipe.providers.preview import render_clip
+        from vidpipe.providers.preview import animatic
 
         ticket.on_status("running")
         out = ticket.workdir / f".{ticket.request_id}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         model = ticket.endpoint.split("/", 1)[-1]
-        path = render_clip(dict(ticket.body), out, model=model, fps=24, label=ticket.job_id)
+        path = animatic(dict(ticket.body), out, model=model, fps=24, label=ticket.job_id)
         return {"video": {"url": Path(path).resolve().as_uri(), "content_type": "video/mp4"}}
 
     def result_url(self, result: dict[str, Any]) -> str:

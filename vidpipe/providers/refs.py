@@ -1,12 +1,17 @@
-"""Reference media in a request body: find local files, hash them, measure them.
+"""Reference media in a request body: find local files, hash them, measure them, remember uploads.
 
 Local paths stay in the translated body (so the cache key is stable and sidecars stay small);
-they are turned into data URIs or uploads only at submission time, by the backend.
+they become provider URLs only at submission time, by the backend, uploaded once per content
+(`UploadCache`, under the data root).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,3 +94,48 @@ def ref_durations(request: dict[str, Any]) -> dict[str, float]:
                 if secs is not None:
                     out[ref] = secs
     return out
+
+
+class UploadCache:
+    """sha256 of a file's bytes → the provider URL it was uploaded to, in one JSON file.
+
+    A file is uploaded once per content (a renamed or copied file is not sent again). Entries
+    expire `ttl_s` after upload, a little before the provider deletes the object.
+    """
+
+    def __init__(self, path: Path, *, ttl_s: float = 29 * 86400):
+        self.path = Path(path)
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls) -> "UploadCache":
+        from vidpipe.paths import Paths
+
+        return cls(Paths.from_env().data / "cache" / "fal_uploads.json")
+
+    def _read(self) -> dict[str, dict[str, object]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, digest: str) -> str | None:
+        with self._lock:
+            entry = self._read().get(digest)
+        if not isinstance(entry, dict) or not entry.get("url"):
+            return None
+        if time.time() - float(entry.get("uploaded_at") or 0) > self.ttl_s:  # type: ignore[arg-type]
+            return None
+        return str(entry["url"])
+
+    def put(self, digest: str, url: str, *, name: str = "") -> None:
+        """Record an upload (atomic replace, so a crash never leaves half a file)."""
+        with self._lock:
+            data = self._read()
+            data[digest] = {"url": url, "uploaded_at": round(time.time(), 3), "name": name}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+            tmp.replace(self.path)

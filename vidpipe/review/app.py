@@ -1,22 +1,32 @@
-"""The review room's web app (FastAPI + Jinja, autoescaped). Serves only files under the media root."""
+"""The review room's web app (FastAPI + Jinja, autoescaped). Serves only files under the media root.
+
+Scoring is POST-redirect-GET: a valid score is saved and the browser is sent back to the shot; an
+invalid one is kept server-side under a short token and the GET page shows it at the form, so a
+refresh never re-posts and never loses what was typed.
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.paths import Paths
-from vidpipe.review.data import episode_view, safe_media_path
+from vidpipe.review import data
+from vidpipe.review.urls import compare_path, episode_path
 from vidpipe.schema import FAILURE_MODES, Scores
 from vidpipe.store import Store
 
 RUBRIC = ("prompt_fidelity", "subject_consistency", "camera_and_motion", "audio_match", "overall")
 TEXTS = ("what_worked", "what_to_change", "lesson")
+FLASH_KEEP = 200  # invalid submissions remembered for their error page (oldest forgotten first)
 
 
 def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -41,79 +51,128 @@ def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, 
 def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAPI:
     paths = paths or Paths.from_env()
     store = store or Store(paths.db)
-    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-    templates.env.globals.update(rubric=RUBRIC, failure_modes=FAILURE_MODES)
+    here = Path(__file__).parent
+    templates = Jinja2Templates(directory=str(here / "templates"))
+    templates.env.globals.update(rubric=RUBRIC, failure_modes=FAILURE_MODES, episode_path=episode_path,
+                                 compare_path=compare_path)
     app = FastAPI(title="vidpipe review room", docs_url=None, redoc_url=None)
+    flashes: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def media_url(p: Path | None) -> str | None:
         if p is None:
             return None
-        return "/media/" + Path(p).resolve().relative_to(paths.media.resolve()).as_posix()
+        try:
+            return "/media/" + Path(p).resolve().relative_to(paths.media.resolve()).as_posix()
+        except ValueError:  # a file outside the media root is never linked
+            return None
 
     templates.env.globals["media_url"] = media_url
 
+    def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
+        return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return page(request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code)
+
+    @app.exception_handler(data.NotFound)
+    async def not_found(request: Request, exc: data.NotFound) -> Response:
+        return page(request, "error.html", {"status": 404, "message": str(exc)}, 404)
+
+    @app.exception_handler(VidpipeError)
+    async def bad_spec(request: Request, exc: VidpipeError) -> Response:
+        # An episode whose file does not parse: say why, as a page (the index lists it too).
+        return page(request, "error.html", {"status": 422, "message": str(exc).replace(f"{paths.episodes}/", "")}, 422)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> Response:
-        from vidpipe.episode import list_episodes
-
-        return templates.TemplateResponse(request, "index.html", {"episodes": list_episodes(paths.episodes)})
-
-    def render_episode(request: Request, ep: str, *, form: dict[str, Any] | None = None, status: int = 200) -> Response:
-        try:
-            view = episode_view(paths, ep)
-        except VidpipeError as exc:
-            return HTMLResponse(f"<h1>Episode not found</h1><p>{_esc(str(exc))}</p>", status_code=404)
-        return templates.TemplateResponse(request, "episode.html", {**view, "form": form or {}}, status_code=status)
+        return page(request, "index.html", {"cards": data.episode_cards(paths, store)})
 
     @app.get("/episode/{ep}", response_class=HTMLResponse)
-    def episode(request: Request, ep: str) -> Response:
-        return render_episode(request, ep)
+    def episode(request: Request, ep: str, flash: str | None = None) -> Response:
+        view = data.episode_view(paths, ep, store)
+        return page(request, "episode.html", {**view, "form": flashes.get(flash or "", {})})
+
+    @app.get("/episode/{ep}/shot/{shot}", response_class=HTMLResponse)
+    def shot_page(ep: str, shot: str) -> Response:
+        data.shot_view(paths, ep, shot)  # 404 for a shot that does not exist
+        return RedirectResponse(f"{episode_path(ep)}#shot-{shot}", status_code=303)
 
     @app.post("/episode/{ep}/shot/{shot}/score", response_class=HTMLResponse)
     async def score(request: Request, ep: str, shot: str) -> Response:
-        from vidpipe.qc.judge import score_clip
-
+        _episode, sv = data.shot_view(paths, ep, shot)
         form = await request.form()
         values, errors = parse_score_form(dict(form), list(form.getlist("failure_modes")))
-        review = paths.shot_media(ep, shot) / "review" / f"{ep}-{shot}" / "qc.json"
-        if not review.exists():
+        take = sv.take
+        if take.review_dir is None or take.qc is None:
             errors["clip"] = "this shot has no QC report yet; render it first"
         if errors:
-            return render_episode(request, ep, form={"shot": shot, "values": {**dict(form), **values},
-                                                     "errors": errors}, status=400)
-        scores = Scores(**{f: values[f] for f in RUBRIC})
-        score_clip(review, scores, failure_modes=tuple(values["failure_modes"]), what_worked=values["what_worked"],
-                   what_to_change=values["what_to_change"], lesson=values["lesson"], store=store,
-                   lessons_path=paths.lessons)
-        return RedirectResponse(f"/episode/{ep}#shot-{shot}", status_code=303)
+            token = secrets.token_urlsafe(8)
+            flashes[token] = {"shot": shot, "values": {**{k: v for k, v in form.items()}, **values}, "errors": errors}
+            while len(flashes) > FLASH_KEEP:
+                flashes.popitem(last=False)
+            return RedirectResponse(f"{episode_path(ep)}?flash={token}#shot-{shot}", status_code=303)
+        _save_score(paths, store, ep, sv, values)
+        return RedirectResponse(f"{episode_path(ep)}#shot-{shot}", status_code=303)
 
     @app.get("/episode/{ep}/shot/{shot}/compare", response_class=HTMLResponse)
-    def compare(request: Request, ep: str, shot: str) -> Response:
-        view = episode_view(paths, ep)
-        sv = next((s for s in view["shots"] if s.id == shot), None)
-        if sv is None:
-            return HTMLResponse("<h1>Shot not found</h1>", status_code=404)
-        return templates.TemplateResponse(request, "compare.html", {"episode": view["episode"], "shot": sv})
+    def compare(request: Request, ep: str, shot: str, used: int | None = None) -> Response:
+        episode, sv = data.shot_view(paths, ep, shot, store)
+        return page(request, "compare.html", {"episode": episode, "shot": sv, "used": used})
+
+    @app.post("/episode/{ep}/shot/{shot}/compare/use", response_class=HTMLResponse)
+    async def use_this_take(request: Request, ep: str, shot: str) -> Response:
+        """A person puts take N into the cut (same as `vidpipe take EP SHOT N`); the cut follows on its next run."""
+        from vidpipe.pipeline.record import ShotRef
+        from vidpipe.pipeline.shot_stages import use_take
+
+        episode, _sv = data.shot_view(paths, ep, shot)
+        raw = str((await request.form()).get("take", ""))
+        if not raw.isdigit():
+            raise data.NotFound(f"shot {ep}|{shot} has no take {raw!r}")
+        try:
+            use_take(ShotRef(paths, episode, episode.shot(shot)), int(raw))
+        except SpecError as exc:
+            raise data.NotFound(str(exc)) from None
+        return RedirectResponse(f"{compare_path(ep, shot)}?used={int(raw)}", status_code=303)
 
     @app.get("/trends", response_class=HTMLResponse)
     def trends_page(request: Request) -> Response:
         from vidpipe.learning.trends import plot_trends, trends
 
         rows = trends(store, by=("model", "category"))
-        plot_trends(rows, paths.media / "_trends.png")
-        return templates.TemplateResponse(request, "trends.html", {"rows": rows})
+        if rows:
+            plot_trends(rows, paths.media / "_trends.png")
+        return page(request, "trends.html", {"rows": rows})
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        f = here / "static" / name
+        if "/" in name or not f.is_file():
+            return Response("not found", status_code=404)
+        return FileResponse(f)
 
     @app.get("/media/{rel:path}")
     def media(rel: str) -> Response:
         try:
-            return FileResponse(safe_media_path(paths.media, rel))
+            return FileResponse(data.safe_media_path(paths.media, rel))
         except SpecError:
             return Response("not found", status_code=404)
 
     return app
 
 
-def _esc(text: str) -> str:
-    import html
+def _save_score(paths: Paths, store: Store, ep: str, sv: data.ShotView, values: dict[str, Any]) -> None:
+    """Record a person's judgement with the clip's real model (from the shot's record, not the QC file)."""
+    from vidpipe.qc.judge import Judgement, apply_judgement
 
-    return html.escape(text)
+    take = sv.take
+    assert take.review_dir is not None
+    context: dict[str, Any] = {"episode": ep, "shot": sv.id, "features": {"category": sv.category or "general"}}
+    if take.model:
+        context["model"] = take.model
+    judgement = Judgement(scores=Scores(**{f: values[f] for f in RUBRIC}), failure_modes=values["failure_modes"],
+                          what_worked=values["what_worked"], what_to_change=values["what_to_change"],
+                          lesson=values["lesson"])
+    apply_judgement(take.review_dir / "qc.json", judgement, judge="human", store=store, lessons_path=paths.lessons,
+                    context=context)

@@ -1,35 +1,44 @@
-"""What the review pages show, read from the recorded sidecars (shot.json, qc.json) and DuckDB."""
+"""What the review pages show: episodes, shots and their takes, read from what the pipeline recorded.
+
+Shot state comes only from the typed shot record (`ShotRef.read()`); QC from the take's qc.json;
+the pass/fail rule from `vidpipe.qc.verdict`. Everything here tolerates half-rendered episodes: a
+shot with no clip yet is a view with `take.clip = None`, never an exception.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from vidpipe.episode import load_episode
-from vidpipe.errors import SpecError
+from vidpipe.episode import list_episodes, load_episode
+from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.paths import Paths
-from vidpipe.pipeline.record import ShotRecord, record_of
-from vidpipe.schema import QCReport
+from vidpipe.pipeline.record import ShotRecord, ShotRef
+from vidpipe.review.takes import Take, list_takes
+from vidpipe.schema import Episode, Shot
+from vidpipe.store import Store
+
+__all__ = ["EpisodeCard", "NotFound", "ShotView", "Take", "episode_cards", "episode_view", "list_takes", "shot_view"]
+
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+Status = Literal["rendered", "failing", "awaiting score", "awaiting QC", "outdated", "partly rendered", "not rendered"]
 
 
+class NotFound(VidpipeError):
+    """An episode or shot the room does not have (the app answers 404)."""
+
+
+# -- shots and episodes ------------------------------------------------------------------------------
 @dataclass
-class Take:
-    label: str
-    clip: Path | None
-    review_dir: Path | None
-    record: ShotRecord | None
-    qc: QCReport | None
-
-    @property
-    def gen(self) -> dict[str, Any]:
-        """The take's generation facts as a plain dict (what the templates show)."""
-        g = self.record.generation if self.record else None
-        return g.model_dump() if g else {}
-
-    @property
-    def prompt(self) -> str | None:
-        return self.record.prompt if self.record else None
+class BlockView:
+    start: int
+    end: int
+    action: str
+    camera: str | None
+    subject: str | None
+    dialogue: str | None
 
 
 @dataclass
@@ -37,47 +46,182 @@ class ShotView:
     id: str
     title: str | None
     mode: str
-    parts: dict[str, Any]
+    category: str | None
+    parts: dict[str, str]
+    blocks: list[BlockView]
     prompt: str | None
     take: Take
     takes: list[Take] = field(default_factory=list)
+    failure: str | None = None  # the last generation error (or an unreadable record), when there is no clip
+    judge_error: str | None = None  # the VLM judge failed on this clip; its technical QC still stands
+    outdated: bool = False  # the spec changed since this clip was made (a re-render is due)
 
     @property
     def cost(self) -> float:
-        rec = self.take.record
-        return float(rec.generation.cost_usd) if rec and rec.generation else 0.0
+        return float(self.take.cost_usd or 0.0)
+
+    @property
+    def status(self) -> Status:
+        """failing (no clip and an error, or the QC verdict says no) · not rendered · outdated (the spec
+        changed since the clip) · awaiting QC · awaiting score · rendered (passed and judged)."""
+        if self.take.clip is None:
+            return "failing" if self.failure else "not rendered"
+        if self.take.passed is False:
+            return "failing"
+        if self.outdated:
+            return "outdated"
+        if self.take.qc is None:
+            return "awaiting QC"
+        return "awaiting score" if self.take.overall is None else "rendered"
 
 
-def _take(label: str, folder: Path, clip_id: str | None = None) -> Take:
-    rec = record_of(folder)
-    review = None
-    if (folder / "review").is_dir():
-        dirs = sorted(d for d in (folder / "review").iterdir() if (d / "qc.json").exists())
-        review = next((d for d in dirs if d.name == clip_id), dirs[0] if dirs else None)
-    qc = QCReport.model_validate_json((review / "qc.json").read_text()) if review else None
-    clip = folder / "clip.mp4"
-    return Take(label, clip if clip.exists() else None, review, rec, qc)
+def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]) -> ShotView:
+    from vidpipe.episode import shot_fingerprint
+
+    ref = ShotRef(paths, episode, s)
+    failure = failures.get(s.id)
+    try:
+        rec = ref.read()
+    except SpecError as exc:  # a damaged shot.json: show the shot, say why its facts are missing
+        rec, failure = ShotRecord(episode=episode.id, shot=s.id), str(exc)
+    takes = list_takes(ref, rec)
+    outdated = bool(rec.generation and rec.generation.shot_fingerprint
+                    and rec.generation.shot_fingerprint != shot_fingerprint(episode, s))
+    parts = {"subject": s.subject, "action": s.action, "camera": s.camera, "style": s.style,
+             "constraints": ", ".join(s.constraints)}
+    blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
+    return ShotView(s.id, s.title, s.mode, s.category, {k: v for k, v in parts.items() if v}, blocks,
+                    rec.prompt or takes[0].prompt, takes[0], takes, failure if takes[0].clip is None else None,
+                    rec.qc.judge_error if rec.qc else None, outdated)
 
 
-def episode_view(paths: Paths, episode_id: str) -> dict[str, Any]:
+def load(paths: Paths, episode_id: str) -> Episode:
+    """The episode spec, or NotFound for an id that is malformed or has no folder."""
+    if not ID_RE.fullmatch(episode_id) or not paths.episode_dir(episode_id).is_dir():
+        raise NotFound(f"no episode {episode_id!r}")
+    try:
+        return load_episode(paths.episode_dir(episode_id))
+    except UnicodeDecodeError as exc:  # the loader may not say it; the room must, as one line
+        raise SpecError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                        path=str(paths.episode_dir(episode_id))) from None
+
+
+def _failures(store: Store | None, episode_id: str) -> dict[str, str]:
+    """The latest generation error per shot (from the ledger), for shots that never got a clip."""
+    if store is None or not store.path.exists():
+        return {}
+    try:
+        rows = store.query("SELECT shot, error FROM generations WHERE episode = ? AND status = 'failed' "
+                           "ORDER BY updated_at", [episode_id])
+    except Exception:  # noqa: BLE001 - a locked or older DuckDB file only hides this hint
+        return {}
+    return {r["shot"]: r["error"] for r in rows if r["shot"] and r["error"]}
+
+
+def spend(store: Store | None, episode_id: str) -> float | None:
+    """What the ledger says the episode cost (None when the ledger cannot be read right now)."""
+    if store is None or not store.path.exists():
+        return 0.0
+    from vidpipe.ledger import Ledger
+
+    try:
+        return Ledger(store).spend(episode=episode_id)
+    except Exception:  # noqa: BLE001 - a DuckDB file held by a running render
+        return None
+
+
+def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> dict[str, Any]:
     """Everything the episode page needs, tolerant of shots not rendered yet."""
-    episode = load_episode(paths.episode_dir(episode_id))
+    episode = load(paths, episode_id)
     media = paths.episode_media(episode_id)
-    shots = []
-    for s in episode.shots:
-        folder = paths.shot_media(episode_id, s.id)
-        main = _take("main", folder, f"{episode_id}-{s.id}")
-        takes = [main] + [_take(d.name, d) for d in sorted((folder / "takes").glob("*")) if d.is_dir()]
-        shots.append(ShotView(s.id, s.title, s.mode, {"subject": s.subject, "action": s.action, "camera": s.camera,
-                                                      "style": s.style, "constraints": ", ".join(s.constraints)},
-                              main.record.prompt if main.record else None, main, takes))
+    failures = _failures(store, episode_id)
+    shots = [_shot_view(paths, episode, s, failures) for s in episode.shots]
+    final, delivery = media / "final.mp4", media / "delivery.mp4"
+    spent = spend(store, episode_id)
     return {
         "episode": episode,
         "shots": shots,
-        "final": media / "final.mp4" if (media / "final.mp4").exists() else None,
-        "delivery": media / "delivery.mp4" if (media / "delivery.mp4").exists() else None,
-        "total_cost": sum(s.cost for s in shots),
+        "final": final if final.exists() else None,
+        "delivery": delivery if delivery.exists() else None,
+        "total_cost": spent if spent is not None else sum(s.cost for s in shots),
+        "status": episode_status(shots),
     }
+
+
+def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None = None) -> tuple[Episode, ShotView]:
+    episode = load(paths, episode_id)
+    s = next((s for s in episode.shots if s.id == shot_id), None)
+    if s is None:
+        raise NotFound(f"episode {episode_id!r} has no shot {shot_id!r}")
+    return episode, _shot_view(paths, episode, s, _failures(store, episode_id))
+
+
+def episode_status(shots: list[ShotView]) -> Status:
+    """The worst of its shots: failing › not rendered › partly rendered › outdated › awaiting score › rendered."""
+    states = [s.status for s in shots]
+    if "failing" in states:
+        return "failing"
+    if all(st == "not rendered" for st in states):
+        return "not rendered"
+    if "not rendered" in states or "awaiting QC" in states:
+        return "partly rendered"
+    if "outdated" in states:
+        return "outdated"
+    return "awaiting score" if "awaiting score" in states else "rendered"
+
+
+@dataclass
+class EpisodeCard:
+    """One row of the index: enough to decide which episode to open."""
+
+    id: str
+    title: str | None
+    shots: int = 0
+    rendered: int = 0
+    status: Status | str = "not rendered"
+    cost_usd: float | None = None
+    budget_usd: float | None = None
+    thumbnail: Path | None = None
+    error: str | None = None
+
+
+def _thumbnail(paths: Paths, episode_id: str, shots: list[ShotView]) -> Path | None:
+    """A frame of the first rendered shot (QC frames are small JPEGs), else a still."""
+    for s in shots:
+        if s.take.review_dir:
+            frames = sorted(s.take.review_dir.glob("frame_*.jpg"))
+            if frames:
+                return frames[len(frames) // 2]
+    for s in shots:
+        still = paths.shot_media(episode_id, s.id) / "still.png"
+        if still.exists():
+            return still
+    return None
+
+
+def episode_cards(paths: Paths, store: Store | None = None) -> list[EpisodeCard]:
+    """Every episode folder, including ones that fail to load (shown with their error)."""
+    cards = []
+    for ep in list_episodes(paths.episodes):
+        if not ID_RE.fullmatch(ep):
+            cards.append(EpisodeCard(ep, None, status="failing",
+                                     error=f"folder name {ep!r} may only use letters, digits, . _ - (rename it)"))
+            continue
+        try:
+            view = episode_view(paths, ep, store)
+        except (VidpipeError, ValueError, OSError) as exc:  # a bad YAML or non-UTF-8 file is one card, not a 500
+            msg = _one_line(exc).replace(f"{paths.episodes}/", "")  # 'draft/episode.yaml: …', not a long absolute path
+            cards.append(EpisodeCard(ep, None, status="failing", error=msg))
+            continue
+        shots: list[ShotView] = view["shots"]
+        episode: Episode = view["episode"]
+        cards.append(EpisodeCard(ep, episode.title, len(shots), sum(1 for s in shots if s.take.clip), view["status"],
+                                 view["total_cost"], episode.budget_usd, _thumbnail(paths, ep, shots)))
+    return cards
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def safe_media_path(media_root: Path, rel: str) -> Path:
