@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from vidpipe.cli import app, check_backend
-from vidpipe.errors import SpecError
+from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.generate import GenerationResult, Plan, generate_jobs
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy
@@ -72,7 +72,7 @@ def check_writable(out: Path) -> None:
     """Refuse before any spend when the output folder cannot be written."""
     target = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     if (target.exists() and not target.is_dir()) or not os.access(target, os.W_OK | os.X_OK):
-        raise SpecError(f"--out {out}: not a writable folder ({target} is not writable); nothing was submitted")
+        raise VidpipeError(f"--out {out}: not a writable folder ({target} is not writable); nothing was submitted")
 
 
 def summarize(console: Console, results: list[GenerationResult], out: Path) -> None:
