@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     import vidpipe.providers.fal as vfal
     from tests.fakes.fal_fake import FalFake
-    from tests.fakes.fixtures import _ensure_collaborators, make_clip
+    from tests.fakes.fixtures import make_clip
 
-    _ensure_collaborators()
     saved = {k: os.environ.get(k) for k in ("FAL_KEY", "VIDPIPE_FAL_QUEUE_URL")}
     saved_fmt, saved_poll = fc.QUEUE_URL_FORMAT, vfal.POLL_INTERVAL_S
     with tempfile.TemporaryDirectory(prefix="vidpipe-bench-") as tmp:

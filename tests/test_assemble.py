@@ -22,7 +22,7 @@ from vidpipe.media.audio_mix import Loudness, parse_ebur128
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.probe import probe
 from vidpipe.media.subtitles import write_srt
-from vidpipe.schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
+from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 FPS = 24
 

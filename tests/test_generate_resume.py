@@ -21,8 +21,6 @@ CHILD = """
 import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[4])
-from tests.fakes.fixtures import _ensure_collaborators
-_ensure_collaborators()
 import vidpipe.providers.fal as vfal
 vfal.POLL_INTERVAL_S = 0.05
 from vidpipe.generate import generate_jobs

@@ -15,7 +15,7 @@ from vidpipe.media.assemble import assemble
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.upscale import upscale
 from vidpipe.media.verify import mp4_top_boxes, playable_problems
-from vidpipe.schema import EditClip, EditList, SubtitleCue, Subtitles
+from vidpipe.edit_schema import EditClip, EditList, SubtitleCue, Subtitles
 
 
 def video_format(path: Path) -> tuple[str, str, str]:

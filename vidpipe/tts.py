@@ -20,7 +20,7 @@ from vidpipe.errors import ProviderNotConfigured
 from vidpipe.environment import voice_backend
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers.refs import media_seconds
-from vidpipe.schema import SubtitleCue
+from vidpipe.edit_schema import SubtitleCue
 
 TTS_BACKENDS = ("preview", "elevenlabs")
 # No default voice: premade/legacy voices answer 402 on free tiers and 404 once retired (providers.md §0).

@@ -25,6 +25,7 @@ import httpx
 
 from vidpipe.errors import (
     ProviderError, ProviderNotConfigured, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
+    SubmitUnknown,
 )
 
 T = TypeVar("T")
@@ -35,14 +36,6 @@ _sleep = time.sleep      # patched by tests
 
 SUBMIT_UNKNOWN = "submit_unknown"
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)  # the TCP connection never opened
-
-
-class SubmitUnknown(ProviderError):
-    """A paid call may or may not have been accepted; nothing may resubmit it without a person saying so."""
-
-    def __init__(self, message: str, **kw: Any):
-        kw["code"] = SUBMIT_UNKNOWN
-        super().__init__(message, **kw)
 
 
 def is_paid(what: str) -> bool:

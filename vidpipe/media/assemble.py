@@ -29,7 +29,7 @@ from vidpipe.media.edit_plan import EditPlan, load_edit_list, plan_edit
 from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
 from vidpipe.media.subtitles import burn_filter, write_srt
 from vidpipe.media.verify import Verified, write_verified
-from vidpipe.schema import EditList
+from vidpipe.edit_schema import EditList
 
 __all__ = ["AssembleResult", "assemble", "load_edit_list", "plan_edit", "describe", "build_graph", "ENCODE_ARGS"]
 

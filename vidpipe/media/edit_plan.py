@@ -13,7 +13,8 @@ from pathlib import Path
 
 from vidpipe.errors import MediaError, SpecError
 from vidpipe.media.probe import probe
-from vidpipe.schema import RESOLUTION_HEIGHT, EditList, Probe, load_model, read_json
+from vidpipe.schema import RESOLUTION_HEIGHT, Probe, load_model, read_json
+from vidpipe.edit_schema import EditList
 
 TRANSITIONS = ("cut", "crossfade")
 EDIT_RESOLUTIONS = ("480p", "720p", "1080p")

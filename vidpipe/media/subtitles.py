@@ -20,7 +20,7 @@ from pathlib import Path
 
 from vidpipe.errors import MediaError
 from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.schema import SubtitleCue
+from vidpipe.edit_schema import SubtitleCue
 
 _SAFE = re.compile(r"^[A-Za-z0-9_./+-]+$")  # paths we can put in a filter graph without escaping
 STYLE = "Outline=1,Shadow=0,MarginV=18"

@@ -24,7 +24,8 @@ from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sid
 from vidpipe.pipeline.record import ShotRef
 from vidpipe.qc.verdict import verdict
 from vidpipe.tts import synthesize_speech
-from vidpipe.schema import AudioTrack, EditClip, EditList, Episode, QCReport, SubtitleCue, Subtitles
+from vidpipe.schema import Episode, QCReport
+from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
 
