@@ -188,9 +188,9 @@ def test_unwritable_output_folder_is_one_line(tmp_path: Path, capsys: pytest.Cap
         out = tmp_path / "ro"
         out.mkdir()
         out.chmod(0o555)
-    assert main(["generate", f, "--out", str(out), "--backend", "preview"]) == 1
+    assert main(["generate", f, "--out", str(out), "--backend", "preview"]) == 2  # checked before anything is sent
     line = _one_line(capsys.readouterr())
-    assert "vidpipe: error:" in line and str(tmp_path) in line
+    assert "vidpipe: error:" in line and "not a writable folder" in line
 
 
 # -- whole-episode validation: everything the cut needs is checked before any spend -----------------------

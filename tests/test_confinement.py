@@ -224,7 +224,7 @@ def test_generate_admits_what_validate_admits(tmp_path: Path, media: dict[str, P
 def test_an_unsafe_episode_folder_is_reported_not_fatal(project: Paths) -> None:
     from vidpipe.episode import list_episodes
     from vidpipe.pipeline.episode_stages import pending_episodes
-    from vidpipe.pipeline.status import scan_episodes
+    from vidpipe.pipeline.status import scan_all
 
     for name in ("-dash", "with space"):
         bad = project.episodes / name
@@ -232,5 +232,5 @@ def test_an_unsafe_episode_folder_is_reported_not_fatal(project: Paths) -> None:
         (bad / "episode.yaml").write_text((project.episode_dir("mini") / "episode.yaml").read_text())
     assert list_episodes(project.episodes) == ["mini"]
     assert pending_episodes(project) == ["mini"]  # the weekly schedule does not crash on them
-    errors = {c.episode: c.error for c in scan_episodes(project, {}) if c.error}
+    errors = {c.episode: c.error for c in scan_all(project) if c.error}
     assert set(errors) == {"-dash", "with space"} and all("not a safe id" in e for e in errors.values())

@@ -33,12 +33,12 @@ def me_profile(tmp_path: Path) -> Profile:
 
 
 def test_demo_shot_s001(demo: Episode) -> None:
-    job = shot_to_job(demo, demo.shot("s001"), episode_dir=DEMO)
+    job = shot_to_job(demo, demo.shot("s001"), paths=Paths.from_env(), episode_dir=DEMO)
     assert (job.id, job.model, job.episode, job.shot, job.category, job.mode) == (
         "demo-s001", "auto", "demo", "s001", "landscape", "text-to-video")
     assert job.input["duration"] == 5 and job.input["resolution"] == "720p" and job.input["aspect_ratio"] == "16:9"
     assert job.input["generate_audio"] is True  # the shot directs sound
-    assert job.input["prompt"].startswith("A white stone lighthouse")
+    assert job.input["prompt"].startswith("A lighthouse on a sea cliff")
     assert "image" not in job.input and "seed" not in job.input
 
 
@@ -46,7 +46,7 @@ def test_demo_shot_s001(demo: Episode) -> None:
 def test_every_demo_shot_validates_without_errors(demo: Episode, shot_id: str) -> None:
     # the still is made by an earlier stage under the media root: not there yet, and that is fine
     still = str(Paths.from_env().shot_media("demo", "s002") / "still.png") if shot_id == "s002" else None
-    job = shot_to_job(demo, demo.shot(shot_id), still_path=still, episode_dir=DEMO)
+    job = shot_to_job(demo, demo.shot(shot_id), still_path=still, paths=Paths.from_env(), episode_dir=DEMO)
     errors = [f for f in validate_request(job.input, model=job.model, job=job) if f.severity == "error"]
     assert errors == []
 

@@ -48,7 +48,7 @@ class EpisodeScan:
 
 def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
     """Parse one episode folder; any error (bad YAML, non-UTF-8 bytes, an id with '|') is returned, not raised."""
-    where = paths.episode_dir(ep) / "episode.yaml"
+    where = paths.episodes / ep / "episode.yaml"  # (not episode_dir: it refuses the unsafe name reported below)
     if not is_safe_id(ep):
         return EpisodeScan(ep, "", error=f"{where}: episode folder name {ep!r} is not a safe id: letters, digits, "
                                          "_ - . only, starting with a letter or digit, at most 64")
