@@ -14,13 +14,16 @@ import dagster as dg
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHOT = ('  - {{id: {id}, subject: "{subject}", action: "{action}", camera: "wide shot, static tripod", '
+SHOT = ('  - {{id: {id}, subject: "{subject}", action: "{action}", camera: "{camera}", '
         'style: "bright noon, pastel palette", duration: 4, generate_audio: false}}\n')
 LONG = "title: Long\nresolution: \"480p\"\nshots:\n" + SHOT.format(
-    id="s001", subject="a blue kite over dunes, long red tail", action="the kite loops twice") + SHOT.format(
-    id="s002", subject="a child in a yellow raincoat", action="she runs along the dune crest")
+    id="s001", subject="a blue kite over dunes, long red tail", action="the kite loops twice",
+    camera="wide shot, static tripod") + SHOT.format(
+    id="s002", subject="a child in a yellow raincoat", action="she runs along the dune crest",
+    camera="tracking shot, pan right")
 SHORT = "title: Short\nresolution: \"480p\"\nshots:\n" + SHOT.format(
-    id="s001", subject="the kite tangled in a fence", action="wind tugs at the string")
+    id="s001", subject="the kite tangled in a fence", action="wind tugs at the string",
+    camera="wide shot, static tripod")
 SYNC_RUNS = {
     "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},
     "run_launcher": {"module": "dagster._core.launcher.sync_in_memory_run_launcher",
