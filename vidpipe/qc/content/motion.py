@@ -30,7 +30,8 @@ from vidpipe.schema import Defect
 # direction; preview animatics): a pan of 0.16 source widths over 2 s measures |dx| 0.24..0.27,
 # a 35% push-in zoom 1.30..1.35; locked-off clips |dx|,|dy| < 0.005, zoom within 1 ± 0.005.
 MOVE_MIN = 0.04  # frame widths/heights (or ln zoom) over a block for it to count as a move …
-MOVE_MIN_RATE = 0.015  # … and per second, so a slow drift over a long take is not a "pan"
+MOVE_MIN_RATE = 0.01  # … and per second, so a slow drift over a long take is not a "pan" (the storyboard
+# preview's gentle push-in is 5% over 4 s = 0.0125/s and must count)
 # handheld test clips (±1.2% wobble) 0.05..0.08 widths/s RMS; locked-off < 0.004.
 JITTER_MIN = 0.02  # RMS of the frame-to-frame velocity around its trend, frame widths per second
 # handheld clips drift 0.05 w over 2 s with 0.78 w/s of shake (ratio 0.03); a real pan with shake
