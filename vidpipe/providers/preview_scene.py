@@ -174,12 +174,12 @@ def paint_setting(panel: Panel, size: tuple[int, int], picture: Box, *,
             d.polygon(pts + [(float(w), float(horizon))], fill=(92, 104, 96))
     overlay: list[Shape] = []
     if not st.interior:
-        overlay = _sea(d, w, h, horizon, rnd, lw) if st.sea else _land(d, w, h, horizon, vx, rnd, lw)
+        overlay = _sea(d, w, h, horizon, rnd, lw, _mix(ground_far, (230, 240, 245), 0.45)) if st.sea else _land(d, w, h, horizon, vx, rnd, lw)
     if st.rain:
         rain = _mix(sky_low, (255, 255, 255), 0.35)
-        for i in range(90):
+        for i in range(70):  # rain shows against the sky (over water or ground it only adds clutter)
             x = (rnd[i % 32] * 53 + i * 131) % w
-            y = (rnd[(i + 5) % 32] * 29 + i * 71) % h
+            y = (rnd[(i + 5) % 32] * 29 + i * 71) % max(1, horizon - int(h * 0.05))
             d.line([(x, y), (x - h * 0.012, y + h * 0.05)], fill=rain, width=max(1, lw // 2))
     clouds = [] if st.interior else [
         ((rnd[i + 2] / 255) * w, horizon * (0.12 + (rnd[i + 9] / 255) * 0.5), horizon * (0.08 + rnd[i + 15] % 8 / 100),
@@ -196,15 +196,22 @@ def _sky(d: ImageDraw.ImageDraw, w: int, horizon: int, rnd: bytes, st: Setting) 
             d.ellipse([x - r, y - r, x + r, y + r], fill=(200, 205, 220))
 
 
-def _sea(d: ImageDraw.ImageDraw, w: int, h: int, horizon: int, rnd: bytes, lw: int) -> list[Shape]:
+def _sea(d: ImageDraw.ImageDraw, w: int, h: int, horizon: int, rnd: bytes, lw: int,
+         crest: tuple[int, int, int]) -> list[Shape]:
     """Waves (they sway) and, to one side, a cliff with the horizon (they stay)."""
     cx = w * (0.02 if rnd[1] % 2 == 0 else 0.98)
     y, k = float(horizon) + h * 0.01, 0
     while y < h:
         step = 6 + (y - horizon) * 0.09
-        for i in range(int(w / (step * 5)) + 2):
-            x = (i * step * 5 + (rnd[k % 32] * 7) % (step * 5)) % (w + step * 4) - step * 2
-            d.arc([x, y, x + step * 3, y + step * 0.6], 200, 340, fill=(150, 176, 190), width=max(1, lw))
+        x = -step * 4 + (rnd[k % 32] % 16) * step * 0.5
+        i = 0
+        while x < w + step * 4:  # irregular crests: rows of equal dashes read as text to an OCR detector
+            b = rnd[(k * 7 + i) % 32] ^ rnd[(k + i * 3) % 32]
+            length = step * (4 + b % 5)
+            jy = step * ((b >> 3) % 5 - 2) * 0.15
+            d.arc([x, y + jy, x + length, y + jy + step * 0.5], 205, 335, fill=crest, width=max(1, lw))
+            x += length + step * (3 + (b >> 5) % 6)
+            i += 1
         y += step
         k += 1
     cliff = [(cx - w * 0.2, h), (cx - w * 0.2, horizon - h * 0.05), (cx - w * 0.05, horizon - h * 0.12),
