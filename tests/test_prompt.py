@@ -10,6 +10,7 @@ import pytest
 from vidpipe.episode import load_episode
 from vidpipe.prompt import compose_prompt, count_blocks, count_words, lint_prompt
 from vidpipe.schema import Avatar, Episode, Profile, Shot
+from vidpipe.shots import shot_to_job
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "episodes" / "demo"
 
@@ -19,26 +20,32 @@ def demo() -> Episode:
     return load_episode(DEMO)
 
 
+def _prompt(demo: Episode, shot_id: str) -> str:
+    """The prompt as a request carries it: with the shot's cast expanded (shots.shot_to_job)."""
+    return shot_to_job(demo, demo.shot(shot_id), episode_dir=DEMO).input["prompt"]
+
+
 def test_five_parts_in_order(demo: Episode) -> None:
-    shot = demo.shot("s001")
-    text = compose_prompt(shot, episode=demo)
-    marks = [text.index("white stone lighthouse"), text.index("Waves break"), text.index("Camera: wide establishing"),
-             text.index("Style: blue-hour"), text.index("Sound: wind"), text.index("Constraints: single continuous")]
+    text = _prompt(demo, "s001")
+    marks = [text.index("the lighthouse [Image1]: a white stone tower"), text.index("Waves break"),
+             text.index("Camera: wide establishing"), text.index("Style: blue-hour"), text.index("Sound: wind"),
+             text.index("Constraints: single continuous")]
     assert marks == sorted(marks), text
-    assert text.startswith("A white stone lighthouse")
+    assert text.startswith("A lighthouse on a sea cliff, with the lighthouse [Image1]")
     assert "Constraints: single continuous take; no text or subtitles; horizon level." in text
 
 
 def test_time_coded_blocks_for_s003(demo: Episode) -> None:
     shot = demo.shot("s003")
-    text = compose_prompt(shot, episode=demo)
+    text = _prompt(demo, "s003")
     lines = text.splitlines()
     block_lines = [ln for ln in lines if re.match(r"\[\d\d:\d\d-\d\d:\d\d\]", ln)]
     assert [ln[:13] for ln in block_lines] == ["[00:00-00:04]", "[00:04-00:08]", "[00:08-00:12]"]
     for ln, block in zip(block_lines, shot.blocks):
-        assert "yellow oilskin coat and navy knit cap" in ln  # each block re-anchors subject and wardrobe
+        assert "the keeper [Image1]" in ln  # each block re-anchors the cast member by name and reference
         assert block.action in ln and f"Camera: {block.camera}." in ln
-    assert lines[0].startswith("The lighthouse keeper")  # Subject first
+    assert "yellow oilskin coat, navy knit cap" in lines[0]  # the description, once, in the Subject
+    assert lines[0].startswith("A lighthouse keeper in a storm")  # Subject first
     assert text.index("[00:08-00:12]") < text.index("Style:") < text.index("Constraints:")
     assert count_blocks(text) == 3
     assert [f.code for f in lint_prompt(text)] == []  # 120–280 words for a 3-shot prompt
