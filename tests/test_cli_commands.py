@@ -138,3 +138,21 @@ def test_ctrl_c_exits_130_and_keeps_finished_work(rendered: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_status_lists_episodes_and_a_broken_one(rendered: Path) -> None:
+    broken = rendered / "data/episodes/broken"
+    broken.mkdir(exist_ok=True)
+    (broken / "episode.yaml").write_bytes(b"title: \xff\xfe bad\nshots: []\n")
+    try:
+        table = vp(rendered, "status")
+        assert table.returncode == 0, table.stderr
+        assert "mini" in table.stdout and "broken" in table.stdout and "error:" in table.stdout
+        rows = {r["episode"]: r for r in json.loads(vp(rendered, "status", "--json").stdout)}
+        assert rows["broken"]["status"] == "failing" and rows["broken"]["error"]
+        assert rows["mini"]["shots"] == 3
+        shots = json.loads(vp(rendered, "status", "mini", "--json").stdout)["shots"]
+        assert [s["shot"] for s in shots] == ["s001", "s002", "s003"]
+    finally:
+        (broken / "episode.yaml").unlink()
+        broken.rmdir()

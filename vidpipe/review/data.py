@@ -202,7 +202,7 @@ def _thumbnail(paths: Paths, episode_id: str, shots: list[ShotView]) -> Path | N
 def episode_cards(paths: Paths, store: Store | None = None) -> list[EpisodeCard]:
     """Every episode folder, including ones that fail to load (shown with their error)."""
     cards = []
-    for ep in list_episodes(paths.episodes):
+    for ep in list_episodes(paths.episodes, include_unsafe=True):
         if not ID_RE.fullmatch(ep):
             cards.append(EpisodeCard(ep, None, status="failing",
                                      error=f"folder name {ep!r} may only use letters, digits, . _ - (rename it)"))

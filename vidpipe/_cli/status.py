@@ -1,0 +1,52 @@
+"""`vidpipe status [EP] [--json]` — what is rendered, failing or waiting, per episode and per shot.
+
+The same facts and status names as the review room's index and episode page (vidpipe.review.data),
+plus the errors the Dagster discovery sensor recorded for episodes it could not read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from vidpipe.cli import app
+from vidpipe.paths import Paths
+from vidpipe.pipeline.status import read_episode_errors
+from vidpipe.review.data import episode_cards, episode_view
+from vidpipe.store import Store
+
+
+@app.command()
+def status(
+    episode: Optional[str] = typer.Argument(None, help="One episode's shots (default: every episode)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Per episode: shots rendered, status, spend, and the error of an episode that cannot be read."""
+    paths = Paths.from_env()
+    store = Store(paths.db) if paths.db.exists() else None
+    errors = read_episode_errors(paths)
+    if episode is None:
+        cards = episode_cards(paths, store)
+        rows = [{"episode": c.id, "title": c.title, "status": c.status, "shots": c.shots, "rendered": c.rendered,
+                 "cost_usd": c.cost_usd, "budget_usd": c.budget_usd,
+                 "error": c.error or (errors.get(c.id) or {}).get("error")} for c in cards]
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            spent = f"${r['cost_usd'] or 0:.2f}" + (f" of ${r['budget_usd']:.2f}" if r["budget_usd"] else "")
+            line = f"{r['episode']:<16} {r['status']:<15} {r['rendered']}/{r['shots']} shots  {spent}"
+            typer.echo(line + (f"\n  error: {r['error']}" if r["error"] else ""))
+        return
+    view = episode_view(paths, episode, store)
+    shots = [{"shot": s.id, "status": s.status, "model": s.take.model, "defects": s.take.defects,
+              "failure": s.failure, "judge_error": s.judge_error} for s in view["shots"]]
+    if as_json:
+        typer.echo(json.dumps({"episode": episode, "status": view["status"], "shots": shots}, indent=2, default=str))
+        return
+    typer.echo(f"{episode}: {view['status']}")
+    for s in shots:
+        extra = s["failure"] or s["judge_error"] or ", ".join(s["defects"] or [])
+        typer.echo(f"  {s['shot']:<10} {s['status']:<15} {s['model'] or '—':<16} {extra}".rstrip())
