@@ -10,7 +10,6 @@ re-hash is skipped while size and mtime are unchanged (memoised in the record it
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
@@ -24,6 +23,7 @@ from vidpipe.errors import FfmpegFailed, ProviderError, ProviderUnavailable
 import vidpipe.generate.retry as retry
 from vidpipe.generate.claims import Output
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.verify import pid_alive, sha256_file
 from vidpipe.pricing import veo_seconds
 from vidpipe.providers.base import Backend, ClipInfo, ResultUndecodable, inspect_clip
 
@@ -51,29 +51,11 @@ def sweep_stale(out_dir: Path) -> int:
         return 0
     for d in root.iterdir():
         host, _, pid = d.name.rpartition("-")
-        if host != HOST or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if host != HOST or not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
             continue
         shutil.rmtree(d, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def record(path: Path, digest: str | None = None, duration_s: float | None = None) -> Output:

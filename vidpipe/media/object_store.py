@@ -16,7 +16,6 @@ one HEAD request, not a re-upload of a large delivery file).
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import os
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.errors import MediaError
+from vidpipe.media.verify import sha256_file
 
 ENV_BUCKET = "VIDPIPE_S3_BUCKET"
 ENV_PREFIX = "VIDPIPE_S3_PREFIX"
@@ -38,14 +38,6 @@ def _client(endpoint_url: str) -> Any:
     import boto3
 
     return boto3.client("s3", endpoint_url=endpoint_url or None)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -101,7 +93,7 @@ class ObjectStore:
         if not local_path.is_file():
             raise MediaError(f"cannot publish {local_path}: no such file")
         key = self.key_for(local_path, media_root)
-        digest = _sha256(local_path)
+        digest = sha256_file(local_path)
         if self._remote_sha(key) != digest:
             extra: dict[str, Any] = {"Metadata": {SHA_META: digest}}
             ctype = mimetypes.guess_type(local_path.name)[0]

@@ -55,6 +55,7 @@ class Verified:
 
 
 def sha256_file(path: Path) -> str:
+    """The full sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -148,7 +149,8 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.stem}.part-{_HOST}-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` alive on this host (one we may not signal counts as alive)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -166,7 +168,7 @@ def remove_stale_parts(path: Path) -> list[Path]:
         fields = tag.rsplit("-", 2)  # host (alphanumeric only), pid, token
         if len(fields) != 3 or fields[0] != _HOST or not fields[1].isdigit():
             continue
-        if not _pid_alive(int(fields[1])):
+        if not pid_alive(int(fields[1])):
             part.unlink(missing_ok=True)
             removed.append(part)
     return removed
