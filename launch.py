@@ -82,6 +82,7 @@ def render(episode_id: str) -> int:
     from assets import EPISODE_ASSETS, SHOT_ASSETS, episode_spec, lessons, qc_scores
     from resources import build_resources
     from vidpipe.episode import load_episode
+    from vidpipe.estimate import estimate_episode
     from vidpipe.paths import Paths
     from vidpipe.pipeline.status import shot_partition
 
@@ -102,6 +103,12 @@ def render(episode_id: str) -> int:
 
     console.print(f"[bold]{episode.title}[/bold] — {len(episode.shots)} shots, DAGSTER_HOME={inst.root_directory}")
     if not run([episode_spec], episode_id, "episode_spec").success:
+        return 1
+    est = estimate_episode(paths, episode_id, backend=resources["video_api"].backend_name(),
+                           store=resources["store"].store())
+    console.print(est.line())  # before the first call that could cost money
+    if est.over_budget:
+        console.print(f"[red]✗ over the episode's budget: nothing was sent[/red] (vidpipe estimate {episode_id})")
         return 1
     table = Table("shot", "mode", "model", "backend", "cached", "defects", "seconds")
     failed = []

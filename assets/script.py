@@ -10,7 +10,8 @@ import dagster as dg
 
 from assets.metadata import clean, inline_thumbnail, prompt_text, review_link
 from assets.partitions import all_shots, episodes, shot_key, shots
-from resources import DuckDBStore, MediaRoot, StillAPI
+from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
+from vidpipe.estimate import estimate_episode
 from vidpipe.pipeline import ShotRef, make_cast_plates, prepare_request, spec_summary
 
 episode_file = dg.AssetSpec(
@@ -36,20 +37,30 @@ shot_spec = dg.AssetSpec(
     description="The episode file (data/episodes/<ep>/episode.yaml) parsed and validated; "
     "writes data/media/<ep>/episode.json. Its data version is the folder's content hash.",
 )
-def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
+def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot, video_api: VideoAPI,
+                 store: DuckDBStore) -> dg.MaterializeResult:
     summary = spec_summary(media.paths(), context.partition_key)
+    est = estimate_episode(media.paths(), context.partition_key, backend=video_api.backend_name(), store=store.store())
+    context.log.info(est.line())
+    priced = {s.shot: s for s in est.shots}
     rows = [
-        dg.TableRecord({"shot": s["id"], "mode": s["mode"], "duration_s": s["duration"], "transition": s["transition"]})
+        dg.TableRecord({"shot": s["id"], "mode": s["mode"], "duration_s": s["duration"], "transition": s["transition"],
+                        "model": priced[s["id"]].model, "takes": priced[s["id"]].takes,
+                        "billed_s": priced[s["id"]].billed_seconds, "est_usd": priced[s["id"]].usd})
         for s in summary["shots"]
     ]
     schema = dg.TableSchema(columns=[dg.TableColumn("shot"), dg.TableColumn("mode"),
-                                     dg.TableColumn("duration_s", "int"), dg.TableColumn("transition")])
+                                     dg.TableColumn("duration_s", "int"), dg.TableColumn("transition"),
+                                     dg.TableColumn("model"), dg.TableColumn("takes", "int"),
+                                     dg.TableColumn("billed_s", "float"), dg.TableColumn("est_usd", "float")])
     return dg.MaterializeResult(
         metadata=clean({
             "title": summary["title"],
             "shots": len(summary["shots"]),
             "cut_duration_s": summary["cut_duration_s"],
             "budget_usd": summary["budget_usd"],
+            "estimate_usd": est.total_usd,
+            "estimate": est.line(),
             "aspect_ratio": summary["aspect_ratio"],
             "resolution": summary["resolution"],
             "shot_list": dg.MetadataValue.table(rows, schema=schema),
