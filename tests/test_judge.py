@@ -82,7 +82,7 @@ def test_vlm_judge_confirms_or_rejects_detector_findings(tmp_path: Path, monkeyp
     monkeypatch.setenv("GEMINI_API_KEY", "k")
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
     judged = vlm_judge(tmp_path / "review")
-    sent = json.dumps(fake.requests[0]["body"])
+    sent = json.dumps(fake.submits[0]["body"])
     assert "burnt_in_text" in sent and "threshold" in sent and "finding_checks" in sent
     by_code = {d.code: d.confirmed for d in judged.defects if d.code in codes}
     assert by_code == {"burnt_in_text": True, "camera_move_mismatch": False}

@@ -30,10 +30,13 @@ from vidpipe.schema import Defect
 # direction; preview animatics): a pan of 0.16 source widths over 2 s measures |dx| 0.24..0.27,
 # a 35% push-in zoom 1.30..1.35; locked-off clips |dx|,|dy| < 0.005, zoom within 1 ± 0.005.
 MOVE_MIN = 0.04  # frame widths/heights (or ln zoom) over a block for it to count as a move …
-MOVE_MIN_RATE = 0.01  # … and per second, so a slow drift over a long take is not a "pan" (the storyboard
-# preview's gentle push-in is 5% over 4 s = 0.0125/s and must count)
+MOVE_MIN_RATE = 0.008  # … and per second, so a slow drift over a long take is not a "pan" (the storyboard
+# preview's 5 s push-in of 3% measures 0.0095/s on the zoom scale and must count)
 # handheld test clips (±1.2% wobble) 0.05..0.08 widths/s RMS; locked-off < 0.004.
 JITTER_MIN = 0.02  # RMS of the frame-to-frame velocity around its trend, frame widths per second
+# A zoom reads at a smaller total: the storyboard preview's 5 s "slow push-in" scales the picture 3%
+# (ln 0.030), its "static" drifts 2.1% (ln 0.021) — too close for comfort; photo clips locked off: ±0.005.
+ZOOM_MIN = 0.025
 # handheld clips drift 0.05 w over 2 s with 0.78 w/s of shake (ratio 0.03); a real pan with shake
 # drifts at least a quarter of its accumulated shake.
 HANDHELD_DRIFT = 0.25
@@ -147,7 +150,7 @@ def frame_velocities(scan: VideoScan, pairs: np.ndarray, rows: tuple[float, floa
 def classify(dx: float, dy: float, lnz: float, jitter: float, seconds: float) -> str:
     """The measured camera kind for one block (see module docstring for the signs)."""
     t = max(seconds, 1e-3)
-    comps = {"x": abs(dx), "y": abs(dy), "z": abs(lnz)}
+    comps = {"x": abs(dx), "y": abs(dy), "z": abs(lnz) * MOVE_MIN / ZOOM_MIN}  # zoom scaled to the pan scale
     axis = max(comps, key=comps.get)  # type: ignore[arg-type]
     big = comps[axis]
     if big >= MOVE_MIN and big / t >= MOVE_MIN_RATE and _directional(big, jitter, t):
@@ -227,7 +230,8 @@ def contradicts(asked: str | None, got: BlockMotion) -> bool:
         # pan right = scene slides left = dx < 0, so -dx > 0. Contradiction: the opposite motion beyond
         # MOVE_MIN, or a different clear move while the asked one stayed under half of MOVE_MIN.
         done = sign * comp[axis]
-        return done <= -MOVE_MIN or (done < MOVE_MIN / 2 and got.kind not in ("handheld", asked))
+        least = ZOOM_MIN if axis == "zoom" else MOVE_MIN
+        return done <= -least or (done < least / 2 and got.kind not in ("handheld", asked))
     return False  # orbit / handheld / generic moves: any measured motion is acceptable
 
 
