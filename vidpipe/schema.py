@@ -347,8 +347,9 @@ class QCReport(_Model):
     lesson: str | None = None
 
     def blocking_defects(self) -> list[Defect]:
-        """Defects that stop the clip (severity error; vidpipe.qc.verdict assigns severities)."""
-        return [d for d in self.defects if d.severity == "error"]
+        """Defects that stop the clip: severity error (vidpipe.qc.verdict assigns severities), unless a judge
+        looked and rejected the detector's finding (`confirmed` is False)."""
+        return [d for d in self.defects if d.severity == "error" and d.confirmed is not False]
 
     def passed(self, threshold: int | None = None) -> bool:
         """The one QC verdict: no blocking defect, and a judged clip scores at least `threshold` overall.
