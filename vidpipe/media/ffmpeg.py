@@ -163,7 +163,3 @@ def run_ffmpeg(args: list[str], *, what: str = "ffmpeg", timeout: float | None =
         raise FfmpegFailed(f"{what} failed (exit {proc.returncode})", args=cmd, stderr=stderr)
     return stderr
 
-
-def ffmpeg_threads() -> list[str]:
-    """Thread args: ffmpeg's default is fine; kept here so benchmarks and encodes agree."""
-    return []

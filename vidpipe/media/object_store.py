@@ -75,12 +75,6 @@ class ObjectStore:
             ) from None
         return "/".join(p for p in (self.prefix, rel.as_posix()) if p)
 
-    def uri_for(self, local_path: Path, media_root: Path) -> str:
-        """What `publish` would return, without uploading."""
-        if not self.enabled:
-            return str(Path(local_path).resolve())
-        return f"s3://{self.bucket}/{self.key_for(local_path, media_root)}"
-
     def publish(self, local_path: Path, media_root: Path) -> str:
         """Upload `local_path` (unless the same bytes are already there) and return its URI.
 

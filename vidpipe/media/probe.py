@@ -80,11 +80,6 @@ def probe(path: str | Path) -> Probe:
         container.close()
 
 
-def probe_json(probe_: Probe) -> dict[str, Any]:
-    """The probe as plain JSON-able dict (what probe.json and metadata carry)."""
-    return probe_.model_dump(mode="json")
-
-
 def thumbnail_jpeg(path: str | Path, width: int = 160, *, at: float | None = None, quality: int = 70) -> bytes:
     """A small JPEG of the frame at `at` seconds (default: mid-clip). Raises MediaError if none decodes."""
     p = Path(path)
