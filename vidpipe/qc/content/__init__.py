@@ -17,7 +17,7 @@ from typing import Any
 from vidpipe.media.frames import AudioScan, VideoScan
 from vidpipe.qc.content import faces, motion, quality, speech, text
 from vidpipe.qc.content.intent import Intent, read_intent
-from vidpipe.qc.content.regions import excluded_areas, is_preview, picture_rows
+from vidpipe.qc.content.regions import excluded_areas, is_preview
 from vidpipe.schema import Defect, Region
 
 CONTENT_CODES = ("burnt_in_text", "camera_move_mismatch", "speech_missing", "face_missing", "faces_extra",
@@ -104,7 +104,7 @@ def run_content(scan: VideoScan, intent: Intent, cuts: list[float], *, model: st
     res.timings_s["burnt_in_text"] = clock() - t0
 
     t0 = clock()
-    motions = motion.measure(scan, intent.blocks, cuts, picture_rows(preview=preview))
+    motions = motion.measure(scan, intent.blocks, cuts)
     res.camera_motion = [m.as_json() for m in motions]
     res.defects += motion.camera_defects(motions, intent.blocks)
     res.timings_s["camera_move_mismatch"] = clock() - t0

@@ -116,17 +116,11 @@ def _refine(fine: np.ndarray, ia: np.ndarray, ib: np.ndarray, guess: np.ndarray)
     return out
 
 
-def frame_velocities(scan: VideoScan, pairs: np.ndarray, rows: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
-    """(len(pairs), 4): scene motion from frame i to i+1 as [dx widths, dy heights, ln zoom, roll].
-
-    `rows` (fractions of the height) limits the fit to the picture: a clip's own static label bands
-    (the preview's header and notes strips) would otherwise pull every move towards "static".
-    """
+def frame_velocities(scan: VideoScan, pairs: np.ndarray) -> np.ndarray:
+    """(len(pairs), 4): scene motion from frame i to i+1 as [dx widths, dy heights, ln zoom, roll]."""
     if scan.motion is None or len(pairs) == 0:
         return np.zeros((0, 4), dtype=np.float32)
-    full = scan.motion.shape[1]
-    r0, r1 = int(full * rows[0]) // 2 * 2, int(full * rows[1]) // 2 * 2  # even: the coarse level halves it
-    frames = scan.motion[:, r0:r1, :]
+    frames = scan.motion
     n, h, w = frames.shape
     used, inv = np.unique(np.concatenate([pairs, pairs + 1]), return_inverse=True)
     ia, ib = inv[: len(pairs)], inv[len(pairs):]
@@ -167,8 +161,7 @@ def _directional(big: float, jitter: float, seconds: float) -> bool:
     return jitter < JITTER_MIN or big >= HANDHELD_DRIFT * jitter * seconds
 
 
-def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
-            rows: tuple[float, float] = (0.0, 1.0)) -> list[BlockMotion]:
+def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> list[BlockMotion]:
     """Per block: the scene's total motion, its zoom, its jitter and the measured kind."""
     times = scan.times
     n = len(times)
@@ -182,7 +175,7 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
         ok &= np.abs(mids - c) > EDGE_S
     ok[np.arange(len(ok)) % PAIR_STRIDE != 0] = False
     all_pairs = np.flatnonzero(ok)
-    vel = frame_velocities(scan, all_pairs, rows)
+    vel = frame_velocities(scan, all_pairs)
     out = []
     for b in blocks:
         sel = (mids[all_pairs] >= b.start + EDGE_S) & (mids[all_pairs] <= b.end - EDGE_S)

@@ -20,11 +20,6 @@ def excluded_areas(*, preview: bool) -> list[Area]:
     return [PREVIEW_TAG_AREA, PREVIEW_CAPTION_AREA] if preview else []
 
 
-def picture_rows(*, preview: bool) -> tuple[float, float]:
-    """The rows (fractions of the height) where the picture moves: between a preview's label bands."""
-    return (PREVIEW_TAG_AREA[3], PREVIEW_CAPTION_AREA[1]) if preview else (0.0, 1.0)
-
-
 def is_preview(comment: str | None, model: str | None = None, backend: str | None = None) -> bool:
     """A preview clip says so in its container comment (or the job ran on the preview backend)."""
     return (comment or "").strip() == PREVIEW_COMMENT or model == "preview" or backend == "preview"
