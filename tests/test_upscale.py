@@ -81,30 +81,13 @@ def test_remote_upscale_submits_and_downloads(fal_fake: FalFake, media_files: di
     sub = fal_fake.submits[-1]
     assert sub["endpoint"] == DEFAULT_REMOTE_ENDPOINT
     assert sub["body"]["upscale_factor"] == 2 and sub["body"]["upscale_mode"] == "factor"
-    assert str(sub["body"]["video_url"]).startswith("data:video/mp4")  # small clips go inline
+    assert str(sub["body"]["video_url"]).startswith(f"{fal_fake.url}/media/up/")  # uploaded to fal storage, never inline
     assert fal_fake.auth_seen == {FAKE_FAL_KEY}
-
-
-def test_remote_upscale_uploads_large_clips(fal_fake: FalFake, media_files: dict[str, Path], tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import vidpipe.providers.fal as vfal
-
-    uploaded: list[Path] = []
-
-    def fake_upload(self: vfal.FalBackend, path: Path) -> str:  # fal storage uses its own httpx client
-        uploaded.append(path)
-        return f"{fal_fake.url}/media/clip.mp4"
-
-    monkeypatch.setattr(vfal, "INLINE_LIMIT", 1)
-    monkeypatch.setattr(vfal.FalBackend, "upload", fake_upload)
-    upscale(media_files["clip"], tmp_path / "big.mp4", backend="fal")
-    assert uploaded == [media_files["clip"]]
-    assert fal_fake.submits[-1]["body"]["video_url"] == f"{fal_fake.url}/media/clip.mp4"
-    assert fal_fake.submits[-1]["body"]["upscale_factor"] == 2.0  # default factor
 
 
 def test_remote_upscale_cli_with_a_configured_endpoint(fal_fake: FalFake, media_files: dict[str, Path],
                                                        tmp_path: Path) -> None:
+    fal_fake.endpoints["fal-ai/other/upscaler"] = fal_fake.endpoints[DEFAULT_REMOTE_ENDPOINT]  # a same-schema model
     code = main(["upscale", str(media_files["clip"]), "--remote", "fal-ai/other/upscaler", "--scale", "4",
                  "--out", str(tmp_path / "u.mp4")])
     assert code == 0 and (tmp_path / "u.mp4").exists()

@@ -142,3 +142,11 @@ class BudgetExceeded(VidpipeError):
 
 class ProfileMissing(VidpipeError):
     pass
+
+
+class ClaimTimeout(VidpipeError):
+    """Another vidpipe process held a request's claim for longer than our deadline (vidpipe.generate.claims)."""
+
+
+class NotFound(VidpipeError):
+    """An episode, shot or take that does not exist (the review room answers 404)."""

@@ -43,7 +43,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from vidpipe.errors import VidpipeError
+from vidpipe.errors import VidpipeError, ClaimTimeout
 
 ClaimStatus = Literal["submitting", "submitted", "submit_unknown", "done"]
 HOST = socket.gethostname()
@@ -52,10 +52,6 @@ LOCK_POLL_S = 0.05
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-class ClaimTimeout(VidpipeError):
-    """Another process held the claim for longer than our deadline."""
 
 
 class Output(BaseModel):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidpipe.episode import list_episodes, load_episode
-from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.errors import SpecError, VidpipeError, NotFound
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.review.takes import Take, list_takes
@@ -24,10 +24,6 @@ __all__ = ["EpisodeCard", "NotFound", "ShotView", "Take", "episode_cards", "epis
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 Status = Literal["rendered", "failing", "awaiting score", "awaiting QC", "outdated", "partly rendered", "not rendered"]
-
-
-class NotFound(VidpipeError):
-    """An episode or shot the room does not have (the app answers 404)."""
 
 
 # -- shots and episodes ------------------------------------------------------------------------------
