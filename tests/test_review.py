@@ -25,7 +25,7 @@ shots:
     duration: 4
     blocks:
       - {start: 0, end: 2, action: "the lamp turns on", camera: "wide shot, slow push-in"}
-      - {start: 2, end: 4, action: "the beam sweeps the sea", camera: "close-up, static tripod"}
+      - {start: 2, end: 4, action: "the lamp glows over the sea", camera: "close-up, static tripod"}
   - {id: s002, subject: "a gull on a railing", action: "it shakes the rain off", camera: "close-up, static",
      style: "grey morning", audio: "rain and gulls", duration: 4, takes: 2}
 """
@@ -73,7 +73,7 @@ def test_episode_page_shows_player_sheet_prompt_blocks_and_form(room) -> None:  
     rows = re.findall(r'<tr class="block">(.*?)</tr>', html, re.S)
     assert len(rows) == 2
     assert 'data-seek="0"' in rows[0] and "the lamp turns on" in rows[0] and "slow push-in" in rows[0]
-    assert 'data-seek="2"' in rows[1] and "the beam sweeps the sea" in rows[1] and "static tripod" in rows[1]
+    assert 'data-seek="2"' in rows[1] and "the lamp glows over the sea" in rows[1] and "static tripod" in rows[1]
     assert "seedance-2.0" in html and "unjudged" in html and 'name="overall"' in html
     assert 'href="/episode/rev/shot/s001/compare"' in html
 

@@ -34,7 +34,7 @@ from vidpipe.schema import frame_size
 
 __all__ = ["animatic", "storyboard_frame", "camera_move", "panels", "RENDER_VERSION", "STILL_MARK"]
 
-RENDER_VERSION = "3"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
+RENDER_VERSION = "4"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
 HEADROOM = 1.3  # panels are painted larger than the frame so the camera can move across them
 ZOOM = 1.25  # a push-in ends (a pull-out starts) this much closer
 STILL_MARK = "vidpipe-preview"  # PNG text key on storyboard frames: an animatic repaints them, not their pixels

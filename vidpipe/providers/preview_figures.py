@@ -153,9 +153,14 @@ def hands(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: fl
 
 
 def tower(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float, night: bool) -> None:
-    """A lighthouse (lantern centre at (x, y)); its beam sweeps, so even a locked-off frame is alive."""
+    """A lighthouse (lantern centre at (x, y)) with its beam.
+
+    The beam holds still: a large bright wedge swinging across a close-up is global motion to any
+    camera-motion estimate (QC read a locked-off close-up as a pan at 0.16 frame widths), and the
+    sea, clouds and rain already keep a locked-off frame alive.
+    """
     lw = max(1, int(u * 0.06))
-    reach = 9 * u * math.cos(t * 1.6)  # the beam turns about the tower: long to one side, then the other
+    reach = 6 * u * (1 if m.key[:1] < "n" else -1)  # to one side, fixed per member (t unused: it holds still)
     if abs(reach) > 0.8 * u:
         d.polygon([(x, y - 0.2 * u), (x + reach, y - 1.0 * u), (x + reach, y + 0.8 * u), (x, y + 0.2 * u)],
                   fill=(250, 238, 180) if night else (246, 240, 214))
