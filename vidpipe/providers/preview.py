@@ -37,13 +37,17 @@ __all__ = ["animatic", "storyboard_frame", "camera_move", "panels", "RENDER_VERS
 RENDER_VERSION = "4"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
 HEADROOM = 1.3  # panels are painted larger than the frame so the camera can move across them
 ZOOM = 1.25  # a push-in ends (a pull-out starts) this much closer
+ORBIT_ZOOM = 1.1  # an orbit ends this much closer
 STILL_MARK = "vidpipe-preview"  # PNG text key on storyboard frames: an animatic repaints them, not their pixels
 Box = tuple[float, float, float, float]
 
 
 def _crop(move: str, u: float, bw: int, bh: int, seed: int) -> Box:
     """The camera's crop of the panel at progress `u` in [0, 1]: what the frame shows."""
-    zoom = {"zoom_in": 1.0 + (ZOOM - 1) * u, "zoom_out": ZOOM - (ZOOM - 1) * u, "handheld": 1.06}.get(move, 1.0)
+    # An orbit also closes in a little (ORBIT_ZOOM): on a plain sea and sky the sideways slide alone
+    # shows no texture to measure, and an orbit's parallax does change the subject's scale.
+    zoom = {"zoom_in": 1.0 + (ZOOM - 1) * u, "zoom_out": ZOOM - (ZOOM - 1) * u, "handheld": 1.06,
+            "orbit": 1.0 + (ORBIT_ZOOM - 1) * u}.get(move, 1.0)
     cw, ch = bw / (HEADROOM * zoom), bh / (HEADROOM * zoom)
     cx, cy = bw / 2, bh / 2
     span_x, span_y = (bw - cw) / 2, (bh - ch) / 2
