@@ -100,3 +100,22 @@ def test_cast_cli(cast_project: Paths, capsys: pytest.CaptureFixture[str]) -> No
     assert rows[1]["real_person"] == "consenting" and "not made yet" in rows[0]["look"]
     assert main(["cast", "mini"]) == 0
     assert "in: s003" in capsys.readouterr().out
+
+
+def test_cast_plate_asset_materializes_and_caches(cast_project: Paths) -> None:
+    import dagster as dg
+
+    from assets import cast_plate
+    from assets.partitions import episodes
+    from resources import build_resources
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(episodes.name, ["mini"])
+        first = dg.materialize([cast_plate], partition_key="mini", instance=instance, resources=build_resources())
+        assert first.success
+        meta = first.asset_materializations_for_node("cast_plate")[0].metadata
+        assert meta["plates"].value == 2 and "plate_keeper" in meta and "plate_tower" in meta
+        plate = cast_project.episode_media("mini") / "cast" / "keeper.png"
+        made = plate.stat().st_mtime_ns
+        again = dg.materialize([cast_plate], partition_key="mini", instance=instance, resources=build_resources())
+        assert again.success and plate.stat().st_mtime_ns == made  # cached: made once
