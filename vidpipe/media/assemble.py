@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidpipe.media.audio_mix import Loudness, duck_key_gain_db, mix_graph, needs_ducking, plan_loudness
-from vidpipe.media.edit_plan import EditPlan, load_edit_list, plan_edit
+from vidpipe.media.edit_plan import EditPlan, cut_runs, load_edit_list, plan_edit
 from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
 from vidpipe.media.subtitles import burn_filter, write_srt
 from vidpipe.media.verify import Verified, write_verified
@@ -62,17 +62,6 @@ def _t(x: float) -> str:
     return f"{x:.6f}"
 
 
-def _runs(plan: EditPlan) -> list[list[int]]:
-    """Clip indices grouped into runs joined by cuts; crossfades join consecutive runs."""
-    runs: list[list[int]] = []
-    for i, c in enumerate(plan.clips):
-        if i == 0 or c.transition == "crossfade":
-            runs.append([i])
-        else:
-            runs[-1].append(i)
-    return runs
-
-
 def video_graph(plan: EditPlan) -> tuple[list[str], str]:
     """Filter parts for the picture: conform each clip, concat runs of cuts, xfade between runs."""
     w, h, fps = plan.width, plan.height, plan.fps
@@ -83,7 +72,7 @@ def video_graph(plan: EditPlan) -> tuple[list[str], str]:
             f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos,"
             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,settb=AVTB[cv{i}]")
     labels, lengths = [], []
-    for r, members in enumerate(_runs(plan)):
+    for r, members in enumerate(cut_runs(plan)):
         lengths.append(sum(plan.clips[i].length for i in members))
         if len(members) == 1:
             labels.append(f"cv{members[0]}")
@@ -92,7 +81,7 @@ def video_graph(plan: EditPlan) -> tuple[list[str], str]:
         parts.append(f"{ins}concat=n={len(members)}:v=1:a=0,settb=AVTB[cvr{r}]")
         labels.append(f"cvr{r}")
     cur, acc = labels[0], lengths[0]
-    runs = _runs(plan)
+    runs = cut_runs(plan)
     for r in range(1, len(runs)):
         dur = plan.clips[runs[r][0]].transition_dur
         parts.append(f"[{cur}][{labels[r]}]xfade=transition=fade:duration={_t(dur)}:offset={_t(acc - dur)}[cvx{r}]")

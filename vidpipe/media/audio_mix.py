@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpipe.media.edit_plan import EditPlan, PlannedClip, PlannedTrack
+from vidpipe.media.edit_plan import EditPlan, PlannedClip, PlannedTrack, cut_runs
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.verify import Verified, write_verified
 
@@ -65,13 +65,7 @@ def clip_bus(plan: EditPlan, *, gain_db: float) -> tuple[list[str], str]:
     """
     native = plan.audio is None
     parts = [_clip_chain(c, i, f"ca{i}", native) for i, c in enumerate(plan.clips)]
-    # Runs of cuts are one concat each; crossfades join the runs.
-    runs: list[list[int]] = []
-    for i, c in enumerate(plan.clips):
-        if i == 0 or c.transition == "crossfade":
-            runs.append([i])
-        else:
-            runs[-1].append(i)
+    runs = cut_runs(plan)  # runs of cuts are one concat each; crossfades join the runs
     run_labels = []
     for r, members in enumerate(runs):
         if len(members) == 1:

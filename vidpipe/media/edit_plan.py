@@ -203,3 +203,14 @@ def plan_edit(edit: EditList, base_dir: Path | None = None) -> EditPlan:
             raise SpecError(f"subtitles ({subs.srt}): file not found ({srt})")
     width, height = output_size(edit.resolution, clips[0].probe)
     return EditPlan(output, width, height, edit.fps, clips, audio, tracks, srt)
+
+
+def cut_runs(plan: EditPlan) -> list[list[int]]:
+    """Clip indices grouped into runs joined by cuts; crossfades join consecutive runs."""
+    runs: list[list[int]] = []
+    for i, c in enumerate(plan.clips):
+        if i == 0 or c.transition == "crossfade":
+            runs.append([i])
+        else:
+            runs[-1].append(i)
+    return runs
