@@ -72,7 +72,8 @@ def video_graph(plan: EditPlan) -> tuple[list[str], str]:
             f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos,"
             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,settb=AVTB[cv{i}]")
     labels, lengths = [], []
-    for r, members in enumerate(cut_runs(plan)):
+    runs = cut_runs(plan)
+    for r, members in enumerate(runs):
         lengths.append(sum(plan.clips[i].length for i in members))
         if len(members) == 1:
             labels.append(f"cv{members[0]}")
@@ -81,7 +82,6 @@ def video_graph(plan: EditPlan) -> tuple[list[str], str]:
         parts.append(f"{ins}concat=n={len(members)}:v=1:a=0,settb=AVTB[cvr{r}]")
         labels.append(f"cvr{r}")
     cur, acc = labels[0], lengths[0]
-    runs = cut_runs(plan)
     for r in range(1, len(runs)):
         dur = plan.clips[runs[r][0]].transition_dur
         parts.append(f"[{cur}][{labels[r]}]xfade=transition=fade:duration={_t(dur)}:offset={_t(acc - dur)}[cvx{r}]")

@@ -223,9 +223,6 @@ class ShotRef:
     def qc_json(self) -> Path:
         return self.review_dir / "qc.json"
 
-    @property
-    def qc_key(self) -> Path:
-        return self.review_dir / "qc.key.json"
 
     # -- the record -------------------------------------------------------------------------
     def read(self) -> ShotRecord:
@@ -263,5 +260,4 @@ def record_of(shot_dir: Path) -> ShotRecord | None:
     path = Path(shot_dir) / "shot.json"
     if not path.exists():
         return None
-    data = read_sidecar(path) or {}
-    return read_record(path, str(data.get("episode", "")), str(data.get("shot", Path(shot_dir).name)))
+    return read_record(path, "", Path(shot_dir).name)  # the file's own episode and shot ids win

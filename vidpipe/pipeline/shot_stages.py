@@ -191,13 +191,7 @@ def _qc_take(ref: ShotRef, take: int, gen: GenerationRecord, job: Job) -> TakeRe
     clip = ref.take_clip(take)
     _link(Path(gen.path), clip)
     folder = ref.take_review_dir(take)
-    key = stable_hash({"clip": gen.hash, "job": job.model_dump(mode="json"), "v": STAGE_VERSION})
-    qc_json, side = folder / "qc.json", folder / "qc.key.json"
-    if cache_hit(side, key, qc_json):
-        report = QCReport.model_validate_json(qc_json.read_text())
-    else:
-        report = run_qc(clip, job=job, out_dir=folder, clip_id=f"{ref.clip_id}-t{take}")
-        write_sidecar(side, {"key": key})
+    report = _qc_cached(clip, gen.hash or file_hash(clip), job, folder, f"{ref.clip_id}-t{take}")
     return TakeRecord(take=take, generation=gen.model_copy(update={"path": str(clip)}), review_dir=str(folder),
                       defects=[d.code for d in report.defects], blocking=[d.code for d in report.blocking_defects()],
                       overall=report.scores.overall if report.scores else None,
@@ -233,15 +227,20 @@ def check_clip(ref: ShotRef) -> QCReport:
     rec = ref.read()
     if not ref.clip_path.exists():
         raise VidpipeError(f"shot {ref.key} has no clip yet: materialize shot_clip first")
-    job = rec.job
     clip_hash = file_hash(ref.clip_path)
-    key = stable_hash({"clip": clip_hash, "job": job.model_dump(mode="json") if job else None, "v": STAGE_VERSION})
-    if cache_hit(ref.qc_key, key, ref.qc_json):
-        report = QCReport.model_validate_json(ref.qc_json.read_text())
-    else:
-        report = run_qc(ref.clip_path, job=job, out_dir=ref.review_dir, clip_id=ref.clip_id)
-        write_sidecar(ref.qc_key, {"key": key})
+    report = _qc_cached(ref.clip_path, clip_hash, rec.job, ref.review_dir, ref.clip_id)
     _record_verdict(ref, report, clip_hash)
+    return report
+
+
+def _qc_cached(clip: Path, clip_hash: str, job: Job | None, folder: Path, clip_id: str) -> QCReport:
+    """QC of `clip` into `folder` (qc.json + qc.key.json), redone only when the clip or its request changed."""
+    key = stable_hash({"clip": clip_hash, "job": job.model_dump(mode="json") if job else None, "v": STAGE_VERSION})
+    qc_json, side = folder / "qc.json", folder / "qc.key.json"
+    if cache_hit(side, key, qc_json):
+        return QCReport.model_validate_json(qc_json.read_text())
+    report = run_qc(clip, job=job, out_dir=folder, clip_id=clip_id)
+    write_sidecar(side, {"key": key})
     return report
 
 
