@@ -19,6 +19,19 @@ ROOT = Path(__file__).resolve().parent
 os.environ.setdefault("DAGSTER_HOME", str(ROOT / "data" / "dagster_home"))
 os.environ.setdefault("VIDPIPE_ROOT", str(ROOT))
 
+# after the defaults above: the project's modules read VIDPIPE_ROOT / DAGSTER_HOME when used
+import dagster as dg  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from assets import EPISODE_ASSETS, SHOT_ASSETS, episode_spec, lessons, qc_scores  # noqa: E402
+from assets.partitions import OLD_SHOT_SLOTS  # noqa: E402
+from resources import build_resources  # noqa: E402
+from vidpipe.episode import load_episode  # noqa: E402
+from vidpipe.estimate import estimate_episode  # noqa: E402
+from vidpipe.paths import Paths  # noqa: E402
+from vidpipe.pipeline.status import partition_sync, scan_all, shot_partition  # noqa: E402
+
 POOLS = {"video_api": 4, "tts_api": 2, "duckdb": 1}
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step logs stay in the UI, not the terminal
 
@@ -27,8 +40,6 @@ LOCAL_YAML = ROOT / "deploy" / "dagster.local.yaml"
 
 
 def _instance():  # type: ignore[no-untyped-def]
-    import dagster as dg
-
     home = Path(os.environ["DAGSTER_HOME"])
     if not home.is_absolute():
         raise SystemExit(f"DAGSTER_HOME={home} must be an absolute path")
@@ -44,10 +55,6 @@ def sync_partitions(inst) -> dict[str, int]:  # type: ignore[no-untyped-def]
     Old 2-D keys were "ep|slot" strings, exactly the new shot keys, so past materializations of real
     shots stay attached; the slot dimension and phantom keys go.
     """
-    from assets.partitions import OLD_SHOT_SLOTS
-    from vidpipe.paths import Paths
-    from vidpipe.pipeline.status import partition_sync, scan_all
-
     sync = partition_sync(scan_all(Paths.from_env()), set(inst.get_dynamic_partitions("episodes")),
                           set(inst.get_dynamic_partitions("shots")))
     inst.add_dynamic_partitions("episodes", sync.add_episodes)
@@ -75,17 +82,6 @@ def setup() -> None:
 
 def render(episode_id: str) -> int:
     """Render one episode end to end through Dagster; print where the final video is."""
-    import dagster as dg
-    from rich.console import Console
-    from rich.table import Table
-
-    from assets import EPISODE_ASSETS, SHOT_ASSETS, episode_spec, lessons, qc_scores
-    from resources import build_resources
-    from vidpipe.episode import load_episode
-    from vidpipe.estimate import estimate_episode
-    from vidpipe.paths import Paths
-    from vidpipe.pipeline.status import shot_partition
-
     console = Console()
     t0 = time.monotonic()
     paths = Paths.from_env()

@@ -8,7 +8,13 @@ from assets.partitions import all_shots, episodes, shot_partition
 from assets.qc import shot_qc
 from assets.script import episode_spec
 from resources import MediaRoot, VoiceAPI
-from vidpipe.pipeline import episode_status, make_delivery, make_final_cut, make_voiceover
+from vidpipe.episode import load_episode
+from vidpipe.pipeline import (
+    episode_status,
+    make_delivery,
+    make_final_cut,
+    make_voiceover,
+)
 
 
 @dg.asset(
@@ -39,8 +45,6 @@ def episode_shots(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Mat
 
 
 def _episode_shot_ids(media: MediaRoot, ep: str) -> list[str]:
-    from vidpipe.episode import load_episode
-
     return [s.id for s in load_episode(media.paths().episode_dir(ep)).shots]
 
 

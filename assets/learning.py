@@ -6,6 +6,8 @@ import dagster as dg
 from assets.metadata import clean
 from assets.qc import shot_qc
 from resources import DuckDBStore, MediaRoot
+from vidpipe.learning.mine import learn
+from vidpipe.learning.trends import trends
 
 
 @dg.asset(
@@ -18,8 +20,6 @@ from resources import DuckDBStore, MediaRoot
     "(mean overall by model × category, with n).",
 )
 def qc_scores(context: dg.AssetExecutionContext, store: DuckDBStore) -> dg.MaterializeResult:
-    from vidpipe.learning.trends import trends
-
     s = store.store()
     counts = s.query("SELECT (SELECT count(*) FROM qc) AS qc_rows, (SELECT count(*) FROM scores) AS score_rows")[0]
     rows = trends(s, by=("model", "category"))
@@ -46,8 +46,6 @@ def qc_scores(context: dg.AssetExecutionContext, store: DuckDBStore) -> dg.Mater
     "features × scores × defects) appended with their evidence; they feed prompt lint and routing.",
 )
 def lessons(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore) -> dg.MaterializeResult:
-    from vidpipe.learning.mine import learn
-
     paths = media.paths()
     report = learn(store.store(), paths.lessons)
     return dg.MaterializeResult(metadata=clean({

@@ -16,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from PIL import Image
+
+from vidpipe.media.probe import probe, thumbnail_jpeg
+from vidpipe.review.urls import _base, episode_url, shot_url
 
 INLINE_LIMIT = 1000  # the UI renders shorter markdown in place
 
 
 def _frame(path: Path):  # type: ignore[no-untyped-def]
-    from PIL import Image
 
     if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
         with Image.open(path) as im:
             return im.convert("RGB")
-    from vidpipe.media.probe import thumbnail_jpeg
 
     return Image.open(io.BytesIO(thumbnail_jpeg(path, width=320))).convert("RGB")
 
@@ -52,7 +54,6 @@ def media_link(path: Path | None, media_root: Path) -> dg.MetadataValue | None:
     """The full-size file through the review room (it serves only files under the media root)."""
     if path is None or not Path(path).exists():
         return None
-    from vidpipe.review.urls import _base
 
     rel = Path(path).resolve().relative_to(Path(media_root).resolve()).as_posix()
     return dg.MetadataValue.url(f"{_base(None)}/media/{rel}")
@@ -69,8 +70,6 @@ def file_meta(path: Path | None) -> dict[str, Any]:
         return {"path": "(none)"}
     meta: dict[str, Any] = {"path": dg.MetadataValue.path(str(path)), "size_bytes": Path(path).stat().st_size}
     if Path(path).suffix.lower() in (".mp4", ".wav", ".mp3", ".m4a", ".mov"):
-        from vidpipe.media.probe import probe
-
         meta["duration_s"] = round(probe(path).duration_s, 3)
     return meta
 
@@ -81,6 +80,4 @@ def clean(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def review_link(episode: str, shot: str | None = None) -> dg.MetadataValue:
-    from vidpipe.review.urls import episode_url, shot_url
-
     return dg.MetadataValue.url(shot_url(episode, shot) if shot else episode_url(episode))

@@ -67,7 +67,7 @@ def noop_multiprocess_job() -> dg.JobDefinition:
     """Module-level so `dg.reconstructable` can rebuild it in each step's subprocess."""
     job = dg.define_asset_job("noop_shot_job", selection=NOOP_ASSETS)
     defs = dg.Definitions(assets=NOOP_ASSETS, jobs=[job], executor=dg.multiprocess_executor)
-    return defs.get_job_def("noop_shot_job")
+    return defs.resolve_job_def("noop_shot_job")
 
 
 def vidpipe_multiprocess_job() -> dg.JobDefinition:
@@ -77,7 +77,7 @@ def vidpipe_multiprocess_job() -> dg.JobDefinition:
 
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[render_shot_job], resources=_preview_resources(),
                           executor=dg.multiprocess_executor)
-    return defs.get_job_def("render_shot_job")
+    return defs.resolve_job_def("render_shot_job")
 
 
 def _preview_resources() -> dict[str, Any]:
@@ -193,6 +193,7 @@ def _fake_rendered(root: Path, ep: str, clip_bytes: int) -> None:
     from vidpipe.episode import load_episode, shot_fingerprint
     from vidpipe.paths import Paths
     from vidpipe.pipeline import ShotRef
+    from vidpipe.pipeline.record import GenerationRecord, QCRecord
     from vidpipe.schema import Probe, QCReport
 
     paths = Paths.from_env(root)
@@ -201,8 +202,8 @@ def _fake_rendered(root: Path, ep: str, clip_bytes: int) -> None:
         ref = ShotRef(paths, episode, s)
         ref.dir.mkdir(parents=True, exist_ok=True)
         ref.clip_path.write_bytes(os.urandom(clip_bytes))
-        ref.record(generation={"shot_fingerprint": shot_fingerprint(episode, s), "hash": "h"},
-                   qc={"clip_hash": "h", "error_defects": []})
+        ref.update(generation=GenerationRecord(model="preview", shot_fingerprint=shot_fingerprint(episode, s), hash="h"),
+                   qc=QCRecord(review_dir=str(ref.review_dir), clip_hash="h"))
         ref.review_dir.mkdir(parents=True, exist_ok=True)
         report = QCReport(clip=str(ref.clip_path), clip_id=ref.clip_id, probe=Probe(duration_s=4.0))
         (ref.review_dir / "qc.json").write_text(report.model_dump_json())

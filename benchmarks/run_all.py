@@ -21,14 +21,18 @@ def main() -> int:
         spec.loader.exec_module(mod)
         t = time.perf_counter()
         print(f"… {path.stem}", flush=True)
-        results[path.stem] = mod.main([])
+        try:
+            results[path.stem] = mod.main([])
+        except Exception as exc:  # one broken bench must not hide the others' ratios
+            results[path.stem] = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"  FAILED: {results[path.stem]['error']}", flush=True)
         print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
     print("\nbenchmark results")
     for name, res in results.items():
         for key, value in res.items():
-            if any(w in key for w in ("ratio", "vmaf", "goal", "_s", "overhead")):
+            if any(w in key for w in ("ratio", "vmaf", "goal", "_s", "overhead", "error")):
                 print(f"  {name:18s} {key:28s} {json.dumps(value)}")
-    return 0
+    return 1 if any("error" in r for r in results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.fal_fake import FalFake
+from tests.fakes.fixtures import fal_fake, media_files  # noqa: F401
 from tests.ref_files import populate
 from vidpipe.cli import main
 
@@ -259,6 +261,25 @@ def test_ctrl_c_inside_a_command_is_one_line_exit_130(tmp_path: Path, capsys: py
     def interrupted(*_a: Any, **_k: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("vidpipe.validate.validate_file", interrupted)
+    monkeypatch.setattr("vidpipe._cli.validate.validate_file", interrupted)
     assert main(["validate", write(tmp_path, {"prompt": GOOD})]) == 130  # typer alone would return 130 silently
     assert "interrupted" in _one_line(capsys.readouterr())
+
+
+def test_validate_and_generate_agree_on_a_provider_limit(fal_fake: FalFake, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Veo reference images exist on the Gemini API, not on fal's veo3.1 endpoints: validate says so for the
+    backend generate would use (fal, from the key) and for --backend gemini it is fine — before any submit."""
+    veo = {"id": "veo-refs", "model": "veo-3.1",
+           "input": {"prompt": GOOD + " [Image1] is the lighthouse.", "duration": 8, "aspect_ratio": "16:9",
+                     "reference_images": ["a.png"]}}
+    f = write(tmp_path, [veo])
+    assert main(["validate", f, "--json"]) == 1  # the key makes fal the backend, as generate would pick
+    errors = json.loads(capsys.readouterr().out)[0]["errors"]
+    assert [e["code"] for e in errors] == ["unsupported_on_model"] and "reference_images" in errors[0]["message"]
+    assert main(["validate", f, "--backend", "gemini"]) == 0
+    capsys.readouterr()
+    assert main(["generate", f, "--out", str(tmp_path / "o")]) == 1
+    said = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert f"veo-refs: invalid (unsupported_on_model: {errors[0]['message']}) — not submitted" in said
+    assert fal_fake.submits == []

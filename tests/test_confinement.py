@@ -22,7 +22,8 @@ from vidpipe.generate import generate_jobs
 from vidpipe.paths import Paths, confine
 from vidpipe.refcheck import RefPolicy
 from vidpipe.schema import CanonicalRequest, Job
-from vidpipe.validate import load_jobs, validate_file, validate_request
+from vidpipe.jobfile import load_jobs
+from vidpipe.validate import validate_file, validate_request
 
 REPO = Path(__file__).resolve().parents[1]
 PROMPT = "A red kite climbs over grey dunes. Camera: low angle, slow tilt up. Sound: wind. [Image1] is the kite."

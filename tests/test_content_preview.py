@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vidpipe.providers.preview import animatic
-from vidpipe.qc import run_qc
+from vidpipe.qc.report import run_qc
 from vidpipe.qc.content import CONTENT_CODES
 
 

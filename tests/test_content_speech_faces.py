@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.content_factory import photo, photo_clip
-from vidpipe.qc import run_qc
+from vidpipe.qc.report import run_qc
 from vidpipe.schema import Job
 
 DIALOGUE = {"prompt": 'An astronaut faces the camera and says: "Steer north of the light." Camera: handheld '

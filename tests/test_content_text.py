@@ -10,7 +10,7 @@ import pytest
 
 from tests.content_factory import photo_clip
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.qc import run_qc
+from vidpipe.qc.report import run_qc
 from vidpipe.qc.content import text
 from vidpipe.qc.content.regions import PREVIEW_COMMENT
 

@@ -86,3 +86,30 @@ def test_costs_report(fal_fake: FalFake, tmp_path: Path, monkeypatch: pytest.Mon
     assert report["by_model"][0]["key"] == "seedance-2.0" and report["by_episode"][0]["key"] == "ep1"
     assert main(["costs", "--episode", "nope", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_cost_usd"] == 0
+
+
+def test_costs_per_generation_estimate_vs_actual(fal_fake: FalFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The fake delivers a 4 s clip whatever was asked: a 6 s request was estimated at 6 s and cost 4 s."""
+    from vidpipe.cli import main
+    from vidpipe.paths import Paths
+
+    monkeypatch.setenv("VIDPIPE_ROOT", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    jobs = [Job(id=f"g{d}", model="seedance-2.0", episode="ep1", input={"prompt": f"kite {d}", "duration": d})
+            for d in (4, 6)]
+    generate_jobs(jobs, tmp_path / "o", store=Store(Paths.from_env().db))
+    assert main(["costs", "--episode", "ep1", "--json"]) == 0
+    rows = {r["job_id"]: r for r in json.loads(capsys.readouterr().out)["per_generation"]}
+    assert set(rows) == {"g4", "g6"} and all(r["request_id"] and r["status"] == "done" for r in rows.values())
+    assert rows["g4"]["est_cost_usd"] == pytest.approx(4 * 0.3034) and rows["g4"]["delta_usd"] == pytest.approx(0)
+    assert rows["g6"]["est_cost_usd"] == pytest.approx(6 * 0.3034, abs=1e-4)
+    assert rows["g6"]["cost_usd"] == pytest.approx(4 * 0.3034, abs=1e-3)
+    assert rows["g6"]["delta_usd"] == pytest.approx(-2 * 0.3034, abs=1e-3)
+    assert main(["costs", "--episode", "ep1"]) == 0
+    table = capsys.readouterr().out
+    assert "estimate vs actual per generation (ep1)" in table
+    g6 = next(line for line in table.splitlines() if "g6" in line)
+    assert "1.82" in g6 and "1.21" in g6 and "-0.61" in g6
+    assert main(["costs", "--json"]) == 0  # without --episode the per-generation list stays empty (whole ledger)
+    assert json.loads(capsys.readouterr().out)["per_generation"] == []

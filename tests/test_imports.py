@@ -83,3 +83,50 @@ def test_graph_sees_the_modules() -> None:
 def test_no_import_cycles_in_vidpipe() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+# Imports allowed inside functions: SDKs and libraries that are slow to import (measured with
+# `python -X importtime`, see the closing note of issue 11) or optional, and only needed by one path.
+LAZY_OK = {
+    "google": "google-genai: ~1 s, only with a Gemini key",
+    "fal_client": "only on the fal backend",
+    "elevenlabs": "~1 s of pydantic models, only with an ElevenLabs key",
+    "boto3": "~0.5 s, only when VIDPIPE_S3_BUCKET is set", "botocore": "with boto3",
+    "rapidocr_onnxruntime": "loads ONNX models; only when a clip is OCR-checked",
+    "onnxruntime": "with rapidocr",
+    "webrtcvad": "speech check only", "espeakng_loader": "offline voice only",
+    "av": "PyAV decoder; only for probing references", "skimage": "~1 s; face check only",
+    "scipy": "~0.3 s; text check only", "matplotlib": "~0.5 s; trend plots only",
+    "uvicorn": "review server only", "imageio_ffmpeg": "only when no ffmpeg is on PATH",
+    "dagster_celery": "optional deployment", "dagster_k8s": "optional deployment",
+}
+PROJECT = [ROOT / "vidpipe", ROOT / "assets", ROOT / "resources", ROOT / "sensors", ROOT / "definitions.py",
+           ROOT / "launch.py"]
+
+
+def function_level_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import statement inside a function body of `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    out += [(node.lineno, a.name) for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    out.append((node.lineno, "." * node.level + (node.module or "")))
+    return out
+
+
+def test_function_level_imports_are_seen(tmp_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("import os\n\ndef f():\n    from vidpipe.paths import Paths\n    import fal_client\n    return Paths\n")
+    assert function_level_imports(src) == [(4, "vidpipe.paths"), (5, "fal_client")]
+
+
+def test_imports_are_at_the_top_of_modules() -> None:
+    """A function-level import hides a dependency (and, often, a cycle); only slow optional SDKs may."""
+    files = [p for base in PROJECT for p in ([base] if base.is_file() else sorted(base.rglob("*.py")))]
+    hidden = [f"{p.relative_to(ROOT)}:{line}: {mod}" for p in files for line, mod in function_level_imports(p)
+              if mod.split(".")[0] not in LAZY_OK]
+    assert not hidden, "import at the top of the module instead:\n" + "\n".join(hidden)

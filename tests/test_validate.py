@@ -10,7 +10,8 @@ import pytest
 from vidpipe.errors import SpecError
 from vidpipe.schema import Finding, Job, RealPerson
 from tests.ref_files import populate
-from vidpipe.validate import load_jobs, parse_jobs, validate_file, validate_request
+from vidpipe.jobfile import load_jobs, parse_jobs
+from vidpipe.validate import validate_file, validate_request
 
 # ~60 words, a named camera, a Sound sentence: no findings at all.
 GOOD = (

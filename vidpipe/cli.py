@@ -14,7 +14,9 @@ from pathlib import Path
 
 import typer
 
+from vidpipe import _cli
 from vidpipe.errors import VidpipeError
+from vidpipe.providers import BACKENDS
 
 app = typer.Typer(
     name="vidpipe",
@@ -27,8 +29,6 @@ app = typer.Typer(
 
 def check_backend(value: str | None) -> str | None:
     """Option callback for --backend: an unknown name is a usage error (one line, exit 2), not a traceback."""
-    from vidpipe.providers import BACKENDS
-
     if value is not None and value != "auto" and value not in BACKENDS:
         raise typer.BadParameter(f"unknown backend {value!r}; choose auto or one of {', '.join(BACKENDS)}")
     return value
@@ -44,8 +44,6 @@ _COMMAND = re.compile(r'@app\.command\((?:"([\w-]+)")?[^)]*\)\s*\ndef (\w+)')
 
 def _command_modules() -> dict[str, str]:
     """command name → the vidpipe/_cli module defining it, read from the sources (nothing imported)."""
-    from vidpipe import _cli
-
     out: dict[str, str] = {}
     for mod in pkgutil.iter_modules(_cli.__path__):
         if mod.name.startswith("_"):
@@ -59,8 +57,6 @@ def _command_modules() -> dict[str, str]:
 def _register(argv: list[str]) -> None:
     """Import the command modules: only the invoked one when it is known (a 10,000-job `validate` should not
     pay for importing every stage), all of them for help, completion or an unknown name."""
-    from vidpipe import _cli
-
     wanted = next((a for a in argv if not a.startswith("-")), None)
     mods = _command_modules()
     names = [mods[wanted]] if wanted in mods else sorted(set(mods.values()) | {

@@ -165,13 +165,32 @@ class Ledger:
                 "ORDER BY submitted_at, request_key",
                 [*PRODUCED_NOTHING, *params],
             )
+            per_generation = self.per_generation(episode) if episode else []
         total = sum(float(r["cost_usd"] or 0) for r in by_model)
         est = sum(float(r["est_cost_usd"] or 0) for r in by_model)
         return {
             "episode": episode, "total_cost_usd": round(total, 4), "total_est_cost_usd": round(est, 4),
             "wasted_usd": round(sum(float(r["cost_usd"] or 0) for r in wasted), 4),
             "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "produced_nothing": wasted,
+            "per_generation": per_generation,
         }
+
+    def per_generation(self, episode: str) -> list[dict[str, Any]]:
+        """Every request of `episode`: the estimate it was submitted at beside what it actually cost.
+
+        `cost_usd` is null until the clip is delivered (then the rate times the delivered clip's real
+        length, see pricing.actual_clip_cost) or when the request produced nothing and nobody knows
+        what it was billed; `delta_usd` is actual − estimate where both are known.
+        """
+        with _LOCK:
+            self.flush()
+            return self.store.query(
+                "SELECT shot, job_id, model, backend, request_id, status, round(est_cost_usd, 4) AS est_cost_usd, "
+                "round(cost_usd, 4) AS cost_usd, round(cost_usd - est_cost_usd, 4) AS delta_usd, "
+                "CAST(submitted_at AS VARCHAR) AS submitted_at FROM requests WHERE episode = ? "
+                "ORDER BY shot NULLS LAST, job_id, submitted_at, request_key",
+                [episode],
+            )
 
 
 def _upsert(table: str, pk: str, fields: dict[str, Any], stamp: Any) -> tuple[str, list[Any]]:

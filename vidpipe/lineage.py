@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.tree import Tree
+
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import read_sidecar
@@ -79,8 +81,6 @@ def _latest_scores(store: Store, episode_id: str) -> dict[str, Any]:
 
 def render_tree(tree: dict[str, Any]) -> Any:
     """A rich Tree for the terminal."""
-    from rich.tree import Tree
-
     root = Tree(f"[bold]{tree['episode']}[/bold]  total ${tree['total_cost_usd']:.2f}")
     node = root
     if tree.get("delivery"):

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
+
 from vidpipe.paths import Paths
 from vidpipe.schema import Finding
 
@@ -78,8 +80,6 @@ def media_info(path: str | Path) -> MediaInfo:
 
 @lru_cache(maxsize=4096)
 def _info_cached(path: str, _ino: int, _mtime: int, size: int) -> MediaInfo:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(path) as im:
             im.verify()

@@ -21,7 +21,9 @@ from typing import Any
 from vidpipe.learning.feedback import learned_route
 from vidpipe.model_caps import CAPS, unsupported_reasons
 from vidpipe.paths import Paths
+from vidpipe.profile import load_profile
 from vidpipe.schema import MODELS, Finding, Job, Profile
+from vidpipe.store import Store
 
 DEFAULT_MODEL = "seedance-2.0"
 I2V_MODEL = "wan-2.7-i2v"
@@ -224,8 +226,6 @@ _LEARNED: dict[tuple[Any, ...], Any] = {}
 
 def project_profile(paths: Paths | None = None) -> Profile | None:
     """The project's profile (`profile/profile.json`) or None when there is none; re-read when it changes."""
-    from vidpipe.profile import load_profile
-
     path = (paths or Paths.from_env()).profile
     key = (str(path), _stat(path))
     if key not in _PROFILES:
@@ -277,7 +277,6 @@ def history_store(paths: Paths | None = None) -> Any:
     db = (paths or Paths.from_env()).db
     if not db.exists():
         return None
-    from vidpipe.store import Store  # (duckdb is slow to import; not needed without a history)
 
     return Store(db)
 

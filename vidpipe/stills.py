@@ -11,12 +11,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel
 
-from vidpipe.errors import ProviderError, ResultMissing, UnsupportedOnModel
-from vidpipe.pricing import estimate_still
 from vidpipe.environment import still_backend as decide_still_backend
+from vidpipe.errors import ProviderError, ResultMissing, UnsupportedOnModel
+from vidpipe.generate.retry import with_retries
+from vidpipe.pricing import estimate_still
+from vidpipe.providers import fal_models
 from vidpipe.providers.base import Ticket
+from vidpipe.providers.fal import FalBackend
+from vidpipe.providers.gemini import GeminiBackend, translate_image
+from vidpipe.providers.preview import storyboard_frame
 from vidpipe.schema import STILL_MODELS, frame_size
 
 STILL_DEADLINE_S = 600.0
@@ -63,8 +69,6 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
     name = still_backend(backend, model)
     width, height = frame_size(resolution, "16:9" if aspect == "adaptive" else aspect)
     if name == "preview":
-        from vidpipe.providers.preview import storyboard_frame
-
         for i, t in enumerate(targets):
             storyboard_frame(prompt, t, width=width, height=height, label=f"{model} preview",
                          seed=None if seed is None else seed + i)
@@ -79,10 +83,6 @@ def make_still(prompt: str, out: Path, *, model: str = "flux-schnell", aspect: s
 
 def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resolution: str, n: int,
           seed: int | None, width: int, height: int) -> StillResult:
-    from vidpipe.generate.retry import with_retries
-    from vidpipe.providers import fal_models
-    from vidpipe.providers.fal import FalBackend
-
     fal = FalBackend()
     endpoint, body = fal_models.still(model, prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                       resolution=resolution, n=n, seed=seed)
@@ -111,9 +111,6 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
 def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, width: int, height: int,
             image_model: str | None) -> StillResult:
     """One generate_content call per still (the image models return one image per answer)."""
-    from vidpipe.generate.retry import with_retries
-    from vidpipe.providers.gemini import GeminiBackend, translate_image
-
     gem = GeminiBackend()
     model_id, config = translate_image(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                        resolution=resolution, model=image_model)
@@ -130,8 +127,6 @@ def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, w
 
 def _check_image(path: Path) -> None:
     """A downloaded still must open as an image; otherwise it is deleted and named as a failure."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(path) as im:
             im.verify()

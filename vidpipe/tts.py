@@ -16,11 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidpipe.errors import ProviderNotConfigured
-from vidpipe.environment import voice_backend
-from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.providers.refs import media_seconds
 from vidpipe.edit_schema import SubtitleCue
+from vidpipe.environment import voice_backend
+from vidpipe.errors import ProviderNotConfigured
+from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.speech import synthesize
+from vidpipe.paths import Paths
+from vidpipe.profile import load_profile
+from vidpipe.providers import require_key
+from vidpipe.providers.elevenlabs import DEFAULT_MODEL, ElevenLabsTTS
+from vidpipe.providers.refs import media_seconds
 
 TTS_BACKENDS = ("preview", "elevenlabs")
 # No default voice: premade/legacy voices answer 402 on free tiers and 404 once retired (providers.md §0).
@@ -64,9 +69,6 @@ def is_placeholder(voice_id: str | None) -> bool:
 
 def profile_voice() -> str | None:
     """The profile's ElevenLabs voice id, if a profile exists and names a real one."""
-    from vidpipe.paths import Paths
-    from vidpipe.profile import load_profile
-
     path = Paths.from_env().profile
     if not path.exists():
         return None
@@ -84,7 +86,6 @@ def elevenlabs_voice(voice_id: str | None) -> str:
     voice = profile_voice()
     if voice:
         return voice
-    from vidpipe.paths import Paths
 
     raise ProviderNotConfigured(VOICE_HELP.format(profile=Paths.from_env().profile), provider="elevenlabs",
                                 code="voice_not_set")
@@ -99,8 +100,6 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     out.parent.mkdir(parents=True, exist_ok=True)
     name = select_tts_backend(backend)
     if name == "elevenlabs":
-        from vidpipe.providers import require_key
-
         require_key("elevenlabs")  # a missing key is named before a missing voice
         voice = elevenlabs_voice(voice_id)
         duration, words, chars = _elevenlabs(text, out, voice, model_id, max_chars)
@@ -122,8 +121,6 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
 
 def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
                 max_chars: int | None) -> tuple[float, list[Word], dict[str, Any]]:
-    from vidpipe.providers.elevenlabs import DEFAULT_MODEL, ElevenLabsTTS
-
     chunks = ElevenLabsTTS(model_id=model_id or DEFAULT_MODEL, max_chars=max_chars).speak(text, voice)
     chars: list[str] = []
     starts: list[float] = []
@@ -152,8 +149,6 @@ def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
 
 
 def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], None]:
-    from vidpipe.media.speech import synthesize
-
     with tempfile.TemporaryDirectory(prefix="vidpipe-tts-") as tmp:
         wav = synthesize(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
         run_ffmpeg(["-y", "-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", str(out)],

@@ -17,22 +17,44 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from vidpipe.errors import SpecError
+from pydantic import ValidationError
+
+from vidpipe.errors import UnsupportedOnModel, VidpipeError
+from vidpipe.jobfile import json_kind, load_jobs
 from vidpipe.learning.feedback import lesson_lint
-from vidpipe.model_caps import CAPS, SINGLE_FRAME_MODELS, adjustments, media_reasons, unsupported_reasons
+from vidpipe.model_caps import (
+    CAPS,
+    SINGLE_FRAME_MODELS,
+    adjustments,
+    media_reasons,
+    unsupported_reasons,
+)
 from vidpipe.paths import Paths
-from vidpipe.refcheck import REMOTE, MediaInfo, RefPolicy, check_refs, media_info
-from vidpipe.routing import PROJECT_PROFILE, Route, history_store, project_profile, route_job
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
-from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, Finding, Job,
-                            load_model, read_json)
+from vidpipe.providers import get_backend, select_backend
+from vidpipe.refcheck import REMOTE, MediaInfo, RefPolicy, check_refs, media_info
+from vidpipe.routing import (
+    PROJECT_PROFILE,
+    Route,
+    history_store,
+    project_profile,
+    route_job,
+)
+from vidpipe.schema import (
+    ASPECT_RATIOS,
+    CANONICAL_FIELDS,
+    REAL_PERSON_BASES,
+    RESOLUTIONS,
+    CanonicalRequest,
+    Finding,
+    Job,
+)
 
 REF_LIMITS = {"reference_images": 9, "reference_videos": 3, "reference_audios": 3}
 REF_KIND = {"reference_images": "Image", "reference_videos": "Video", "reference_audios": "Audio"}
 MAX_REF_SECONDS = 15.0
 RISKY_DURATIONS = frozenset({7, 9, 11, 13, 14})
 SEED_RANGE = (-1, 2**32 - 1)
-JOB_FIELDS = frozenset(Job.model_fields)
 
 CITATION = re.compile(r"\[(Image|Video|Audio)(\d+)\]")
 # Words that direct what we hear (not things that merely could make a sound), and words that direct speech.
@@ -61,21 +83,6 @@ def _f(code: str, message: str, severity: str = "error") -> Finding:
     return Finding(code=code, message=message, severity=severity)  # type: ignore[arg-type]
 
 
-def _kind(value: Any) -> str:
-    """How a JSON value reads to a person: 'a string "5"', 'null', 'a float 5.0', 'true'."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'a string "{value}"' if len(value) < 40 else "a string"
-    if isinstance(value, float):
-        return f"a float {value}"
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "an object"
-    return repr(value)
-
-
 def _is_int(value: Any) -> bool:
     return type(value) is int  # bool is a subclass of int and is never a number here
 
@@ -100,11 +107,11 @@ def _check_fields(body: dict[str, Any]) -> list[Finding]:
             out.append(_f("unknown_field", f"unknown field {key!r}{hint}"))
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
-        what = "missing" if "prompt" not in body else ("blank" if isinstance(prompt, str) else _kind(prompt))
+        what = "missing" if "prompt" not in body else ("blank" if isinstance(prompt, str) else json_kind(prompt))
         out.append(_f("prompt_required", f"prompt is required and must be non-blank text (got {what})"))
     for key in ("image", "last_frame_image"):
         if key in body and not _str_set(body, key):
-            out.append(_f("unknown_field", f"{key} must be a path or URL string (got {_kind(body[key])}); "
+            out.append(_f("unknown_field", f"{key} must be a path or URL string (got {json_kind(body[key])}); "
                                            "remove the field if there is no frame"))
     for key, limit in REF_LIMITS.items():
         code = f"too_many_{key}"
@@ -112,26 +119,26 @@ def _check_fields(body: dict[str, Any]) -> list[Finding]:
             continue
         value = body[key]
         if not isinstance(value, list):
-            out.append(_f(code, f"{key} must be a list of at most {limit} paths or URLs (got {_kind(value)})"))
+            out.append(_f(code, f"{key} must be a list of at most {limit} paths or URLs (got {json_kind(value)})"))
         elif len(value) > limit:
             out.append(_f(code, f"{key} has {len(value)} items; at most {limit} are accepted"))
         elif any(not isinstance(v, str) or not v.strip() for v in value):
             bad = next(v for v in value if not isinstance(v, str) or not v.strip())
-            out.append(_f(code, f"{key} must hold only path or URL strings (got {_kind(bad)})"))
+            out.append(_f(code, f"{key} must hold only path or URL strings (got {json_kind(bad)})"))
     if "duration" in body:
         d = body["duration"]
         if not _is_int(d) or not (d == -1 or 4 <= d <= 15):
-            out.append(_f("duration_invalid", f"duration must be an integer 4–15 seconds or -1 (auto), got {_kind(d)}"))
+            out.append(_f("duration_invalid", f"duration must be an integer 4–15 seconds or -1 (auto), got {json_kind(d)}"))
     for key, allowed, code in (("resolution", RESOLUTIONS, "resolution_invalid"),
                                ("aspect_ratio", ASPECT_RATIOS, "aspect_ratio_invalid")):
         if key in body and body[key] not in allowed:
-            out.append(_f(code, f"{key} must be one of {', '.join(allowed)} (got {_kind(body[key])})"))
+            out.append(_f(code, f"{key} must be one of {', '.join(allowed)} (got {json_kind(body[key])})"))
     if body.get("seed") is not None:  # null means unset
         s = body["seed"]
         if not _is_int(s) or not SEED_RANGE[0] <= s <= SEED_RANGE[1]:
-            out.append(_f("seed_invalid", f"seed must be an integer 0–{SEED_RANGE[1]} (or -1 for random), got {_kind(s)}"))
+            out.append(_f("seed_invalid", f"seed must be an integer 0–{SEED_RANGE[1]} (or -1 for random), got {json_kind(s)}"))
     if "generate_audio" in body and not isinstance(body["generate_audio"], bool):
-        out.append(_f("generate_audio_invalid", f"generate_audio must be true or false (got {_kind(body['generate_audio'])})"))
+        out.append(_f("generate_audio_invalid", f"generate_audio must be true or false (got {json_kind(body['generate_audio'])})"))
     return out
 
 
@@ -264,7 +271,7 @@ def validate_request(body: Any, *, model: str | None = "auto", job: Job | None =
         Findings (severity "error" or "warning"); no errors means the request may be submitted.
     """
     if not isinstance(body, dict):
-        return [_f("prompt_required", f"a request must be a JSON object with a prompt (got {_kind(body)})")]
+        return [_f("prompt_required", f"a request must be a JSON object with a prompt (got {json_kind(body)})")]
     model = model or "auto"
     mode = job.mode if job is not None else None
     findings = _check_fields(body) + _check_combinations(body, model) + _check_citations(body)
@@ -312,78 +319,50 @@ class JobReport:
         return out
 
 
-def _job_from(item: Any, index: int, source: str) -> Job:
-    where = f"job {index + 1}"
-    if not isinstance(item, dict):
-        raise SpecError(f"{where} must be a JSON object (a job or a request body), got {_kind(item)}", path=source)
-    if "input" not in item:  # a bare canonical body
-        return Job(id=f"job{index + 1}", input=item)
-    unknown = sorted(set(item) - JOB_FIELDS)
-    if unknown:
-        raise SpecError(f"{where}: unknown job field(s) {', '.join(map(repr, unknown))}; a job has "
-                        f"{', '.join(sorted(JOB_FIELDS))}", path=source)
-    data = dict(item)
-    if not isinstance(data["input"], dict):
-        raise SpecError(f"{where}: input must be a JSON object (the request body), got {_kind(data['input'])}",
-                        path=source)
-    if data.get("id") is None:
-        data["id"] = f"job{index + 1}"
-    elif type(data["id"]) is int:
-        data["id"] = str(data["id"])
-    if data.get("model") is None:
-        data["model"] = "auto"
-    rp = data.get("real_person")
-    if rp is not None and (not isinstance(rp, dict) or rp.get("basis") not in REAL_PERSON_BASES):
-        # keep the declaration but without a usable basis: the real-person rule reports it by code
-        data["real_person"] = {"name": rp.get("name") if isinstance(rp, dict) and isinstance(rp.get("name"), str)
-                               else None, "basis": None}
-    job: Job = load_model(Job, data, path=f"{source} ({where})")
-    return job
-
-
-def parse_jobs(data: Any, *, source: str) -> list[Job]:
-    """One job, an array of jobs, or a bare canonical body → jobs (bare bodies are labelled job1, job2…).
-
-    Raises:
-        SpecError: the structure is not a job file (names the source and the job).
-    """
-    items = data if isinstance(data, list) else [data]
-    if not items:
-        raise SpecError("the job file holds an empty array; nothing to do", path=source)
-    return [_job_from(item, i, source) for i, item in enumerate(items)]
-
-
-def load_jobs(path: str | Path) -> list[Job]:
-    """Read a job file. Raises SpecError naming the file (and line/column for invalid JSON)."""
-    return parse_jobs(read_json(path), source=str(path))
-
-
 def check_job(job: Job, *, model: str | None = None, store: Any = None, profile: Any = PROJECT_PROFILE,
               lessons_path: Path | None = None, refs: RefPolicy | None = None,
-              fallback: bool = False) -> tuple[Route, list[Finding]]:
+              fallback: bool = False, backend: str | None = None) -> tuple[Route, list[Finding]]:
     """Route and validate one job: the one check behind `validate`, `route`, `generate` and `render`.
 
-    The request is validated against the model it will really run on (explicit or routed), so
-    validate reports what generate would refuse, plus the route's own findings (`model_avoided`).
+    The request is validated against the model it will really run on (explicit or routed) and
+    translated for the backend that would run it (`backend`, else the environment's choice), so
+    validate reports what generate would refuse — a provider's own limit included (Veo reference
+    images exist on the Gemini API, not on fal) — plus the route's own findings (`model_avoided`).
     Errors first.
     """
     r = route_job(job, model=model, store=store, profile=profile, fallback=fallback)
     findings = validate_request(job.input, model=r.model, job=job, lessons_path=lessons_path, refs=refs)
+    if not any(f.severity == "error" for f in findings):
+        findings += _translation_findings(job.input, r.model, backend)
     findings += list(r.findings)
     return r, sorted(findings, key=lambda f: f.severity != "error")
 
 
+def _translation_findings(body: dict[str, Any], model: str, backend: str | None) -> list[Finding]:
+    """What the backend's translator refuses (pure, no network): the same call plan_job makes."""
+    try:
+        name = select_backend(backend, model)
+        get_backend(name).translate(model, CanonicalRequest.model_validate(body).body())
+    except UnsupportedOnModel as exc:
+        return [_f("unsupported_on_model", str(exc))]
+    except (ValidationError, VidpipeError):
+        return []  # an invalid body is reported by validate_request; a missing key by plan/doctor
+    return []
+
+
 def report_job(job: Job, *, model: str | None = None, profile: Any = PROJECT_PROFILE,
-               lessons_path: Path | None = None, store: Any = None, refs: RefPolicy | None = None) -> JobReport:
+               lessons_path: Path | None = None, store: Any = None, refs: RefPolicy | None = None,
+               backend: str | None = None) -> JobReport:
     """Validate and route one job, exactly as `generate` plans it."""
-    r, findings = check_job(job, model=model, store=store, profile=profile, lessons_path=lessons_path, refs=refs)
+    r, findings = check_job(job, model=model, store=store, profile=profile, lessons_path=lessons_path, refs=refs,
+                            backend=backend)
     return JobReport(label=job.id, route=r.model, route_reason=r.reason, job=job, route_evidence=r.explain(),
                      errors=[f for f in findings if f.severity == "error"],
                      warnings=[f for f in findings if f.severity == "warning"])
 
 
 def validate_file(path: str | Path, *, explain: bool = False, paths: Paths | None = None,
-                  model: str | None = None) -> list[JobReport]:
+                  model: str | None = None, backend: str | None = None) -> list[JobReport]:
     """Validate and route every job in a job file.
 
     Args:
@@ -391,6 +370,7 @@ def validate_file(path: str | Path, *, explain: bool = False, paths: Paths | Non
         explain: kept for the CLI; every report carries `route_reason` either way.
         paths: the project (profile, QC store, LESSONS.md, allowed reference roots); default from env.
         model: an explicit model for every job (as `generate --model`).
+        backend: as `generate --backend` (default: the environment's choice).
     Raises:
         SpecError: unreadable file or invalid JSON (exit 2 in the CLI).
     """
@@ -400,7 +380,8 @@ def validate_file(path: str | Path, *, explain: bool = False, paths: Paths | Non
     profile, store = project_profile(paths), history_store(paths)
     refs = RefPolicy.for_project(paths, Path(path).parent)
     lessons = paths.lessons
-    return [report_job(j, model=model, profile=profile, lessons_path=lessons, store=store, refs=refs) for j in jobs]
+    return [report_job(j, model=model, profile=profile, lessons_path=lessons, store=store, refs=refs, backend=backend)
+            for j in jobs]
 
 
 def reports_json(reports: list[JobReport], *, explain: bool = False) -> str:

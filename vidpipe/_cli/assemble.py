@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vidpipe.cli import app
+from vidpipe.media.assemble import assemble as render
+from vidpipe.media.assemble import describe, load_edit_list, plan_edit
 
 
 @app.command()
@@ -19,11 +23,6 @@ def assemble(
 
     Relative paths in the edit list resolve against the edit file's folder.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from vidpipe.media.assemble import assemble as render, describe, load_edit_list, plan_edit
-
     edit = load_edit_list(edit_file)
     base = edit_file.resolve().parent
     console = Console(stderr=True)

@@ -1,4 +1,5 @@
-"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day, and money that produced nothing."""
+"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day, money that produced nothing, and
+(with --episode) the estimate vs the actual cost of every generation."""
 
 from __future__ import annotations
 
@@ -42,5 +43,20 @@ def costs(
             table.add_row(str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"), str(r["status"]),
                           f"{r['cost_usd'] or 0:.2f}", (r["error"] or "")[:80])
         console.print(table)
+    if report["per_generation"]:
+        table = Table(title=f"estimate vs actual per generation ({episode})")
+        for col in ("shot", "job", "model", "request", "status", "estimated $", "actual $", "Δ $"):
+            table.add_column(col, justify="right" if col.endswith("$") else "left")
+        for r in report["per_generation"]:
+            table.add_row(str(r["shot"] or "—"), str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"),
+                          str(r["status"]), _usd(r["est_cost_usd"]), _usd(r["cost_usd"]), _usd(r["delta_usd"], sign=True))
+        console.print(table)
     console.print(f"total ${report['total_cost_usd']:.2f} (estimated ${report['total_est_cost_usd']:.2f}); "
                   f"produced nothing ${report['wasted_usd']:.2f}")
+
+
+def _usd(value: float | None, *, sign: bool = False) -> str:
+    """Dollars to the cent; "—" where the amount is not known (not delivered, or billed an unknown amount)."""
+    if value is None:
+        return "—"
+    return f"{value:+.2f}" if sign else f"{value:.2f}"

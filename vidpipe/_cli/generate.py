@@ -8,14 +8,15 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vidpipe.cli import app, check_backend
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.generate import GenerationResult, Plan, generate_jobs
+from vidpipe.jobfile import load_jobs
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy
 from vidpipe.store import Store
-from vidpipe.validate import load_jobs
 
 
 @app.command()
@@ -47,7 +48,8 @@ def generate(
         shown = 0
         for p in plans:
             if p.errors:
-                console.print(f"  {p.job.id}: [red]invalid[/red] ({p.errors[0][0]}) — not submitted")
+                code, why = p.errors[0]
+                console.print(f"  {escape(p.job.id)}: [red]invalid[/red] ({code}: {escape(why)}) — not submitted")
                 continue
             total += p.est_cost_usd
             if shown < 50:

@@ -7,8 +7,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from vidpipe.cli import app
+from vidpipe.errors import SpecError
+from vidpipe.learning.defects import defect_rates
+from vidpipe.learning.lessons import read_lessons
+from vidpipe.learning.mine import learn as mine
+from vidpipe.learning.trends import plot_trends
+from vidpipe.learning.trends import trends as compute
+from vidpipe.paths import Paths
+from vidpipe.qc.judge import score_clip
+from vidpipe.schema import Scores
+from vidpipe.store import Store
 
 
 @app.command()
@@ -25,11 +37,6 @@ def score(
     lesson: Optional[str] = typer.Option(None, help="Appended to LESSONS.md"),
 ) -> None:
     """Record a person's judgement of a clip (DuckDB + qc.json; the lesson goes to LESSONS.md)."""
-    from vidpipe.paths import Paths
-    from vidpipe.qc.judge import score_clip
-    from vidpipe.schema import Scores
-    from vidpipe.store import Store
-
     paths = Paths.from_env()
     s = Scores(prompt_fidelity=prompt_fidelity, subject_consistency=subject_consistency,
                camera_and_motion=camera_and_motion, audio_match=audio_match, overall=overall)
@@ -52,14 +59,6 @@ def trends(
     code: Optional[str] = typer.Option(None, "--code", help="With --defects: only this defect code"),
 ) -> None:
     """Which models and prompts work: mean scores with n and 95% CI, accept rate, cost per accepted second."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from vidpipe.errors import SpecError
-    from vidpipe.learning.trends import plot_trends, trends as compute
-    from vidpipe.paths import Paths
-    from vidpipe.store import Store
-
     filters = {}
     for w in where:
         if "=" not in w:
@@ -92,13 +91,6 @@ def trends(
 
 def _defect_trends(by: tuple[str, ...], filters: dict[str, str], code: str | None, as_json: bool) -> None:
     """Defect rate per group and code, with n and the 95% Wilson interval (latest QC pass per clip)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from vidpipe.learning.defects import defect_rates
-    from vidpipe.paths import Paths
-    from vidpipe.store import Store
-
     rows = defect_rates(Store(Paths.from_env().db), by=by, code=code, where=filters)
     if as_json:
         typer.echo(json.dumps([r.as_record() for r in rows], indent=2, default=str))
@@ -114,11 +106,6 @@ def _defect_trends(by: tuple[str, ...], filters: dict[str, str], code: str | Non
 @app.command()
 def lessons(learn: bool = typer.Option(False, "--learn", help="Mine DuckDB for new lessons first")) -> None:
     """Print LESSONS.md's entries (and mine new ones with --learn)."""
-    from vidpipe.learning.lessons import read_lessons
-    from vidpipe.learning.mine import learn as mine
-    from vidpipe.paths import Paths
-    from vidpipe.store import Store
-
     paths = Paths.from_env()
     if learn:
         report = mine(Store(paths.db), paths.lessons)

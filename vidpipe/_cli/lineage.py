@@ -7,8 +7,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
 
 from vidpipe.cli import app
+from vidpipe.errors import SpecError
+from vidpipe.lineage import episode_of, render_tree
+from vidpipe.lineage import lineage as build
+from vidpipe.paths import Paths
+from vidpipe.store import Store
 
 
 @app.command()
@@ -18,13 +24,6 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Print the tree as JSON"),
 ) -> None:
     """Trace a final video back to every clip, still, voice take, request, prompt, model, request id, cost and score."""
-    from rich.console import Console
-
-    from vidpipe.errors import SpecError
-    from vidpipe.lineage import episode_of, lineage as build, render_tree
-    from vidpipe.paths import Paths
-    from vidpipe.store import Store
-
     paths = Paths.from_env()
     if episode is None:
         if file is None:

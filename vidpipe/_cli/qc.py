@@ -13,22 +13,23 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from vidpipe.cli import app
 from vidpipe.errors import MediaError, SpecError
+from vidpipe.jobfile import parse_jobs
 from vidpipe.learning.features import extract_features
 from vidpipe.paths import Paths
-from vidpipe.qc.report import qc_row
+from vidpipe.qc.report import qc_row, review_dir, run_qc
 from vidpipe.qc.verdict import summary, verdict
+from vidpipe.schema import read_json
 from vidpipe.sidecar import read_sidecar
 from vidpipe.store import Store
 
 
 def _load_job(path: Path, clip: Path) -> Any:
     """One job from a job file (or a bare request body, which takes the clip's name as its id)."""
-    from vidpipe.schema import read_json
-    from vidpipe.validate import parse_jobs
-
     data = read_json(path)
     jobs = parse_jobs(data, source=str(path))
     if isinstance(data, dict) and "input" not in data:
@@ -72,8 +73,6 @@ def qc(
     record: bool = typer.Option(True, "--record/--no-record", help="Add the pass to DuckDB when the database exists"),
 ) -> None:
     """Check CLIP: black/frozen frames, silence, loudness, shape vs the request, cuts vs time-coded blocks."""
-    from vidpipe.qc.report import review_dir, run_qc
-
     the_job = _load_job(job, clip) if job is not None else None
     try:
         report = run_qc(clip, job=the_job, out_dir=out, frames=frames)
@@ -91,9 +90,6 @@ def qc(
 
 
 def _verdict(report: Any, folder: Path, db: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     p = report.probe
     shape = f"{p.width}x{p.height} @ {p.fps} fps" if p.has_video else "no video"

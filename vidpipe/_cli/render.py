@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from vidpipe.cli import app, check_backend
+from vidpipe.paths import Paths
+from vidpipe.pipeline.run import render_episode
 
 
 @app.command()
@@ -14,11 +17,6 @@ def render(
     no_delivery: bool = typer.Option(False, "--no-delivery", help="Stop after the final cut"),
 ) -> None:
     """Render every shot, the voiceover, the final cut and the delivery file of one episode."""
-    from rich.console import Console
-
-    from vidpipe.paths import Paths
-    from vidpipe.pipeline.run import render_episode
-
     console = Console(stderr=True)
     with console.status("starting…") as status:
         run = render_episode(Paths.from_env(), episode, backend=None if backend == "auto" else backend,

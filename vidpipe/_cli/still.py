@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from vidpipe.cli import app
+from vidpipe.stills import make_still
 
 
 @app.command()
@@ -25,8 +26,6 @@ def still(
     backend: Optional[str] = typer.Option(None, help="preview | fal | gemini (default: from the keys set)"),
 ) -> None:
     """Make a still and print its path(s)."""
-    from vidpipe.stills import make_still
-
     res = make_still(prompt, out, model=model, aspect=aspect, resolution=resolution, backend=backend, n=n, seed=seed,
                      image_model=image_model)
     for p in res.paths:

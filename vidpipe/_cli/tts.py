@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from vidpipe.cli import app
+from vidpipe.tts import synthesize_speech
 
 
 @app.command()
@@ -28,7 +29,6 @@ def tts(
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="--file") from None
-    from vidpipe.tts import synthesize_speech
 
     res = synthesize_speech(text or "", out, voice_id=voice, backend=backend, model_id=model)
     typer.echo(str(res.path))

@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vidpipe.cli import app
+from vidpipe.media.upscale import upscale as run
 
 
 @app.command()
@@ -25,11 +28,6 @@ def upscale(
 
     With neither --resolution nor --scale, the target is 1080p (local) or ×2 (remote).
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from vidpipe.media.upscale import upscale as run
-
     backend, endpoint = ("local", None) if remote is None else ("fal", None if remote == "default" else remote)
     console = Console(stderr=True)
     with Progress(TextColumn("upscaling"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),

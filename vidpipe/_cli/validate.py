@@ -7,12 +7,17 @@ from typing import Optional
 
 import typer
 
-from vidpipe.cli import app
+from vidpipe.cli import app, check_backend
+from vidpipe.episode import load_episode, validate_episode
+from vidpipe.errors import SpecError
+from vidpipe.paths import Paths
+from vidpipe.profile import load_profile
+from vidpipe.prompt import compose_prompt, lint_prompt
+from vidpipe.schema import Shot, load_model, read_json
+from vidpipe.validate import reports_json, validate_file
 
 
 def _print_reports(reports: list, *, as_json: bool, explain: bool) -> None:
-    from vidpipe.validate import reports_json
-
     if as_json:
         typer.echo(reports_json(reports, explain=explain))
         return
@@ -35,21 +40,17 @@ def validate(
     model: Optional[str] = typer.Option(None, "--model", help="Validate every job as if run with generate --model"),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {label, route, errors, warnings}"),
     explain: bool = typer.Option(False, "--explain", help="Say why each job routes where it does"),
+    backend: Optional[str] = typer.Option(None, "--backend", callback=check_backend,
+                                          help="Check as if run with generate --backend (default: what generate would use)"),
 ) -> None:
     """Validate FILE (or --episode EP). Exit 0 clean or warnings only, 1 if any job has errors, 2 if the
     file is unreadable or the episode itself is invalid."""
-    from vidpipe.errors import SpecError
-    from vidpipe.paths import Paths
-    from vidpipe.validate import validate_file
-
     if (file is None) == (episode is None):
         raise SpecError("give a job FILE or --episode EP (one of them)")
     if episode is not None:
-        from vidpipe.episode import validate_episode
-
         _, reports = validate_episode(Paths.from_env(), episode)
     else:
-        reports = validate_file(file, explain=explain, model=model)  # type: ignore[arg-type]
+        reports = validate_file(file, explain=explain, model=model, backend=backend)  # type: ignore[arg-type]
     _print_reports(reports, as_json=as_json, explain=explain)
     if any(r.errors for r in reports):
         raise typer.Exit(1)
@@ -62,8 +63,6 @@ def route_cmd(
     model: Optional[str] = typer.Option(None, "--model", help="Route as if run with generate --model"),
 ) -> None:
     """Print the model each job in FILE would run on (no validation verdict, no spending)."""
-    from vidpipe.validate import validate_file
-
     for r in validate_file(file, model=model):
         typer.echo(f"{r.label}: {r.route}")
         if explain:
@@ -79,15 +78,10 @@ def prompt(
     lint: bool = typer.Option(False, "--lint", help="Also print word-budget and dialogue warnings (stderr)"),
 ) -> None:
     """Print the composed 5-part prompt of a shot (SHOT.json, or --episode DIR --shot ID)."""
-    from vidpipe.errors import SpecError
-    from vidpipe.prompt import compose_prompt, lint_prompt
-    from vidpipe.schema import Shot, load_model, read_json
-
     ep = None
     if episode is not None:
         if not shot or shot_file is not None:
             raise SpecError("use either SHOT.json or --episode DIR --shot ID")
-        from vidpipe.episode import load_episode
 
         ep = load_episode(episode)
         try:
@@ -100,8 +94,6 @@ def prompt(
         raise SpecError("give a SHOT.json file or --episode DIR --shot ID")
     profile = None
     if the_shot.me:
-        from vidpipe.profile import load_profile
-
         profile = load_profile()
     text = compose_prompt(the_shot, episode=ep, profile=profile)
     typer.echo(text)

@@ -7,13 +7,12 @@ import json
 import typer
 
 from vidpipe.cli import app
+from vidpipe.providers.elevenlabs import list_voices
 
 
 @app.command()
 def voices(as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table")) -> None:
     """List your account's voices; put one id in the episode (voice.voice_id) or the profile."""
-    from vidpipe.providers.elevenlabs import list_voices
-
     found = list_voices()
     if as_json:
         typer.echo(json.dumps([v.__dict__ for v in found], indent=1))

@@ -74,7 +74,7 @@ def plan_job(job: Job, *, backend: str | None = None, model: str | None = None,
     Routing and validation are `validate.check_job`, the same call `vidpipe validate` makes;
     `refs` (a refcheck.RefPolicy) says where local references may come from.
     """
-    r, findings = check_job(job, model=model, store=store, fallback=fallback, refs=refs)
+    r, findings = check_job(job, model=model, store=store, fallback=fallback, refs=refs, backend=backend)
     errors = [(f.code, f.message) for f in findings if f.severity == "error"]
     chosen, reason = r.model, r.reason
     name = select_backend(backend, chosen)

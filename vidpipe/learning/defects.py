@@ -6,6 +6,7 @@ Only the latest QC pass of each clip counts (a re-run replaces, not doubles, the
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,6 @@ def _feature(row: dict[str, Any], key: str) -> Any:
 
 def latest_passes(store: Store) -> list[dict[str, Any]]:
     """One row per clip (its newest QC pass): model, features, defect codes."""
-    import json
-
     rows = store.query(
         "SELECT model, features, defect_codes FROM qc "
         "QUALIFY row_number() OVER (PARTITION BY coalesce(clip_id, clip) ORDER BY id DESC) = 1")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from vidpipe.qc.content.intent import read_intent
+
 _BLOCK = re.compile(r"\[\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\]")
 _QUOTE = re.compile(r"\"[^\"]{2,}\"|“[^”]{2,}”")
 STYLE_ANCHORS = ("kodak", "fuji", "35mm film", "film grain", "grain", "lens", "palette", "deakins", "lubezki",
@@ -16,8 +18,6 @@ CAMERA_TERMS = ("push-in", "pull-out", "pan", "tilt", "orbit", "dolly", "handhel
 def extract_features(request: dict[str, Any], *, category: str | None = None, mode: str | None = None,
                      model: str | None = None) -> dict[str, Any]:
     """Category, mode, word/block counts, dialogue, audio, aspect, duration, refs, style and camera terms."""
-    from vidpipe.qc.content.intent import read_intent
-
     prompt = str(request.get("prompt") or "")
     low = prompt.lower()
     intent = read_intent(request, mode=mode, model=model, duration_s=1e6)  # every block counts here

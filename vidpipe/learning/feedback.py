@@ -12,6 +12,8 @@ from typing import Any
 
 from vidpipe.learning.features import extract_features
 from vidpipe.learning.lessons import read_lessons
+from vidpipe.learning.mine import defect_losers, model_stats, significant
+from vidpipe.paths import Paths
 from vidpipe.schema import Finding
 
 
@@ -35,8 +37,6 @@ def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons
     toward, the model the evidence says loses for this category).
     """
     if lessons_path is None:
-        from vidpipe.paths import Paths
-
         lessons_path = Paths.from_env().lessons
     prompt = str(request.get("prompt") or "").lower()
     feats = extract_features(request, category=category)
@@ -63,7 +63,6 @@ def learned_route(category: str | None, mode: str | None, default_model: str, st
     """Another model for this category when the QC history says so significantly (see learning.mine)."""
     if store is None or not category:
         return None
-    from vidpipe.learning.mine import model_stats, significant
 
     models = model_stats(store, category).get(category, {})
     base = models.get(default_model)
@@ -85,8 +84,6 @@ def learned_route(category: str | None, mode: str | None, default_model: str, st
 
 def _defect_route(category: str, default_model: str, store: Any) -> LearnedChoice | None:
     """Another model when the default loses significantly on a QC defect in this category (learning.mine)."""
-    from vidpipe.learning.mine import defect_losers
-
     p = defect_losers(store, category).get(default_model)
     if p is None or p.other is None:
         return None

@@ -14,10 +14,12 @@ do not overlap.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vidpipe.learning.defects import defect_rates, wilson
 from vidpipe.learning.lessons import Lesson, append_lesson, new_lesson, read_lessons
 from vidpipe.store import Store, now
 
@@ -101,8 +103,6 @@ class LearnReport:
 
 def defect_patterns(store: Store) -> list[DefectPattern]:
     """Significant defect rates: prompt patterns with a remedy, and model-vs-model defect gaps."""
-    from vidpipe.learning.defects import defect_rates, wilson
-
     out: list[DefectPattern] = []
     for code, (feature, phrases, phrase) in REMEDIES.items():
         for r in defect_rates(store, by=("model", "category", feature), code=code):
@@ -208,8 +208,6 @@ def _overall(store: Store, p: DefectPattern) -> int:
 
 
 def _record(store: Store, lesson: Lesson) -> None:
-    import json
-
     store.execute(
         "INSERT OR REPLACE INTO lessons (id, date, model, category, overall, lesson, evidence, source, lint, created_at) "
         "VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, 'mined', ?, ?)",

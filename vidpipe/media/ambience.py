@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpipe.media.verify import write_verified
+
 SR = 48000
 
 # word → (lowpass smoothing taps, swell period s, level)
@@ -69,8 +71,6 @@ def render_ambience(description: str, duration: float, out: Path, *, seed: int =
     Through write_verified (unique temporary name, decoded, renamed): an episode's music bed is
     never seen half-written by the cut.
     """
-    from vidpipe.media.verify import write_verified
-
     samples = ambience_samples(description, duration, seed=seed)
     write_verified(out, lambda tmp: write_wav(samples, tmp), "audio")
     return out

@@ -18,9 +18,11 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from PIL import ImageFont
+
+from vidpipe.edit_schema import SubtitleCue
 from vidpipe.errors import MediaError
 from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.edit_schema import SubtitleCue
 
 _SAFE = re.compile(r"^[A-Za-z0-9_./+-]+$")  # paths we can put in a filter graph without escaping
 STYLE = "Outline=1,Shadow=0,MarginV=18"
@@ -63,8 +65,6 @@ def system_font_available() -> bool:
 @lru_cache(maxsize=1)
 def bundled_font_dir() -> Path:
     """A folder holding Pillow's embedded Aileron Regular TTF (extracted once per process)."""
-    from PIL import ImageFont
-
     font = ImageFont.load_default(size=12)
     data = getattr(font, "font_bytes", None)
     if not data:

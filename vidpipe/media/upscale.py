@@ -22,6 +22,7 @@ from vidpipe.errors import MediaError, ProviderError, SpecError
 from vidpipe.media.ffmpeg_progress import run_ffmpeg_progress
 from vidpipe.media.probe import probe
 from vidpipe.media.verify import write_verified
+from vidpipe.providers.fal import FalBackend, map_fal_errors
 from vidpipe.schema import RESOLUTION_HEIGHT
 
 UPSCALE_RESOLUTIONS = ("720p", "1080p", "1440p", "4k")
@@ -111,8 +112,6 @@ def upscale(clip: Path, out: Path | None = None, *, resolution: str | None = Non
 
 def upscale_remote(clip: Path, out: Path | None = None, *, scale: float = 2.0, endpoint: str | None = None) -> Path:
     """Upscale on fal's ML upscaler: upload (or inline) the clip, subscribe, download, check it decodes."""
-    from vidpipe.providers.fal import FalBackend, map_fal_errors
-
     ep = endpoint or os.environ.get("VIDPIPE_UPSCALE_ENDPOINT") or DEFAULT_REMOTE_ENDPOINT
     if not 1 <= scale <= 10:
         raise SpecError(f"the remote upscale factor must be in 1–10, got {scale}")

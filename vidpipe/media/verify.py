@@ -29,6 +29,7 @@ from typing import Any
 
 from vidpipe.errors import MediaError
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.probe import open_media
 
 KINDS = ("video", "audio", "image")
 # What Safari, Firefox, Chrome and phones all decode; Constrained Baseline is a subset of Main.
@@ -85,8 +86,6 @@ def mp4_top_boxes(path: Path) -> list[str]:
 
 def _describe_video(path: Path) -> tuple[str | None, float, bool, bool]:
     """(codec pix_fmt profile, duration, has video, has audio) from PyAV's header read."""
-    from vidpipe.media.probe import open_media
-
     with open_media(path) as c:
         dur = (c.duration / 1_000_000) if c.duration else 0.0
         v = c.streams.video[0] if c.streams.video else None

@@ -16,7 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
+import httpx
+
+from vidpipe.episode import (
+    episode_fingerprint,
+    list_episodes,
+    load_episode,
+    shot_fingerprint,
+)
 from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
@@ -145,8 +152,6 @@ def record_failure(paths: Paths, record: dict[str, Any], *, webhook_url: str | N
     with out.open("a", encoding="utf-8") as f:
         f.write(json.dumps(rec, default=str) + "\n")
     if webhook_url:
-        import httpx
-
         try:
             httpx.post(webhook_url, json=rec, timeout=10.0)
             rec["notified"] = True

@@ -10,7 +10,10 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from vidpipe.environment import BACKENDS, KEY_ENV, video_backend
+from vidpipe.providers.fal import FalBackend
+from vidpipe.providers.gemini import GeminiBackend
 from vidpipe.providers.keys import require_key
+from vidpipe.providers.preview_backend import PreviewBackend
 
 if TYPE_CHECKING:
     from vidpipe.providers.base import Backend
@@ -40,17 +43,11 @@ def select_backend(requested: str | None, model: str) -> str:
 
 
 def get_backend(name: str) -> "Backend":
-    """A fresh adapter for backend `name` (its SDK is imported here, not at package import)."""
+    """A fresh adapter for backend `name` (the adapters import their SDK on first use, not at import)."""
     if name == "preview":
-        from vidpipe.providers.preview_backend import PreviewBackend
-
         return PreviewBackend()
     if name == "fal":
-        from vidpipe.providers.fal import FalBackend
-
         return FalBackend()
     if name == "gemini":
-        from vidpipe.providers.gemini import GeminiBackend
-
         return GeminiBackend()
     raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

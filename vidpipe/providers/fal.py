@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import mimetypes
 import os
 import threading
 import time
@@ -21,10 +23,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vidpipe.errors import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderTimeout
+from vidpipe.errors import (
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderRejected,
+    ProviderTimeout,
+)
+from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers import fal_models
+from vidpipe.providers.base import (
+    MODERATION_CODES,
+    HttpFailure,
+    Ticket,
+    download,
+    provider_errors,
+    video_url,
+)
 from vidpipe.providers.keys import require_key
-from vidpipe.providers.base import MODERATION_CODES, HttpFailure, Ticket, download, provider_errors, video_url
 from vidpipe.providers.refs import UploadCache, file_sha256, is_local
 
 POLL_INTERVAL_S = 2.0             # status poll period (tests lower it)
@@ -193,12 +208,9 @@ class FalBackend:
 
     def _data_uri(self, uri: str, workdir: Path) -> str:
         """A data URI given by the user, written to a file named by its hash and uploaded like one."""
-        import mimetypes
-
         head, _, data = uri.partition(",")
         mime = head[5:].split(";")[0] or "application/octet-stream"
         raw = base64.b64decode(data) if ";base64" in head else data.encode()
-        import hashlib
 
         refs = workdir / ".refs"
         refs.mkdir(parents=True, exist_ok=True)
@@ -210,8 +222,6 @@ class FalBackend:
 
 def to_mp3(path: Path, cache_dir: Path) -> Path:
     """Reference audio as MP3 44.1 kHz (what every fal audio field accepts), cached by content."""
-    from vidpipe.media.ffmpeg import run_ffmpeg
-
     if path.suffix.lower() == ".mp3":
         return path
     out = cache_dir / f"{file_sha256(path)[:20]}.mp3"

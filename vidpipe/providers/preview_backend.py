@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from vidpipe.providers.base import Ticket, video_url
+from vidpipe.providers.preview import RENDER_VERSION, animatic
 
 
 class PreviewBackend:
@@ -24,8 +25,6 @@ class PreviewBackend:
 
     def translate(self, model: str, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The preview reads the canonical body as is; the endpoint names the model it stands in for."""
-        from vidpipe.providers.preview import RENDER_VERSION
-
         return f"preview-v{RENDER_VERSION}/{model}", dict(request)
 
     def submit(self, ticket: Ticket) -> str:
@@ -36,8 +35,6 @@ class PreviewBackend:
 
     def poll(self, ticket: Ticket, *, deadline: float) -> dict[str, Any]:
         """Render now (deterministic, so a resumed id renders the same clip)."""
-        from vidpipe.providers.preview import animatic
-
         ticket.on_status("running")
         out = ticket.workdir / f".{ticket.request_id}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)

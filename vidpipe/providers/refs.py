@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vidpipe.paths import Paths
+
 TEXT_FIELDS = frozenset({"prompt", "text", "negative_prompt"})
 _REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
 
@@ -110,8 +112,6 @@ class UploadCache:
 
     @classmethod
     def default(cls) -> "UploadCache":
-        from vidpipe.paths import Paths
-
         return cls(Paths.from_env().data / "cache" / "fal_uploads.json")
 
     def _read(self) -> dict[str, dict[str, object]]:

@@ -1,7 +1,5 @@
-"""Quality control: technical checks in one decode pass (report.run_qc), scoring by judges (judge.py)."""
+"""Quality control: technical checks in one decode pass (report.run_qc), scoring by judges (judge.py).
 
-from __future__ import annotations
-
-from vidpipe.qc.report import qc_row, run_qc, scene_cuts
-
-__all__ = ["qc_row", "run_qc", "scene_cuts"]
+Nothing is re-exported here: a package that imports its submodules makes every `vidpipe.qc.x`
+import pull in the whole of QC (and, through report.py, learning) — an import cycle waiting to happen.
+"""

@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from vidpipe.errors import ProviderError, ProviderNotConfigured, SpecError
+from vidpipe.learning.lessons import append_lesson, new_lesson
+from vidpipe.qc.content import CONTENT_CODES, failure_modes
 from vidpipe.qc.verdict import DEFECT_CAP
 from vidpipe.schema import FAILURE_MODES, QCReport, Scores
 from vidpipe.store import Store, now
@@ -45,8 +47,6 @@ class Judgement(BaseModel):
 
 def _findings(report: QCReport) -> list[tuple[int, Any]]:
     """(index into report.defects, defect) for the content findings a judge is asked about."""
-    from vidpipe.qc.content import CONTENT_CODES
-
     return [(i, d) for i, d in enumerate(report.defects) if d.code in CONTENT_CODES]
 
 
@@ -96,7 +96,6 @@ def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: S
     unknown = [m for m in judgement.failure_modes if m not in FAILURE_MODES]
     if unknown:
         raise SpecError(f"unknown failure mode(s) {unknown}; choose from: {', '.join(FAILURE_MODES)}")
-    from vidpipe.qc.content import failure_modes
 
     report = with_checks(QCReport.model_validate_json(qc_path.read_text()), judgement.finding_checks)
     final = capped(judgement.scores, report)
@@ -124,8 +123,6 @@ def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: S
              judgement.lesson, row.get("features") or json.dumps(ctx.get("features") or {}), now()],
         )
     if judgement.lesson and lessons_path is not None:
-        from vidpipe.learning.lessons import append_lesson, new_lesson
-
         feats = json.loads(row.get("features") or "{}") if row else (ctx.get("features") or {})
         model = ctx.get("model") or row.get("model") or report.model or "unknown"
         append_lesson(lessons_path, new_lesson(model, feats.get("category", "general"),

@@ -14,8 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from vidpipe.learning.features import extract_features
 from vidpipe.media.contact_sheet import Mark, contact_sheet
-from vidpipe.media.frames import VideoScan, sample_times, save_jpeg, scan_audio, scan_video
+from vidpipe.media.frames import (
+    VideoScan,
+    sample_times,
+    save_jpeg,
+    scan_audio,
+    scan_video,
+)
 from vidpipe.media.probe import probe as probe_clip
 from vidpipe.qc import content, technical
 from vidpipe.qc.verdict import with_severities
@@ -170,8 +177,6 @@ def qc_row(
     lands in DuckDB with what the defect miner groups by.
     """
     if features is None:
-        from vidpipe.learning.features import extract_features
-
         features = extract_features(request or {"prompt": report.prompt or ""}, model=report.model)
     codes: list[str] = []
     for d in report.defects:

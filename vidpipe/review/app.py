@@ -18,7 +18,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.learning.trends import plot_trends, trends
 from vidpipe.paths import Paths
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import use_take
+from vidpipe.qc.judge import Judgement, apply_judgement
 from vidpipe.review import data
 from vidpipe.review.urls import compare_path, episode_path
 from vidpipe.schema import FAILURE_MODES, Scores
@@ -123,9 +127,6 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
     @app.post("/episode/{ep}/shot/{shot}/compare/use", response_class=HTMLResponse)
     async def use_this_take(request: Request, ep: str, shot: str) -> Response:
         """A person puts take N into the cut (same as `vidpipe take EP SHOT N`); the cut follows on its next run."""
-        from vidpipe.pipeline.record import ShotRef
-        from vidpipe.pipeline.shot_stages import use_take
-
         episode, _sv = data.shot_view(paths, ep, shot)
         raw = str((await request.form()).get("take", ""))
         if not raw.isdigit():
@@ -138,8 +139,6 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
 
     @app.get("/trends", response_class=HTMLResponse)
     def trends_page(request: Request) -> Response:
-        from vidpipe.learning.trends import plot_trends, trends
-
         rows = trends(store, by=("model", "category"))
         if rows:
             plot_trends(rows, paths.media / "_trends.png")
@@ -164,8 +163,6 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
 
 def _save_score(paths: Paths, store: Store, ep: str, sv: data.ShotView, values: dict[str, Any]) -> None:
     """Record a person's judgement with the clip's real model (from the shot's record, not the QC file)."""
-    from vidpipe.qc.judge import Judgement, apply_judgement
-
     take = sv.take
     assert take.review_dir is not None
     context: dict[str, Any] = {"episode": ep, "shot": sv.id, "features": {"category": sv.category or "general"}}

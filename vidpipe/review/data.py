@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from vidpipe.episode import list_episodes, load_episode
-from vidpipe.errors import SpecError, VidpipeError, NotFound
+from vidpipe.episode import list_episodes, load_episode, shot_fingerprint
+from vidpipe.errors import NotFound, SpecError, VidpipeError
+from vidpipe.ledger import Ledger
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.review.takes import Take, list_takes
@@ -72,8 +73,6 @@ class ShotView:
 
 
 def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]) -> ShotView:
-    from vidpipe.episode import shot_fingerprint
-
     ref = ShotRef(paths, episode, s)
     failure = failures.get(s.id)
     try:
@@ -118,7 +117,6 @@ def spend(store: Store | None, episode_id: str) -> float | None:
     """What the ledger says the episode cost (None when the ledger cannot be read right now)."""
     if store is None or not store.path.exists():
         return 0.0
-    from vidpipe.ledger import Ledger
 
     try:
         return Ledger(store).spend(episode=episode_id)

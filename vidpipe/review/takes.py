@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidpipe.pipeline.record import GenerationRecord, ShotRecord, ShotRef
+from vidpipe.pipeline.takes import rank
 from vidpipe.qc.verdict import verdict
 from vidpipe.schema import QCReport
 from vidpipe.sidecar import read_sidecar
@@ -127,8 +128,6 @@ def list_takes(ref: ShotRef, rec: ShotRecord | None = None) -> list[Take]:
     (`takes/<name>/` folders, or `takes/<name>.mp4` with a `<name>.json`); and earlier outputs in
     the runner's cache folder `gen/` that are none of these.
     """
-    from vidpipe.pipeline.takes import rank
-
     rec = rec if rec is not None else ref.read()
     review, qc = _review(ref.dir, ref.clip_id, any_dir=False)
     facts = {**_gen_sidecar_facts(ref), **{k: v for k, v in _record_facts(rec.generation, rec).items() if v is not None}}
