@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -39,10 +40,23 @@ def make_source(path: Path, seconds: float, look: str) -> Path:
     return path
 
 
+CPU: dict[int, float] = {}  # id(fn) → CPU seconds its ffmpeg children used (robust on a loaded machine)
+
+
 def timed(fn: Any) -> float:
+    """Wall seconds of fn(); the CPU seconds of the child processes it waited for go to CPU[id(fn)]."""
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[id(fn)] = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    return wall
+
+
+def timed_cpu(fn: Any) -> tuple[float, float]:
+    wall = timed(fn)
+    return wall, CPU[id(fn)]
 
 
 def vmaf(distorted: Path, reference: Path) -> float:
@@ -79,11 +93,11 @@ def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
     edit = EditList(output=str(tmp / "ours.mp4"), resolution="720p", clips=[
         EditClip(path=str(clips[0])), EditClip(path=str(clips[1])),
         EditClip(path=str(clips[2]), transition="crossfade", transition_dur=1.0)])
-    t_ref = timed(lambda: reference_assemble(clips, tmp, tmp / "ref.mp4", 1.0, seconds))
-    t_ours = timed(lambda: assemble(edit))  # includes the full-decode verification of the cut
+    t_ref, c_ref = timed_cpu(lambda: reference_assemble(clips, tmp, tmp / "ref.mp4", 1.0, seconds))
+    t_ours, c_ours = timed_cpu(lambda: assemble(edit))  # includes the full-decode verification of the cut
     # what the cut cost before it was pinned to 4:2:0 (ffmpeg negotiated yuv444p after xfade)
-    t_444 = timed(lambda: assemble(edit.model_copy(update={"output": str(tmp / "ours444.mp4")}),
-                                   video_args=[*ENCODE_ARGS[:-1], "yuv444p"]))
+    t_444, c_444 = timed_cpu(lambda: assemble(edit.model_copy(update={"output": str(tmp / "ours444.mp4")}),
+                                              video_args=[*ENCODE_ARGS[:-1], "yuv444p"]))
     # pristine: the same edit through the same graph, encoded losslessly (x264 qp 0)
     lossless = edit.model_copy(update={"output": str(tmp / "pristine.mp4")})
     assemble(lossless, video_args=["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"])
@@ -91,7 +105,9 @@ def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
     return {"assemble_ref_s": round(t_ref, 2), "assemble_ours_s": round(t_ours, 2),
             "assemble_ratio": round(t_ours / t_ref, 3), "assemble_vmaf_ref": v_ref, "assemble_vmaf_ours": v_ours,
             "assemble_goal_met": t_ours / t_ref <= 0.4 and v_ours >= v_ref - 1,
+            "assemble_cpu_ratio": round(c_ours / c_ref, 3),
             "assemble_yuv444_s": round(t_444, 2), "assemble_420_vs_444_ratio": round(t_ours / t_444, 3),
+            "assemble_420_vs_444_cpu_ratio": round(c_ours / c_444, 3),
             "assemble_goal_playable": playable_problems(tmp / "ours.mp4") == []}
 
 

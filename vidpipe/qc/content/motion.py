@@ -43,12 +43,6 @@ HANDHELD_DRIFT = 0.25
 PAIR_STRIDE = 3  # one frame pair in three: a third of the cost, the same trend at 24 fps
 EDGE_S = 0.2  # frame pairs this close to a block boundary or a cut are not used
 _BORDER = 4  # thumbnail pixels ignored at the border (content entering/leaving the frame)
-# Robust fit: reweighted least squares. A static shot with a light beam sweeping a third of the frame
-# measured zoom 0.85 and dx 0.23 (a "zoom out") with plain least squares; tests/test_content_motion.py.
-ROBUST_STEPS = 3
-TUKEY_C = 4.685  # the biweight constant with 95% efficiency on Gaussian residuals
-GRAD_FLOOR = 1.0  # luma levels per pixel: below this a pixel's brightness says little about motion
-SCALE_FLOOR_PX = 0.25  # the residual scale is at least a quarter-pixel move at a typical edge
 
 
 @dataclass
@@ -81,9 +75,8 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return z
 
 
-def _fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair (n, h, w): [u, v, zoom, roll] with u, v in pixels, zoom/roll per half-width, and how well
-    it explains the pair (the median brightness residual on textured pixels: lower is better)."""
+def _fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair (n, h, w): [u, v, zoom, roll] with u, v in pixels, zoom/roll per half-width."""
     m = (a + b) / 2
     ix = (m[:, 1:-1, 2:] - m[:, 1:-1, :-2]) / 2
     iy = (m[:, 2:, 1:-1] - m[:, :-2, 1:-1]) / 2
@@ -96,41 +89,12 @@ def _fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = (xs - (w - 1) / 2) / half, (ys - (h - 1) / 2) / half
     n = len(ix)
     cols = np.stack([ix, iy, ix * xs + iy * ys, -ix * ys + iy * xs], axis=1).reshape(n, 4, -1)
-    rhs_t = -it.reshape(n, -1)
-    # The residual scale comes from textured pixels only (flat sky and sea say nothing about motion and
-    # would shrink it until every moving edge looked like an outlier), and never drops below what a
-    # quarter-pixel move would leave at a typical edge.
-    grad = np.sqrt(ix * ix + iy * iy).reshape(n, -1)
-    textured = grad >= np.maximum(np.median(grad, axis=1, keepdims=True), GRAD_FLOOR)
-    floor = SCALE_FLOOR_PX * _masked_median(grad, textured)
-    # start from "nothing moved" (residual = the frame difference), so a bright change is an outlier from
-    # the first solve instead of a pull the later steps must undo
-    weights = _tukey(rhs_t, textured, floor)
-    for step in range(ROBUST_STEPS + 1):
-        cw = cols * weights[:, None, :]
-        g = cw @ cols.transpose(0, 2, 1) + 1e-3 * np.eye(4, dtype=np.float32)
-        theta = np.linalg.solve(g, cw @ rhs_t[..., None])[..., 0]
-        resid = np.einsum("nkp,nk->np", cols, theta) - rhs_t
-        if step < ROBUST_STEPS:  # pixels the camera motion cannot explain — a moving light — stop pulling
-            weights = _tukey(resid, textured, floor)
-    return theta, _masked_median(np.abs(resid), textured)[:, 0]
+    g = cols @ cols.transpose(0, 2, 1) + 1e-3 * np.eye(4, dtype=np.float32)
+    rhs = cols @ (-it.reshape(n, -1, 1))
+    return np.linalg.solve(g, rhs)[..., 0]
 
 
-def _masked_median(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per row median of x where mask (0 for a row with none), keeping the row axis."""
-    return np.nan_to_num(np.nanmedian(np.where(mask, x, np.nan), axis=1, keepdims=True), nan=0.0)
-
-
-def _tukey(resid: np.ndarray, textured: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """Tukey biweights for brightness residuals, scaled by their median on textured pixels (at least
-    `floor`): a pixel far off the fit gets weight 0, not merely less (a light's edge is itself a moving
-    edge and would still pull a heavy-tailed fit)."""
-    scale = np.maximum(1.4826 * _masked_median(np.abs(resid), textured), np.maximum(floor, 1e-3))
-    u = np.clip(resid / (TUKEY_C * scale), -1.0, 1.0)
-    return (1.0 - u * u) ** 2
-
-
-def _shifted_fit(a: np.ndarray, b: np.ndarray, su: int, sv: int) -> tuple[np.ndarray, np.ndarray]:
+def _shifted_fit(a: np.ndarray, b: np.ndarray, su: int, sv: int) -> np.ndarray:
     """Refine pairs (n, h, w) after moving b back by one integer (su, sv) pixel shift."""
     h, w = a.shape[1:]
     # b(x) = a(x - s): compare a at x with b at x + s
@@ -138,20 +102,18 @@ def _shifted_fit(a: np.ndarray, b: np.ndarray, su: int, sv: int) -> tuple[np.nda
     bb = b[:, max(0, sv): h + min(0, sv), max(0, su): w + min(0, su)]
     base = np.array([su, sv, 0, 0], dtype=np.float32)
     if min(aa.shape[1:]) <= 2 * _BORDER + 2:
-        return np.repeat(base[None], len(a), axis=0), np.full(len(a), np.inf, dtype=np.float32)
-    theta, cost = _fit(aa, bb)
-    return theta + base, cost
+        return np.repeat(base[None], len(a), axis=0)
+    return _fit(aa, bb) + base
 
 
-def _refine(fine: np.ndarray, ia: np.ndarray, ib: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _refine(fine: np.ndarray, ia: np.ndarray, ib: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """Fine-level fits after an integer shift, batched per distinct shift (a steady pan has one)."""
     shifts = np.rint(guess).astype(int)
     out = np.zeros((len(ia), 4), dtype=np.float32)
-    cost = np.zeros(len(ia), dtype=np.float32)
     for s in {(int(u), int(v)) for u, v in shifts}:
         idx = np.flatnonzero((shifts[:, 0] == s[0]) & (shifts[:, 1] == s[1]))
-        out[idx], cost[idx] = _shifted_fit(fine[ia[idx]], fine[ib[idx]], *s)
-    return out, cost
+        out[idx] = _shifted_fit(fine[ia[idx]], fine[ib[idx]], *s)
+    return out
 
 
 def frame_velocities(scan: VideoScan, pairs: np.ndarray) -> np.ndarray:
@@ -164,19 +126,16 @@ def frame_velocities(scan: VideoScan, pairs: np.ndarray) -> np.ndarray:
     ia, ib = inv[: len(pairs)], inv[len(pairs):]
     fine = _smooth(frames[used].astype(np.float32))
     coarse = _smooth((fine[:, ::2, ::2] + fine[:, 1::2, ::2] + fine[:, ::2, 1::2] + fine[:, 1::2, 1::2]) * 0.25)
-    pc, _ = _fit(coarse[ia], coarse[ib])
-    vel, cost = _fit(fine[ia], fine[ib])
+    pc = _fit(coarse[ia], coarse[ib])
+    vel = _fit(fine[ia], fine[ib])
     fast = np.flatnonzero(np.abs(pc[:, :2]).max(axis=1) > 0.35)  # > 0.7 px at the fine level: shift first
     if len(fast):
-        p, pcost = _refine(fine, ia[fast], ib[fast], 2 * pc[fast, :2])
+        p = _refine(fine, ia[fast], ib[fast], 2 * pc[fast, :2])
         again = np.rint(p[:, :2]) != np.rint(2 * pc[fast, :2])
         redo = np.flatnonzero(again.any(axis=1))
         if len(redo):
-            p[redo], pcost[redo] = _refine(fine, ia[fast][redo], ib[fast][redo], p[redo, :2])
-        # keep the shifted fit only where it explains the pair better: a light sweeping a still scene
-        # can fool the coarse level into a shift that misaligns the whole (still) background
-        better = pcost < cost[fast]
-        vel[fast[better]] = p[better]
+            p[redo] = _refine(fine, ia[fast][redo], ib[fast][redo], p[redo, :2])
+        vel[fast] = p
     half = (w - 2 - 2 * (_BORDER - 1)) / 2
     # zoom parameter z: displacement z*x at normalized x (x=1 at half-width) → scale change per frame
     return np.stack([vel[:, 0] / w, vel[:, 1] / h, vel[:, 2] / half, vel[:, 3] / half], axis=1).astype(np.float32)
@@ -256,9 +215,6 @@ def contradicts(asked: str | None, got: BlockMotion) -> bool:
     if asked == "static":
         return got.kind not in ("static", "handheld") or got.jitter >= 3 * JITTER_MIN
     if got.kind == "static":
-        if asked == "orbit":  # the subject holds its place while the background slides: the dominant motion
-            # (what the robust fit follows) understates an orbit, so half a move counts
-            return max(abs(got.dx), abs(got.dy), abs(math.log(max(got.zoom, 1e-6)))) < MOVE_MIN / 2
         return True  # the camera was asked to move and did not
     if asked in _OPPOSITE:
         comp = {"zoom": math.log(max(got.zoom, 1e-6)), "pan": -got.dx, "tilt": -got.dy}
