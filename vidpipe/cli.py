@@ -15,8 +15,8 @@ from pathlib import Path
 import typer
 
 from vidpipe import _cli
+from vidpipe.environment import BACKENDS
 from vidpipe.errors import VidpipeError
-from vidpipe.providers import BACKENDS
 
 app = typer.Typer(
     name="vidpipe",

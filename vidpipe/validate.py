@@ -31,7 +31,8 @@ from vidpipe.model_caps import (
 )
 from vidpipe.paths import Paths
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
-from vidpipe.providers import get_backend, select_backend
+from vidpipe.providers import select_backend
+from vidpipe.providers.registry import get_backend
 from vidpipe.refcheck import REMOTE, MediaInfo, RefPolicy, check_refs, media_info
 from vidpipe.routing import (
     PROJECT_PROFILE,

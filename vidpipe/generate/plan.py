@@ -15,9 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from vidpipe.pricing import estimate_clip
-from vidpipe.providers import get_backend, select_backend
+from vidpipe.providers import select_backend
 from vidpipe.providers.base import Backend, UnsupportedOnModel
 from vidpipe.providers.refs import local_refs, ref_durations, ref_hashes
+from vidpipe.providers.registry import get_backend
 from vidpipe.schema import CanonicalRequest, Job, describe_validation_error
 from vidpipe.store import Store
 from vidpipe.validate import check_job

@@ -24,15 +24,29 @@ from pydantic import ValidationError
 
 from vidpipe.errors import ProviderError, VidpipeError
 from vidpipe.generate.claims import Claims, Output
-from vidpipe.generate.output import copy_verified, fetch_verified, record, shape_warnings, tmp_dir, trusted, verify_clip
+from vidpipe.generate.output import (
+    copy_verified,
+    fetch_verified,
+    record,
+    shape_warnings,
+    tmp_dir,
+    trusted,
+    verify_clip,
+)
 from vidpipe.generate.plan import GenerationResult, Plan, plan_job
-from vidpipe.generate.records import base_fields, finish, request_fields, side_path, write_side
+from vidpipe.generate.records import (
+    base_fields,
+    finish,
+    request_fields,
+    side_path,
+    write_side,
+)
 from vidpipe.generate.retry import TRANSIENT, with_retries
 from vidpipe.generate.submit import Submitter
 from vidpipe.ledger import Ledger
 from vidpipe.pricing import actual_clip_cost
-from vidpipe.providers import get_backend
 from vidpipe.providers.base import Backend, Ticket, is_moderation
+from vidpipe.providers.registry import get_backend
 from vidpipe.schema import Job
 from vidpipe.sidecar import read_sidecar
 from vidpipe.store import Store

@@ -2,26 +2,22 @@
 
 Keys come only from the environment and are read when a client is built, never at import; they
 are never printed, logged or written anywhere (sidecars, ledger, manifests hold no secrets).
+
+This package file stays light: every `vidpipe.providers.x` import runs it, so it must not import
+the adapters (the preview renderer alone costs ~0.3 s of numpy and Pillow). The adapters are
+built by `registry.get_backend`.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING
 
 from vidpipe.environment import BACKENDS, KEY_ENV, video_backend
-from vidpipe.providers.fal import FalBackend
-from vidpipe.providers.gemini import GeminiBackend
 from vidpipe.providers.keys import require_key
-from vidpipe.providers.preview_backend import PreviewBackend
-
-if TYPE_CHECKING:
-    from vidpipe.providers.base import Backend
-
 
 SDKS = {"preview": None, "fal": "fal_client", "gemini": "google.genai", "elevenlabs": "elevenlabs"}
 
-__all__ = ["AVAILABLE_PROVIDERS", "BACKENDS", "KEY_ENV", "get_backend", "require_key", "select_backend"]
+__all__ = ["AVAILABLE_PROVIDERS", "BACKENDS", "KEY_ENV", "require_key", "select_backend"]
 
 
 def _importable(module: str | None) -> bool:
@@ -41,13 +37,3 @@ def select_backend(requested: str | None, model: str) -> str:
     """Which backend runs video `model` (decided in vidpipe.environment, the one place that decides)."""
     return video_backend(requested, model)
 
-
-def get_backend(name: str) -> "Backend":
-    """A fresh adapter for backend `name` (the adapters import their SDK on first use, not at import)."""
-    if name == "preview":
-        return PreviewBackend()
-    if name == "fal":
-        return FalBackend()
-    if name == "gemini":
-        return GeminiBackend()
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
