@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from vidpipe.media.ffmpeg import stop_group  # noqa: E402
 PROVIDER_KEYS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY",
                  "VIDPIPE_S3_BUCKET")
 SHOT = ('  - {{id: s{i:03d}, subject: "a red lighthouse on a grey cliff, white door {i}", action: "waves roll in '
@@ -133,11 +133,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             (root / "data" / "episodes" / "bench" / "episode.yaml").write_text(text.replace("gulls circle", "gulls dive", 1))
             out["edit_one_shot"] = _one_pass(inst, root, "bench", shots[:1], t1, args.timeout)
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
+        stop_group(daemon, grace_s=30)
         log.close()
     out["direct_render_s"] = round(_direct_render_s(work, episode_yaml(args.shots)), 2)
     out["overhead_new_folder_s"] = round(out["new_folder"]["to_final_mp4_s"] - out["direct_render_s"], 2)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from vidpipe.media.ffmpeg import stop_group  # noqa: E402
 PAGES = {  # file name → (path in the UI, text that must be on the page before the picture is taken)
     "dagster_lineage": ("/assets/final_cut?view=lineage", "episode_shots"),
     "dagster_partitions": ("/assets/shot_clip?view=partitions", "Partitions"),
@@ -84,11 +85,7 @@ def main(out: Path = ROOT / "docs") -> list[Path]:
                 print(target)
             browser.close()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, grace_s=30)
     return written
 
 

@@ -15,13 +15,17 @@ CAMERA_TERMS = ("push-in", "pull-out", "pan", "tilt", "orbit", "dolly", "handhel
                 "close-up", "wide shot", "medium shot", "low angle", "high angle", "static", "tripod", "zoom")
 
 
+INTENT_FEATURES = ("forbids_text", "speaking", "one_speaker", "camera_move")
+
+
 def extract_features(request: dict[str, Any], *, category: str | None = None, mode: str | None = None,
-                     model: str | None = None) -> dict[str, Any]:
-    """Category, mode, word/block counts, dialogue, audio, aspect, duration, refs, style and camera terms."""
+                     model: str | None = None, intent: bool = True) -> dict[str, Any]:
+    """Category, mode, word/block counts, dialogue, audio, aspect, duration, refs, style and camera terms,
+    and (with `intent`) what the content QC judges against — the costly part: lint asks for it only
+    when a rule names one of INTENT_FEATURES."""
     prompt = str(request.get("prompt") or "")
     low = prompt.lower()
-    intent = read_intent(request, mode=mode, model=model, duration_s=1e6)  # every block counts here
-    return {
+    feats = {
         "category": category or "general",
         "mode": mode,
         "model": model,
@@ -38,9 +42,9 @@ def extract_features(request: dict[str, Any], *, category: str | None = None, mo
         "has_image": bool(request.get("image")),
         "style_anchor_count": sum(1 for a in STYLE_ANCHORS if a in low),
         "camera_terms": [c for c in CAMERA_TERMS if c in low],
-        # what the content QC judges against (vidpipe.qc.content.intent), so defect rates can be mined by them
-        "forbids_text": intent.forbids_text,
-        "speaking": intent.speaking,
-        "one_speaker": intent.one_speaker,
-        "camera_move": intent.blocks[0].asked if intent.blocks else None,
     }
+    if intent:  # what the content QC judges against (vidpipe.qc.content.intent), so defect rates can be mined
+        read = read_intent(request, mode=mode, model=model, duration_s=1e6)  # every block counts here
+        feats.update(forbids_text=read.forbids_text, speaking=read.speaking, one_speaker=read.one_speaker,
+                     camera_move=read.blocks[0].asked if read.blocks else None)
+    return feats

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidpipe.learning.features import extract_features
+from vidpipe.learning.features import INTENT_FEATURES, extract_features
 from vidpipe.learning.lessons import read_lessons
 from vidpipe.learning.mine import defect_losers, model_stats, significant
 from vidpipe.paths import Paths
@@ -38,12 +38,16 @@ def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons
     """
     if lessons_path is None:
         lessons_path = Paths.from_env().lessons
+    linted = [lesson for lesson in read_lessons(lessons_path) if lesson.lint]
+    if not linted:  # the features cost more than the rest of validation; no rule, no need
+        return []
     prompt = str(request.get("prompt") or "").lower()
-    feats = extract_features(request, category=category)
+    feats = extract_features(request, category=category, intent=any(
+        k in INTENT_FEATURES for lesson in linted for k in (lesson.lint or {}).get("when", {})))
     out = []
-    for lesson in read_lessons(lessons_path):
+    for lesson in linted:
         rule = lesson.lint
-        if not rule or not _when_matches(rule.get("when", {}), feats, request):
+        if not _when_matches(rule.get("when", {}), feats, request):
             continue
         broken = None
         if rule.get("require_any") and not any(w.lower() in prompt for w in rule["require_any"]):

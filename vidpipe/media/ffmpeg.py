@@ -83,7 +83,7 @@ def _forward(signum: int, frame: FrameType | None) -> None:
     with _LOCK:
         children = list(_LIVE)
     for proc in children:
-        _stop(proc, signum)
+        stop_group(proc, signum)
     prev = _PREVIOUS.get(signum, signal.SIG_DFL)
     if callable(prev):
         prev(signum, frame)
@@ -93,13 +93,14 @@ def _forward(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
 
-def _stop(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM) -> None:
-    """Signal the child's group, give it GRACE_S, then SIGKILL; always reap it."""
+def stop_group(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM, *, grace_s: float = GRACE_S) -> None:
+    """Signal the child's process group (it was started with start_new_session), give it `grace_s`,
+    then SIGKILL; always reap it."""
     if proc.poll() is not None:
         return
     try:
         os.killpg(proc.pid, signum)
-        proc.wait(timeout=GRACE_S)
+        proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -144,7 +145,7 @@ def spawn(cmd: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
         yield proc
     finally:
         try:
-            _stop(proc)
+            stop_group(proc)
         finally:
             with _LOCK:
                 _LIVE.discard(proc)
