@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from vidpipe.media.ambience import write_wav
 from vidpipe.media.ffmpeg import ffmpeg_exe
 
 SR = 16000
@@ -81,13 +81,7 @@ def speech_wav(path: Path, seconds: float, kind: str, text: str = "Steer north o
         x[at: at + m] += 0.7 * v[:m]
     elif kind == "tone":
         x += 0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)
-    pcm16 = (np.clip(x, -1, 1) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(pcm16.tobytes())
-    return path
+    return write_wav(x, path, SR)
 
 
 def photo_clip(path: Path, *, move: str = "static", seconds: float = 2.0, size: tuple[int, int] = (320, 180),

@@ -55,8 +55,9 @@ def ambience_samples(description: str, duration: float, *, seed: int = 0) -> np.
 
 
 def write_wav(samples: np.ndarray, out: Path, sr: int = SR) -> Path:
+    """A 16-bit WAV of `samples`: floats in [-1, 1] (clipped) or int16 PCM as is; (n,) mono or (n, channels)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    pcm = samples.astype("<i2") if samples.dtype == np.int16 else (np.clip(samples, -1, 1) * 32767).astype("<i2")
     with wave.open(str(out), "wb") as w:
         w.setnchannels(pcm.shape[1] if pcm.ndim == 2 else 1)
         w.setsampwidth(2)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import ctypes
 import threading
-import wave
 from pathlib import Path
 
 import numpy as np
 
 from vidpipe.errors import MediaError
+from vidpipe.media.ambience import write_wav
 
 _LOCK = threading.Lock()
 _STATE: dict[str, object] = {}
@@ -69,10 +69,4 @@ def synthesize(text: str, out: Path, *, voice: str = "en", rate_wpm: int = 160, 
     samples, sr = speak(text, voice=voice, rate_wpm=rate_wpm, pitch=pitch)
     if samples.size == 0:
         raise MediaError(f"offline speech produced no audio for {text[:40]!r}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(samples.tobytes())
-    return out
+    return write_wav(samples, out, sr)
