@@ -14,14 +14,13 @@ from dataclasses import dataclass, replace
 
 from PIL import ImageDraw
 
+from vidpipe.providers.preview_art import INK, Box
 from vidpipe.providers.preview_plan import Member, Panel
 from vidpipe.providers.preview_scene import HEAD, composition
 
-INK = (30, 30, 34)
 WHITE = (255, 255, 255)
 _LOCOMOTION = re.compile(r"\b(walk|walks|run|runs|climb|climbs|cross|crosses|approach|approaches|enter|enters|"
                          r"leave|leaves|ride|rides|sail|sails|passing|pass|passes|drive|drives|hurr\w+)\b", re.I)
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
