@@ -84,9 +84,9 @@ def reference_assemble(clips: list[Path], tmp: Path, out: Path, xfade: float, se
 
 
 def bench_assemble(tmp: Path, seconds: float) -> dict[str, Any]:
+    from vidpipe.edit_schema import EditClip, EditList
     from vidpipe.media.assemble import ENCODE_ARGS, assemble
     from vidpipe.media.verify import playable_problems
-    from vidpipe.edit_schema import EditClip, EditList
 
     clips = [make_source(tmp / f"src{i}.mp4", seconds, look) for i, look in
              enumerate(["null", "hue=h=90", "negate"])]

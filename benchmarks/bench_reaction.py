@@ -25,6 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from vidpipe.media.ffmpeg import stop_group  # noqa: E402
+
 PROVIDER_KEYS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY",
                  "VIDPIPE_S3_BUCKET")
 SHOT = ('  - {{id: s{i:03d}, subject: "a red lighthouse on a grey cliff, white door {i}", action: "waves roll in '

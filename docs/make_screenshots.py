@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from vidpipe.media.ffmpeg import stop_group  # noqa: E402
+
 PAGES = {  # file name → (path in the UI, text that must be on the page before the picture is taken)
     "dagster_lineage": ("/assets/final_cut?view=lineage", "episode_shots"),
     "dagster_partitions": ("/assets/shot_clip?view=partitions", "Partitions"),

@@ -19,10 +19,10 @@ from vidpipe.cli import main
 from vidpipe.episode import load_episode
 from vidpipe.errors import SpecError
 from vidpipe.generate import generate_jobs
+from vidpipe.jobfile import load_jobs
 from vidpipe.paths import Paths, confine
 from vidpipe.refcheck import RefPolicy
 from vidpipe.schema import CanonicalRequest, Job
-from vidpipe.jobfile import load_jobs
 from vidpipe.validate import validate_file, validate_request
 
 REPO = Path(__file__).resolve().parents[1]

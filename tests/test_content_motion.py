@@ -10,8 +10,8 @@ import pytest
 
 from tests.content_factory import photo_clip
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.qc.report import run_qc
 from vidpipe.qc.content.intent import camera_blocks
+from vidpipe.qc.report import run_qc
 
 MOVES = ["static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "handheld"]
 WORDS = {"static": "locked-off tripod", "pan_left": "slow pan left", "pan_right": "pan right",

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from vidpipe.providers.preview import animatic
-from vidpipe.qc.report import run_qc
 from vidpipe.qc.content import CONTENT_CODES
+from vidpipe.qc.report import run_qc
 
 
 @pytest.mark.parametrize("camera", [

@@ -9,8 +9,8 @@ import pytest
 
 from tests.content_factory import photo_clip
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.qc.report import run_qc
 from vidpipe.qc.content import CONTENT_CODES
+from vidpipe.qc.report import run_qc
 
 REQ = {"prompt": "A cup of coffee on a table. Camera: slow pan right."}
 

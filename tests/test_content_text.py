@@ -10,9 +10,9 @@ import pytest
 
 from tests.content_factory import photo_clip
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.qc.report import run_qc
 from vidpipe.qc.content import text
 from vidpipe.qc.content.regions import PREVIEW_COMMENT
+from vidpipe.qc.report import run_qc
 
 FREE = {"prompt": "An astronaut portrait, slow push-in."}
 FORBID = {"prompt": "An astronaut portrait, slow push-in. Constraints: no subtitles, no on-screen text."}

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from vidpipe.providers.preview import RENDER_VERSION
 from tests.fakes.fal_fake import FalFake
 from tests.fakes.fixtures import fal_fake, media_files  # noqa: F401
+from vidpipe.environment import still_backend
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.generate import generate_jobs
-from vidpipe.environment import still_backend
 from vidpipe.providers import require_key, select_backend
+from vidpipe.providers.preview import RENDER_VERSION
 from vidpipe.schema import Job
 from vidpipe.store import Store
 

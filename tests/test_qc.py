@@ -11,8 +11,8 @@ from PIL import Image
 
 from tests.media_factory import Seg, Tone, make_clip, make_corrupt
 from vidpipe.cli import main
-from vidpipe.qc.report import qc_row, run_qc, scene_cuts
 from vidpipe.qc.loudness import loudness, true_peak
+from vidpipe.qc.report import qc_row, run_qc, scene_cuts
 from vidpipe.qc.technical import prompt_blocks, request_checks
 from vidpipe.schema import Job, Probe, frame_size
 

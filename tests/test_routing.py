@@ -187,9 +187,9 @@ def test_route_validate_and_generate_plan_agree(tmp_path: Path, monkeypatch: pyt
 
     from vidpipe.cli import main
     from vidpipe.generate import plan_job
+    from vidpipe.jobfile import load_jobs
     from vidpipe.media.ffmpeg import run_ffmpeg
     from vidpipe.store import Store
-    from vidpipe.jobfile import load_jobs
 
     root = tmp_path / "proj"
     (root / "data" / "refs").mkdir(parents=True)

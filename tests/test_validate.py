@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from vidpipe.errors import SpecError
-from vidpipe.schema import Finding, Job, RealPerson
 from tests.ref_files import populate
+from vidpipe.errors import SpecError
 from vidpipe.jobfile import load_jobs, parse_jobs
+from vidpipe.schema import Finding, Job, RealPerson
 from vidpipe.validate import validate_file, validate_request
 
 # ~60 words, a named camera, a Sound sentence: no findings at all.

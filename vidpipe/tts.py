@@ -8,7 +8,6 @@ spreads cues over the measured length in proportion to the text (marked approxim
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 from pathlib import Path

@@ -23,35 +23,16 @@ from pydantic import ValidationError
 from vidpipe.errors import UnsupportedOnModel, VidpipeError
 from vidpipe.jobfile import json_kind, load_jobs
 from vidpipe.learning.feedback import lesson_lint
-from vidpipe.model_caps import (
-    CAPS,
-    SINGLE_FRAME_MODELS,
-    adjustments,
-    media_reasons,
-    unsupported_reasons,
-)
+from vidpipe.model_caps import CAPS, SINGLE_FRAME_MODELS, adjustments, media_reasons, unsupported_reasons
 from vidpipe.paths import Paths
 from vidpipe.prompt import count_blocks, lint_prompt, quoted_lines
 from vidpipe.providers import select_backend
 from vidpipe.providers.base import Backend
 from vidpipe.providers.registry import get_backend
 from vidpipe.refcheck import REMOTE, MediaInfo, RefPolicy, check_refs, media_info
-from vidpipe.routing import (
-    PROJECT_PROFILE,
-    Route,
-    history_store,
-    project_profile,
-    route_job,
-)
-from vidpipe.schema import (
-    ASPECT_RATIOS,
-    CANONICAL_FIELDS,
-    REAL_PERSON_BASES,
-    RESOLUTIONS,
-    CanonicalRequest,
-    Finding,
-    Job,
-)
+from vidpipe.routing import PROJECT_PROFILE, Route, history_store, project_profile, route_job
+from vidpipe.schema import (ASPECT_RATIOS, CANONICAL_FIELDS, REAL_PERSON_BASES, RESOLUTIONS, CanonicalRequest,
+                            Finding, Job)
 
 REF_LIMITS = {"reference_images": 9, "reference_videos": 3, "reference_audios": 3}
 REF_KIND = {"reference_images": "Image", "reference_videos": "Video", "reference_audios": "Audio"}

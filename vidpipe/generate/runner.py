@@ -24,23 +24,9 @@ from pydantic import ValidationError
 
 from vidpipe.errors import ProviderError, VidpipeError
 from vidpipe.generate.claims import Claims, Output
-from vidpipe.generate.output import (
-    copy_verified,
-    fetch_verified,
-    record,
-    shape_warnings,
-    tmp_dir,
-    trusted,
-    verify_clip,
-)
+from vidpipe.generate.output import copy_verified, fetch_verified, record, shape_warnings, tmp_dir, trusted, verify_clip
 from vidpipe.generate.plan import GenerationResult, Plan, plan_job
-from vidpipe.generate.records import (
-    base_fields,
-    finish,
-    request_fields,
-    side_path,
-    write_side,
-)
+from vidpipe.generate.records import base_fields, finish, request_fields, side_path, write_side
 from vidpipe.generate.retry import TRANSIENT, with_retries
 from vidpipe.generate.submit import Submitter
 from vidpipe.ledger import Ledger

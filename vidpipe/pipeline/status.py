@@ -18,12 +18,7 @@ from typing import Any
 
 import httpx
 
-from vidpipe.episode import (
-    episode_fingerprint,
-    list_episodes,
-    load_episode,
-    shot_fingerprint,
-)
+from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
 from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef

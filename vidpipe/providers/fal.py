@@ -23,22 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vidpipe.errors import (
-    ProviderError,
-    ProviderNotConfigured,
-    ProviderRejected,
-    ProviderTimeout,
-)
+from vidpipe.errors import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderTimeout
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.providers import fal_models
-from vidpipe.providers.base import (
-    MODERATION_CODES,
-    HttpFailure,
-    Ticket,
-    download,
-    provider_errors,
-    video_url,
-)
+from vidpipe.providers.base import MODERATION_CODES, HttpFailure, Ticket, download, provider_errors, video_url
 from vidpipe.providers.keys import require_key
 from vidpipe.providers.refs import UploadCache, file_sha256, is_local
 

@@ -16,13 +16,7 @@ from typing import Any
 
 from vidpipe.learning.features import extract_features
 from vidpipe.media.contact_sheet import Mark, contact_sheet
-from vidpipe.media.frames import (
-    VideoScan,
-    sample_times,
-    save_jpeg,
-    scan_audio,
-    scan_video,
-)
+from vidpipe.media.frames import VideoScan, sample_times, save_jpeg, scan_audio, scan_video
 from vidpipe.media.probe import probe as probe_clip
 from vidpipe.qc import content, technical
 from vidpipe.qc.verdict import with_severities
