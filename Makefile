@@ -28,7 +28,7 @@ test: $(VENV)/.installed
 
 DEV_PORT ?= 3000
 dev: setup
-	$(VENV)/bin/dg dev -w workspace.yaml --port $(DEV_PORT)
+	$(PY) -m vidpipe.devserver -w workspace.yaml --port $(DEV_PORT)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py
