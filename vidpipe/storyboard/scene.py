@@ -16,7 +16,7 @@ import numpy as np
 
 from PIL import Image, ImageDraw
 
-from vidpipe.providers.preview_plan import Member, Panel
+from vidpipe.storyboard.plan import Member, Panel
 
 INK = (30, 30, 34)
 PALETTE = {

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 from PIL import ImageDraw
 
-from vidpipe.providers.preview_art import INK, Box
-from vidpipe.providers.preview_plan import Member, Panel
-from vidpipe.providers.preview_scene import HEAD, composition
+from vidpipe.storyboard.art import INK, Box
+from vidpipe.storyboard.plan import Member, Panel
+from vidpipe.storyboard.scene import HEAD, composition
 
 WHITE = (255, 255, 255)
 _LOCOMOTION = re.compile(r"\b(walk|walks|run|runs|climb|climbs|cross|crosses|approach|approaches|enter|enters|"

@@ -1,12 +1,12 @@
-"""The embedded offline `preview` backend: storyboard frames and animatics, no keys, no network.
+"""The storyboard renderer behind the offline `preview` backend: storyboard frames and animatics, no keys, no network.
 
 An animatic has exactly the requested duration, aspect ratio and resolution. Each time-coded
 block (`[00:00-00:04] …`) is its own storyboard panel, cut hard at its start: the shot size, angle
-and camera move come from its Camera words (preview_plan), the camera move is drawn as an arrow
+and camera move come from its Camera words (storyboard.plan), the camera move is drawn as an arrow
 and performed (film conventions: "pan left" slides the scene right in frame, a push-in grows the
 image about the centre, a locked-off camera holds while the cast acts), the cast keep their colour
 and silhouette from shot to shot, dialogue sits in a speech bubble with the speaker's name.
-Letters appear only in the header and notes strips (`preview_art.text_areas`). Quoted dialogue is
+Letters appear only in the header and notes strips (`storyboard.layout.text_areas`). Quoted dialogue is
 spoken offline; sound words become an ambience bed. Output is deterministic for a given request.
 """
 
@@ -26,11 +26,12 @@ from vidpipe.errors import FfmpegFailed
 from vidpipe.media.ambience import SR, ambience_samples, write_wav
 from vidpipe.media.ffmpeg import ffmpeg_exe
 from vidpipe.media.speech import speak
-from vidpipe.providers.preview_art import Layout, draw_clock, draw_tag, header, layout, notes
-from vidpipe.providers.preview_figures import Placement, bubble_tail, draw_member, draw_move, performed, placements
-from vidpipe.providers.preview_plan import Panel, camera_move, panels
-from vidpipe.providers.preview_scene import Ambient, Setting, paint_setting
+from vidpipe.storyboard.art import draw_clock, draw_tag, header, notes
 from vidpipe.schema import frame_size
+from vidpipe.storyboard.figures import Placement, bubble_tail, draw_member, draw_move, performed, placements
+from vidpipe.storyboard.layout import Layout, layout
+from vidpipe.storyboard.plan import Panel, camera_move, panels
+from vidpipe.storyboard.scene import Ambient, Setting, paint_setting
 
 __all__ = ["animatic", "storyboard_frame", "camera_move", "panels", "RENDER_VERSION", "STILL_MARK"]
 
