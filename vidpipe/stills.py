@@ -22,7 +22,7 @@ from vidpipe.providers import fal_models
 from vidpipe.providers.base import Ticket
 from vidpipe.providers.fal import FalBackend
 from vidpipe.providers.gemini import GeminiBackend, translate_image
-from vidpipe.providers.preview import storyboard_frame
+from vidpipe.storyboard.animatic import storyboard_frame
 from vidpipe.schema import STILL_MODELS, frame_size
 
 STILL_DEADLINE_S = 600.0

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import av
 from PIL import Image, ImageDraw
 
-from vidpipe.providers.preview_art import INK, PAPER, set_text
-from vidpipe.providers.preview_plan import panels
+from vidpipe.storyboard.art import INK, PAPER, set_text
+from vidpipe.storyboard.plan import panels
 
 GAP = 10
 

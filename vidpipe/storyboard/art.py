@@ -1,10 +1,9 @@
-"""The preview's page layout and type: every letter it draws lies inside `text_areas(width, height)`.
+"""The storyboard's type and strips: every letter it draws lies inside `layout.text_areas(width, height)`.
 
-A panel is laid out like a storyboard sheet: a header strip (shot, panel, framing, PREVIEW tag),
-the picture, and a notes strip (the action, the speech bubble, the cast legend). Text is set to
+A panel is laid out like a storyboard sheet (vidpipe.storyboard.layout): a header strip (shot, panel,
+framing, PREVIEW tag), the picture, and a notes strip (the action, the speech bubble, the cast legend). Text is set to
 fit its box: wrapped at spaces, shrunk down to a legible minimum, and when it still does not fit,
 ended with an ellipsis after a whole word, so it is never cut mid-word and never leaves the frame.
-QC imports `text_areas` to tell the preview's own lettering from burnt-in text in a picture.
 """
 
 from __future__ import annotations
@@ -16,56 +15,14 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from vidpipe.providers.preview_plan import Member, Panel
+from vidpipe.storyboard.layout import Box, Layout
+from vidpipe.storyboard.plan import Member, Panel
 
 PAPER = (238, 234, 222)
 INK = (30, 30, 34)
 MUTED_INK = (96, 96, 104)
 TAG_RED = (214, 32, 44)
 ELLIPSIS = "…"
-Box = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the header, the picture and the notes strip sit in a width x height frame."""
-
-    width: int
-    height: int
-    top: int
-    bottom: int
-    pad: int
-    portrait: bool
-
-    @property
-    def picture(self) -> Box:
-        return (0, self.top, self.width, self.height - self.bottom)
-
-    @property
-    def header(self) -> Box:
-        return (0, 0, self.width, self.top)
-
-    @property
-    def notes(self) -> Box:
-        return (0, self.height - self.bottom, self.width, self.height)
-
-
-def layout(width: int, height: int) -> Layout:
-    """Band heights scale with the short side; a portrait frame gets a two-row header and taller notes."""
-    short = min(width, height)
-    portrait = height > width * 1.1
-    top = round(short * (0.15 if portrait else 0.075))
-    bottom = round(short * (0.40 if portrait else 0.215))
-    return Layout(width, height, top, bottom, max(3, round(short * 0.016)), portrait)
-
-
-def text_areas(width: int, height: int) -> list[Box]:
-    """The only boxes (x0, y0, x1, y1) where a preview frame has lettering: header and notes strip.
-
-    A storyboard still (no strips) letters only its PREVIEW tag, which lies inside the header box.
-    """
-    lay = layout(width, height)
-    return [lay.header, lay.notes]
 
 
 def _font_file(bold: bool) -> str | None:

@@ -1,9 +1,11 @@
-"""The cast as silhouettes, the camera move as an arrow, the speech bubble's tail.
+"""The cast as silhouettes (or their own reference photos), the camera move as an arrow, the bubble's tail.
 
 Each identity keeps its colour and build in every shot (from `Member`); its kind picks the
-silhouette (person, hands, lighthouse/tower, house, boat, animal, prop). Figures are placed in
-picture coordinates at rest (`placements`) and drawn per frame through the camera's crop, so a
-push-in really enlarges them and a locked-off shot still shows them acting.
+silhouette (person, hands, boat, animal, prop); a place is never a figure (it is the backdrop).
+Figures are placed in picture coordinates at rest (`placements`) and drawn per frame through the
+camera's crop, so a push-in really enlarges them. They act in place: every gesture and step is
+a whole number of back-and-forth cycles per panel, so people move within the frame while their
+net motion (what a camera-motion estimate integrates) is zero; only the camera moves the picture.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
-from vidpipe.providers.preview_art import INK, Box
-from vidpipe.providers.preview_plan import Member, Panel
-from vidpipe.providers.preview_scene import HEAD, composition
+from vidpipe.storyboard.art import INK, Box
+from vidpipe.storyboard.plan import Member, Panel
+from vidpipe.storyboard.scene import HEAD, composition
 
 WHITE = (255, 255, 255)
 _LOCOMOTION = re.compile(r"\b(walk|walks|run|runs|climb|climbs|cross|crosses|approach|approaches|enter|enters|"
@@ -40,16 +42,16 @@ def _mix(a: tuple[int, ...], b: tuple[int, ...], f: float) -> tuple[int, int, in
 
 
 def placements(panel: Panel, picture: Box) -> list[Placement]:
-    """The main member at its third (or centre), others opposite it; places sit on the horizon."""
+    """The main member at its third, others opposite it (a place is the backdrop, never a figure)."""
     horizon, sx, unit = composition(panel, picture)
     x0, y0, x1, y1 = picture
     pw, ph = x1 - x0, y1 - y0
     pose = "climb" if re.search(r"\bclimb", panel.caption, re.I) else (
         "walk" if _LOCOMOTION.search(panel.caption) else "idle")
     out: list[Placement] = []
-    for i, m in enumerate(panel.members[:4]):
+    for i, m in enumerate([m for m in panel.members if m.kind != "place"][:4]):
         kind = m.kind
-        size = panel.size if i == 0 else ("wide" if m.kind == "place" else panel.size)
+        size = panel.size
         u = HEAD[size] * ph * (1.1 if panel.angle == "low" else 1.0)
         x = sx if i == 0 else x0 + pw - (sx - x0) + (i - 1) * pw * 0.12
         if kind == "hands" and size in ("wide", "medium"):
@@ -64,13 +66,6 @@ def placements(panel: Panel, picture: Box) -> list[Placement]:
         elif kind == "hands":
             u, y = u * 0.55, y0 + 0.5 * ph
             x = x0 + pw * 0.5 if i == 0 else x
-        elif kind == "place":
-            u = {"wide": 0.055, "medium": 0.15, "medium close-up": 0.2, "close-up": 0.3,
-                 "extreme close-up": 0.6}[size] * ph
-            base = max(horizon + 0.06 * ph, y0 + 0.62 * ph) if panel.angle == "high" else horizon + 0.06 * ph
-            y = base - 7.5 * u if size == "wide" else y0 + (0.3 if size == "medium" else 0.45) * ph
-            if i > 0:
-                u, y = u * 0.6, horizon + 0.02 * ph - 4.5 * u
         else:
             u = u * (0.8 if size == "wide" else 1.6)
             y = horizon + (0.12 if size == "wide" else 0.25) * ph
@@ -78,16 +73,18 @@ def placements(panel: Panel, picture: Box) -> list[Placement]:
     return out
 
 
-def performed(p: Placement, t: float, progress: float, pw: float, ph: float) -> Placement:
-    """The placement at time `t` (s) of the panel: locomotion travels, everyone else shifts their weight."""
+def performed(p: Placement, t: float, progress: float, pw: float, ph: float, cycles: int = 1) -> Placement:
+    """The placement at time `t` (s), `progress` in [0, 1] of its panel: steps and sways go there and back.
+
+    `cycles` whole periods per panel keep the net displacement (and its mean velocity) at zero.
+    """
+    phase = 2 * math.pi * cycles * progress
     if p.pose == "walk":
-        return replace(p, x=p.x + (progress - 0.5) * 0.22 * pw, y=p.y + abs(math.sin(t * 6.0)) * -0.01 * ph)
+        return replace(p, x=p.x + math.sin(phase) * 0.05 * pw, y=p.y + abs(math.sin(t * 6.0)) * -0.006 * ph)
     if p.pose == "climb":
-        return replace(p, x=p.x + (progress - 0.5) * 0.14 * pw, y=p.y - (progress - 0.5) * 0.12 * ph)
-    if p.kind in ("place",):
-        return p
-    sway = 0.015 * pw * math.sin(t * 2.6) + 0.006 * pw * math.sin(t * 4.1 + 1.0)
-    return replace(p, x=p.x + sway, y=p.y + 0.008 * ph * math.sin(t * 3.3))
+        return replace(p, x=p.x + math.sin(phase) * 0.03 * pw, y=p.y - math.sin(phase) * 0.03 * ph)
+    sway = 0.01 * pw * math.sin(phase) + 0.004 * pw * math.sin(2 * phase + 1.0)
+    return replace(p, x=p.x + sway, y=p.y + 0.005 * ph * math.sin(3 * phase))
 
 
 def _limb(d: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float], width: float,
@@ -103,18 +100,23 @@ def _limb(d: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float]
         d.ellipse([q[0] - r, q[1] - r, q[0] + r, q[1] + r], fill=colour)
 
 
-def person(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float, walking: bool) -> None:
-    """A figure in head units `u` from the head centre (x, y): coat colour = identity colour."""
+def person(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float, walking: bool,
+           reach: float = 1.0) -> None:
+    """A figure in head units `u` from the head centre (x, y): coat colour = identity colour.
+
+    `t` is the gesture's phase (radians); `reach` scales the arm swing (a close figure swings less,
+    so a gesture stays a small share of the frame).
+    """
     b, c = m.build, m.colour
     dark, skin = _mix(c, (0, 0, 0), 0.4), _mix(c, (255, 236, 214), 0.62)
     lw = max(1, int(u * 0.07))
-    step = math.sin(t * 6.0) * 0.5 * u if walking else 0.0
+    step = math.sin(t) * 0.5 * u if walking else 0.0
     _limb(d, (x - 0.42 * u * b, y + 3.4 * u), (x - 0.55 * u * b + step, y + 6.5 * u), 0.55 * u, dark)
     _limb(d, (x + 0.42 * u * b, y + 3.4 * u), (x + 0.55 * u * b - step, y + 6.5 * u), 0.55 * u, dark)
     hem = 4.4 if "coat" in m.traits else 3.5
     torso = [(x - 1.1 * u * b, y + 0.8 * u), (x + 1.1 * u * b, y + 0.8 * u), (x + 0.95 * u * b, y + hem * u),
              (x - 0.95 * u * b, y + hem * u)]
-    swing = math.radians(18 * math.sin(t * 4.4) + (10 if walking else 0))
+    swing = math.radians(18 * reach * math.sin(t) + (10 if walking else 0))
     for s in (-1, 1):
         sx, sy = x + s * 1.0 * u * b, y + 1.0 * u
         ang = math.radians(10) + (swing if s > 0 else -swing * 0.5)
@@ -137,7 +139,7 @@ def hands(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: fl
     """Two hands at work seen close: sleeves in the identity colour rise from the frame's lower edge."""
     skin = _mix(m.colour, (255, 236, 214), 0.62)
     lw = max(1, int(u * 0.06))
-    turn = math.sin(t * 3.0) * 0.35 * u
+    turn = math.sin(t) * 0.1 * u
     for s in (-1, 1):
         hx, hy = x + s * 1.5 * u + (turn if s > 0 else -turn * 0.5), y + (turn * 0.4 if s > 0 else 0)
         d.polygon([(hx - 0.75 * u, hy + 0.9 * u), (hx + 0.75 * u, hy + 0.9 * u), (hx + 0.95 * u + s * u, bottom),
@@ -151,46 +153,9 @@ def hands(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: fl
         _limb(d, (tx, hy + 0.3 * u), (tx - s * 0.5 * u, hy - 0.4 * u), 0.34 * u, skin)
 
 
-def tower(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float, night: bool) -> None:
-    """A lighthouse (lantern centre at (x, y)) with its beam.
-
-    The beam holds still: a large bright wedge swinging across a close-up is global motion to any
-    camera-motion estimate (QC read a locked-off close-up as a pan at 0.16 frame widths), and the
-    sea, clouds and rain already keep a locked-off frame alive.
-    """
-    lw = max(1, int(u * 0.06))
-    reach = 6 * u * (1 if m.key[:1] < "n" else -1)  # to one side, fixed per member (t unused: it holds still)
-    if abs(reach) > 0.8 * u:
-        d.polygon([(x, y - 0.2 * u), (x + reach, y - 1.0 * u), (x + reach, y + 0.8 * u), (x, y + 0.2 * u)],
-                  fill=(250, 238, 180) if night else (246, 240, 214))
-    body = [(x - 0.75 * u, y + 0.6 * u), (x + 0.75 * u, y + 0.6 * u), (x + 1.25 * u, y + 7.5 * u),
-            (x - 1.25 * u, y + 7.5 * u)]
-    d.polygon(body, fill=m.colour, outline=INK, width=lw)
-    for k in (2.5, 4.5):
-        wdt = 0.75 + (k - 0.6) / 6.9 * 0.5
-        d.line([(x - wdt * u, y + k * u), (x + wdt * u, y + k * u)], fill=_mix(m.colour, (0, 0, 0), 0.35),
-               width=max(1, int(u * 0.35)))
-    d.rectangle([x - 1.05 * u, y + 0.42 * u, x + 1.05 * u, y + 0.68 * u], fill=INK)
-    d.rectangle([x - 0.55 * u, y - 0.45 * u, x + 0.55 * u, y + 0.45 * u], fill=(255, 226, 140), outline=INK, width=lw)
-    d.line([(x, y - 0.45 * u), (x, y + 0.45 * u)], fill=INK, width=lw)
-    d.polygon([(x - 0.75 * u, y - 0.45 * u), (x + 0.75 * u, y - 0.45 * u), (x, y - 1.2 * u)],
-              fill=_mix(m.colour, (0, 0, 0), 0.5), outline=INK)
-    d.rectangle([x - 0.25 * u, y + 6.6 * u, x + 0.25 * u, y + 7.5 * u], fill=INK)
-
-
-def house(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member) -> None:
-    lw = max(1, int(u * 0.06))
-    d.rectangle([x - 2.0 * u, y + 3.0 * u, x + 2.0 * u, y + 7.5 * u], fill=m.colour, outline=INK, width=lw)
-    d.polygon([(x - 2.4 * u, y + 3.0 * u), (x + 2.4 * u, y + 3.0 * u), (x, y + 0.6 * u)],
-              fill=_mix(m.colour, (0, 0, 0), 0.45), outline=INK)
-    for wx in (-1.2, 0.6):
-        d.rectangle([x + wx * u, y + 4.0 * u, x + (wx + 0.7) * u, y + 4.8 * u], fill=(255, 226, 140), outline=INK)
-    d.rectangle([x - 0.35 * u, y + 5.8 * u, x + 0.35 * u, y + 7.5 * u], fill=INK)
-
-
 def boat(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float) -> None:
     lw = max(1, int(u * 0.08))
-    y = y + math.sin(t * 2.2) * 0.15 * u
+    y = y + math.sin(t) * 0.15 * u
     d.line([(x + 0.3 * u, y - 2.6 * u), (x + 0.3 * u, y)], fill=INK, width=max(1, int(u * 0.15)))
     d.rectangle([x - 0.9 * u, y - 1.0 * u, x + 0.4 * u, y], fill=_mix(m.colour, WHITE, 0.5), outline=INK, width=lw)
     d.polygon([(x - 2.2 * u, y), (x + 2.4 * u, y), (x + 1.6 * u, y + 0.9 * u), (x - 1.7 * u, y + 0.9 * u)],
@@ -200,7 +165,7 @@ def boat(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: flo
 def animal(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float) -> None:
     lw = max(1, int(u * 0.08))
     for k in (-1.0, -0.5, 0.6, 1.1):
-        _limb(d, (x + k * u, y + 0.3 * u), (x + k * u + math.sin(t * 5 + k) * 0.2 * u, y + 1.6 * u), 0.3 * u,
+        _limb(d, (x + k * u, y + 0.3 * u), (x + k * u + math.sin(t + k) * 0.2 * u, y + 1.6 * u), 0.3 * u,
               m.colour)
     d.ellipse([x - 1.5 * u, y - 0.6 * u, x + 1.5 * u, y + 0.6 * u], fill=m.colour, outline=INK, width=lw)
     d.ellipse([x + 1.1 * u, y - 1.3 * u, x + 2.0 * u, y - 0.3 * u], fill=m.colour, outline=INK, width=lw)
@@ -208,38 +173,25 @@ def animal(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: f
 
 def prop(d: ImageDraw.ImageDraw, x: float, y: float, u: float, m: Member, t: float) -> None:
     lw = max(1, int(u * 0.08))
-    y = y + math.sin(t * 2.0) * 0.2 * u
+    y = y + math.sin(t) * 0.1 * u
     d.rounded_rectangle([x - 1.2 * u, y - 1.2 * u, x + 1.2 * u, y + 1.2 * u], radius=0.4 * u, fill=m.colour,
                         outline=INK, width=lw)
     d.ellipse([x - 0.7 * u, y - 0.8 * u, x - 0.1 * u, y - 0.3 * u], fill=_mix(m.colour, WHITE, 0.6))
 
 
-def _rock(d: ImageDraw.ImageDraw, x: float, y: float, half: float, u: float) -> None:
-    """A dark rock under a figure standing at the water's edge (so nobody walks on the sea)."""
-    d.polygon([(x - half, y + 0.2 * u), (x - half * 0.7, y - 0.25 * u), (x + half * 0.6, y - 0.3 * u),
-               (x + half, y + 0.2 * u), (x + half * 1.2, y + 1.6 * u), (x - half * 1.2, y + 1.6 * u)],
-              fill=(34, 34, 38), outline=INK)
-
-
 def draw_member(d: ImageDraw.ImageDraw, p: Placement, x: float, y: float, u: float, t: float, *,
-                bottom: float, night: bool, sea: bool = False) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Draw one placement at frame position (x, y), unit `u`; returns (where its voice comes from, its foot)."""
+                bottom: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Draw one placement at frame position (x, y), unit `u`, gesture phase `t` (radians).
+
+    Returns (where its voice comes from, its foot).
+    """
     m = p.member
     if p.kind == "person":
-        if sea and p.unit < 0.1 * bottom:
-            _rock(d, x, y + 6.8 * u, 3.0 * u, u)
-        person(d, x, y, u, m, t, p.pose != "idle")
+        person(d, x, y, u, m, t, p.pose != "idle", reach=min(1.0, 0.04 * bottom / max(1e-6, 2.5 * u)))
         return (x, y + 0.35 * u), (x, y + 6.6 * u)
     if p.kind == "hands":
         hands(d, x, y, u, m, t, bottom)
         return (x, y), (x, y + 1.5 * u)
-    if p.kind == "place":
-        _rock(d, x, y + 7.6 * u, 2.6 * u, u)
-        if re.search(r"lighthouse|tower|mill", m.key):
-            tower(d, x, y, u, m, t, night)
-        else:
-            house(d, x, y, u, m)
-        return (x, y), (x, y + 7.5 * u)
     if p.kind == "vessel":
         boat(d, x, y, u, m, t)
     elif p.kind == "animal":
@@ -247,6 +199,32 @@ def draw_member(d: ImageDraw.ImageDraw, p: Placement, x: float, y: float, u: flo
     else:
         prop(d, x, y, u, m, t)
     return (x, y), (x, y + 1.2 * u)
+
+
+def card_box(p: Placement, x: float, y: float, u: float, picture_h: float) -> tuple[float, float, float, float]:
+    """Where a member's own photo stands in for its silhouette: a portrait card over the figure's extent."""
+    top, foot = {"person": (-0.8, 6.6), "hands": (-1.4, 1.6)}.get(p.kind, (-1.3, 1.3))
+    h = min((foot - top) * u, picture_h * 1.05)
+    w = h * 0.75
+    cy = y + (top + foot) / 2 * u if (foot - top) * u <= picture_h * 1.05 else y + top * u + h / 2
+    return (x - w / 2, cy - h / 2, x + w / 2, cy + h / 2)
+
+
+def draw_card(frame: Image.Image, photo: Image.Image, box: tuple[float, float, float, float],
+              colour: tuple[int, int, int]) -> None:
+    """Paste the member's photo into `box` (cover-fitted), framed in its identity colour."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    w, h = x1 - x0, y1 - y0
+    if w < 4 or h < 4:
+        return
+    scale = max(w / photo.width, h / photo.height)
+    cw, ch = min(photo.width, w / scale), min(photo.height, h / scale)
+    left, top = max(0.0, (photo.width - cw) / 2), max(0.0, (photo.height - ch) / 2)
+    frame.paste(photo.resize((w, h), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch)), (x0, y0))
+    lw = max(2, int(min(w, h) * 0.035))
+    d = ImageDraw.Draw(frame)
+    d.rectangle([x0, y0, x1 - 1, y1 - 1], outline=INK, width=lw + 2)
+    d.rectangle([x0 + 1, y0 + 1, x1 - 2, y1 - 2], outline=colour, width=lw)
 
 
 def _arrow(d: ImageDraw.ImageDraw, pts: list[tuple[float, float]], lw: int) -> None:
@@ -286,10 +264,13 @@ def draw_move(d: ImageDraw.ImageDraw, move: str, picture: Box, frame: tuple[int,
         a, b = x0 + 0.66 * pw, x0 + 0.34 * pw
         y = y0 + 0.1 * ph
         _arrow(d, [(a, y), (b, y)] if move == "pan_left" else [(b, y), (a, y)], lw)
-    elif move in ("tilt_up", "tilt_down"):
+    elif move in ("tilt_up", "tilt_down", "crane_up", "crane_down"):
         x = x0 + 0.93 * pw
         a, b = y0 + 0.75 * ph, y0 + 0.25 * ph
-        _arrow(d, [(x, a), (x, b)] if move == "tilt_up" else [(x, b), (x, a)], lw)
+        up = move.endswith("_up")
+        _arrow(d, [(x, a), (x, b)] if up else [(x, b), (x, a)], lw)
+        if move.startswith("crane"):  # a crane moves the camera: a second, parallel arrow
+            _arrow(d, [(x - 3 * lw, a), (x - 3 * lw, b)] if up else [(x - 3 * lw, b), (x - 3 * lw, a)], lw)
     elif move in ("zoom_in", "zoom_out"):
         cx, cy = frame[0] / 2, frame[1] / 2
         ix, iy = frame[0] / (2 * zoom), frame[1] / (2 * zoom)

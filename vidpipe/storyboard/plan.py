@@ -4,7 +4,8 @@ The composer writes Subject → Action → Camera → Style → Constraints, wit
 for multi-shot clips; this module reads that back: each block becomes a `Panel` with a shot size,
 an angle and a camera move from its Camera part, the cast (subject and named members) as `Member`s
 whose identity (label, colour, build) is a pure function of their name, so the same person looks
-the same in every shot, and the dialogue with its speaker. Free-form prompts fall back to keywords.
+the same in every shot (two members of one shot never share a colour), and the dialogue with its
+speaker. Only the cast is drawn (or, without one, a person the subject names): nouns are scenery.
 """
 
 from __future__ import annotations
@@ -29,20 +30,31 @@ _ANGLE_WORDS = (
     ("eye level", ("eye level", "eye-level")),
 )
 # Film conventions: "pan left" = the camera turns left, so the scene slides right across the frame.
+# The earliest move named in the Camera words wins (as QC reads them); on a tie, the first row here.
 MOVES = (
-    ("zoom_in", ("push-in", "push in", "dolly in", "dolly-in", "zoom in", "zooms in", "push ", "pushes in")),
-    ("zoom_out", ("pull-out", "pull out", "pull back", "pulls back", "zoom out", "zooms out", "dolly out")),
-    ("orbit", ("orbit", "arc around", "arcs around", "circles")),
-    ("pan_left", ("pan left", "pans left", "truck left", "dolly left", "tracks left", "whip pan left")),
-    ("pan_right", ("pan right", "pans right", "truck right", "dolly right", "tracks right", "pan ", "tracking")),
-    ("tilt_up", ("tilt up", "tilts up", "crane up", "cranes up", "pedestal up", "rise", "rising")),
-    ("tilt_down", ("tilt down", "tilts down", "crane down", "cranes down", "pedestal down")),
-    ("handheld", ("handheld", "hand-held", "shaky", "follow")),
-    ("static", ("static", "locked", "tripod", "still frame", "fixed")),
+    ("static", ("static", "locked-off", "locked off", "lock-off", "locked", "tripod", "still frame", "fixed",
+                "still camera", "stationary camera", "no camera movement")),
+    ("zoom_in", ("push-in", "push in", "pushes in", "slow push", "dolly in", "dolly-in", "dollies in", "zoom in",
+                 "zooms in", "creep in", "creeps in", "move in", "moves in")),
+    ("zoom_out", ("pull-out", "pull out", "pulls out", "pull back", "pulls back", "pull-back", "zoom out",
+                  "zooms out", "dolly out", "dolly back")),
+    ("orbit", ("orbit", "orbits", "arc around", "arcs around", "circles")),
+    ("pan_left", ("pan left", "pans left", "panning left", "truck left", "dolly left", "tracks left",
+                  "whip pan left")),
+    ("pan_right", ("pan right", "pans right", "panning right", "truck right", "dolly right", "tracks right")),
+    ("tilt_up", ("tilt up", "tilts up", "tilting up", "pedestal up")),
+    ("tilt_down", ("tilt down", "tilts down", "tilting down", "pedestal down")),
+    ("crane_up", ("crane up", "cranes up", "craning up", "boom up", "rise", "rising", "rises")),
+    ("crane_down", ("crane down", "cranes down", "craning down", "boom down", "descends")),
+    ("handheld", ("handheld", "hand-held", "shaky", "shoulder-mounted", "follow", "follows")),
+    # a bare move word still moves the camera (QC holds it to "some motion")
+    ("zoom_in", ("push", "dolly", "drone")),
+    ("pan_right", ("pan", "pans", "tracking", "truck", "whip")),
+    ("crane_up", ("crane",)),
 )
 MOVE_NAMES = {"zoom_in": "PUSH IN", "zoom_out": "PULL OUT", "orbit": "ORBIT", "pan_left": "PAN LEFT",
-              "pan_right": "PAN RIGHT", "tilt_up": "TILT UP", "tilt_down": "TILT DOWN", "handheld": "HANDHELD",
-              "static": "LOCKED OFF"}
+              "pan_right": "PAN RIGHT", "tilt_up": "TILT UP", "tilt_down": "TILT DOWN", "crane_up": "CRANE UP",
+              "crane_down": "CRANE DOWN", "handheld": "HANDHELD", "static": "LOCKED OFF"}
 
 IDENTITY_COLOURS = (
     (240, 176, 40), (70, 150, 235), (226, 78, 66), (84, 190, 112), (178, 110, 226),
@@ -52,11 +64,15 @@ _KINDS = {
     "person": ("man", "woman", "boy", "girl", "child", "kid", "keeper", "sailor", "person", "people", "captain",
                "fisherman", "diver", "pilot", "soldier", "doctor", "chef", "king", "queen", "lady", "worker",
                "farmer", "detective", "officer", "nurse", "teacher", "student", "dancer", "runner", "rider",
-               "astronaut", "presenter", "host", "he", "she", "mother", "father", "daughter", "son", "friend",
+               "astronaut", "presenter", "host", "he", "she", "baker", "waiter", "clerk", "artist", "grandmother",
+               "grandfather", "boss", "neighbour", "neighbor", "customer", "owner", "mother", "father", "daughter", "son", "friend",
                "stranger", "guard", "driver", "musician", "singer", "narrator", "speaker", "character", "me"),
     "hands": ("hands", "hand", "fingers"),
     "place": ("lighthouse", "tower", "house", "cottage", "castle", "church", "building", "cabin", "barn",
-              "skyscraper", "city", "town", "village", "temple", "mill", "hut", "station", "shop", "cafe"),
+              "skyscraper", "city", "town", "village", "temple", "mill", "hut", "station", "shop", "cafe",
+              "bakery", "kitchen", "room", "street", "harbour", "harbor", "quay", "beach", "office", "market",
+              "square", "park", "garden", "studio", "hall", "bar", "restaurant", "library", "forest", "field",
+              "shore", "coast", "port", "dock", "alley", "bedroom", "corridor", "hallway", "workshop", "farm"),
     "vessel": ("boat", "trawler", "ship", "yacht", "ferry", "canoe", "kayak", "sailboat", "submarine", "vessel"),
     "animal": ("dog", "cat", "horse", "bird", "gull", "fox", "wolf", "deer", "cow", "sheep", "whale", "fish"),
 }
@@ -83,6 +99,7 @@ class Member:
     kind: str
     colour: tuple[int, int, int]
     traits: frozenset[str] = frozenset()
+    cites: tuple[int, ...] = ()  # the [ImageN] numbers of its reference images in the request
 
     @property
     def build(self) -> float:
@@ -116,12 +133,15 @@ class Panel:
 
 
 def _first(text: str, table: tuple[tuple[str, tuple[str, ...]], ...], default: str) -> str:
+    """The name whose word appears earliest in `text` (whole words); on a tie, the first row."""
     low = f" {text.lower()} "
-    for name, words in table:
+    best: tuple[int, int, str] | None = None
+    for row, (name, words) in enumerate(table):
         for w in words:
-            if re.search(rf"(?<![\w-]){re.escape(w.strip())}(?![\w-])" if w.strip() == w else re.escape(w), low):
-                return name
-    return default
+            m = re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)
+            if m and (best is None or (m.start(), row) < best[:2]):
+                best = (m.start(), row, name)
+    return best[2] if best else default
 
 
 def camera_move(text: str) -> str:
@@ -175,32 +195,48 @@ def member(phrase: str) -> Member | None:
     return Member(key=key, label=" ".join(key_words).upper(), kind=kind, colour=colour_for(key), traits=traits)
 
 
-_CITED = re.compile(r"(?:^|[,;]\s*)(?:with\s+)?(?P<name>[A-Za-z][\w' -]{0,60}?)\s*\[Image\d+\]"
+_CITED = re.compile(r"(?:^|[,;]\s*)(?:with\s+)?(?P<name>[A-Za-z][\w' -]{0,60}?)\s*(?P<cites>(?:\[Image\d+\])+)"
                     r"(?:\s*:\s*(?P<desc>[^;]*))?")
 
 
 def members(subject: str) -> list[Member]:
-    """Every identity a Subject part names.
+    """The identities a Subject part names: the cast, as the composer cites it, and nothing invented.
 
     Cast members come as the composer writes them ("…, with the keeper [Image1]: a grey-bearded
-    man…; the lighthouse [Image2]: …"); the shot's own subject phrase is kept only when no cast
-    member is of its kind. Without citations: parts separated by ';' or by 'and the/a/<Name>'.
+    man…; the lighthouse [Image2]: …"), each with its image numbers. Without citations, only a
+    person the subject names ("a woman at a counter" → WOMAN) is drawn; other nouns ("the window",
+    "a loaf") are scenery the caption carries, never figures.
     """
     cast: list[Member] = []
     for m in _CITED.finditer(subject):
         found = member(f"{m.group('name')}, {m.group('desc') or ''}")
         if found is not None and all(o.key != found.key for o in cast):
-            cast.append(found)
-    head = re.split(r",\s*with\s+[^,]*\[Image\d+\]", subject, maxsplit=1)[0] if cast else subject
-    parts = [p for p in re.split(r";|\s+and\s+(?=(?:the|a|an|his|her|their)\s|[A-Z])", head) if p.strip()]
-    out: list[Member] = []
-    for p in parts[:1] if cast else parts:
-        m = member(p)
-        if m is not None and all(o.key != m.key for o in out):
-            out.append(m)
+            cites = tuple(int(n) for n in re.findall(r"\d+", m.group("cites")))
+            cast.append(Member(found.key, found.label, found.kind, found.colour, found.traits, cites))
     if cast:
-        own = [m for m in out if m.kind not in {c.kind for c in cast} and m.key not in {c.key for c in cast}]
-        return cast + own
+        return distinct_colours(cast)
+    parts = [p for p in re.split(r";|\s+and\s+(?=(?:the|a|an|his|her|their)\s|[A-Z])", subject) if p.strip()]
+    out: list[Member] = []
+    for p in parts:
+        m = member(p)
+        drawn = m is not None and (m.key.split()[-1] in _KINDS["person"] or m.kind == "hands")
+        if m is not None and drawn and all(o.key != m.key for o in out):
+            out.append(m)
+    return distinct_colours(out)
+
+
+def distinct_colours(cast: list[Member]) -> list[Member]:
+    """Two members never share a colour: a clash moves the later one to the next free palette colour."""
+    used: set[tuple[int, int, int]] = set()
+    out = []
+    for m in cast:
+        colour = m.colour
+        k = IDENTITY_COLOURS.index(colour) if colour in IDENTITY_COLOURS else 0
+        while colour in used and len(used) < len(IDENTITY_COLOURS):
+            k = (k + 1) % len(IDENTITY_COLOURS)
+            colour = IDENTITY_COLOURS[k]
+        used.add(colour)
+        out.append(m if colour == m.colour else Member(m.key, m.label, m.kind, colour, m.traits, m.cites))
     return out
 
 
@@ -272,16 +308,12 @@ def panels(prompt: str, duration: float) -> list[Panel]:
             roster = list(cast)
             rest = _sentences(action_text)[1:]
             caption = _clean(" ".join(rest) if rest else subject)
-        if not roster:
-            roster = members(_sentences(action_text)[0] if _sentences(action_text) else prompt[:80])
         who = None
         if line:
             spoken = member(speaker) if speaker else None
             who = next((m for m in roster if spoken and m.key == spoken.key), None) or spoken
             if who is None or (who.kind != "person" and not speaker):
                 who = next((m for m in roster if m.kind in ("person", "hands")), roster[0] if roster else None)
-            if who is not None and who.key not in {m.key for m in roster}:
-                roster.append(who)
         size_text = bparts.get("camera") or camera
         out.append(Panel(index=i, count=len(chunks), start=start, end=duration,
                          size=shot_size(size_text), angle=camera_angle(size_text), move=camera_move(camera),
