@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from vidpipe.schema import Defect, QCReport
 
-# Defects a clip can carry and still be usable after the edit (which re-levels loudness and
-# re-times cuts): reported as warnings; they never block a run.
-WARN_CODES = frozenset({"loudness_out_of_range", "cut_count_mismatch"})
+# Defects a clip can carry and still be usable after the edit (which re-levels loudness): reported as
+# warnings; they never block a run. (cut_count_mismatch is not here: a stated single-take rule broken is an
+# error, other count differences are warnings — vidpipe.qc.technical.cut_count decides.)
+WARN_CODES = frozenset({"loudness_out_of_range"})
+# Findings whose measured value is bad when it is LOW (seconds of speech, share of frames with a face);
+# for every other code a value at or above its threshold is the bad side.
+LOWER_IS_WORSE = frozenset({"speech_missing", "face_missing"})
 
 # A judged clip scoring below this overall (1–5) fails the verdict (the Dagster score check warns).
 SCORE_THRESHOLD = 3
@@ -20,9 +24,18 @@ SCORE_THRESHOLD = 3
 DEFECT_CAP = 2
 
 
+def beyond_threshold(d: Defect) -> bool:
+    """Is the measured value on the failing side of its threshold? (True when either is not stated.)"""
+    if d.value is None or d.threshold is None:
+        return True
+    return d.value < d.threshold if d.code in LOWER_IS_WORSE else d.value >= d.threshold
+
+
 def with_severities(defects: list[Defect]) -> list[Defect]:
-    """Apply the severity rule: codes in WARN_CODES are warnings, the rest keep what their detector said."""
-    return [d.model_copy(update={"severity": "warning"}) if d.code in WARN_CODES else d for d in defects]
+    """Apply the severity rule: codes in WARN_CODES are warnings, and so is any finding whose value does not
+    pass its own threshold (an error must be measured to be one); the rest keep what their detector said."""
+    return [d.model_copy(update={"severity": "warning"})
+            if d.severity == "error" and (d.code in WARN_CODES or not beyond_threshold(d)) else d for d in defects]
 
 
 def verdict(report: QCReport) -> bool:
