@@ -34,7 +34,12 @@ def ratio(a: int, b: int) -> float | None:
     return round(a / b, 3) if b else None
 
 
-def score(cases: list[Any], reports: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _blocks(d: dict[str, Any], raw: bool) -> bool:
+    """Is the finding an error — as reported, or (raw) as its detector said before the unproven-detector rule?"""
+    return d["severity"] == "error" or (raw and "detector not proven on the benchmark" in d.get("detail", ""))
+
+
+def score(cases: list[Any], reports: dict[str, list[dict[str, Any]]], raw: bool = False) -> dict[str, Any]:
     """Per-code precision/recall (found and blocking) and the clean-clip false-blocking rate."""
     from benchmarks.qc_bench.cases import MEASURED
 
@@ -44,7 +49,7 @@ def score(cases: list[Any], reports: dict[str, list[dict[str, Any]]]) -> dict[st
         tp = fp = fn = btp = bfp = bfn = 0
         for c in cases:
             got = [d for d in reports[c.id] if d["code"] == code]
-            sev = "error" if any(d["severity"] == "error" for d in got) else ("warning" if got else None)
+            sev = "error" if any(_blocks(d, raw) for d in got) else ("warning" if got else None)
             want = c.expect.get(code)
             if want:
                 tp += sev is not None
@@ -69,21 +74,40 @@ def score(cases: list[Any], reports: dict[str, list[dict[str, Any]]]) -> dict[st
                      "block_precision": ratio(btp, btp + bfp), "block_recall": ratio(btp, btp + bfn),
                      "tp": tp, "fp": fp, "fn": fn}
     clean = [c for c in cases if "error" not in c.expect.values()]
-    falsely = [c.id for c in clean if any(d["severity"] == "error" and d.get("confirmed") is not False
+    falsely = [c.id for c in clean if any(_blocks(d, raw) and d.get("confirmed") is not False
                                           for d in reports[c.id])]
     return {"codes": per, "clean_cases": len(clean), "clean_blocked": falsely,
             "false_blocking_rate": ratio(len(falsely), len(clean)), "wrong": dict(wrong)}
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(f"\nQC benchmark: {result['cases']} cases on {result['clips']} clips ({result['qc_s']:.0f} s of QC)")
-    print(f"{'code':22s} {'pos':>4s} {'prec':>6s} {'recall':>6s} | {'block+':>6s} {'b.prec':>6s} {'b.rec':>6s}")
+    print(f"\nQC benchmark: {result['cases']} cases on {result['clips']} clips ({result['qc_s']:.0f} s of QC), "
+          f"detectors {result.get('detector_version')}")
+    print(f"{'code':22s} {'pos':>4s} {'prec':>6s} {'recall':>6s} | {'block+':>6s} {'b.prec':>6s} {'b.rec':>6s} | "
+          f"{'raw b.prec':>10s} {'raw b.rec':>9s}")
     fmt = lambda v: "  -   " if v is None else f"{v:6.3f}"  # noqa: E731
     for code, m in result["codes"].items():
+        r = result["raw"]["codes"][code]
         print(f"{code:22s} {m['positives']:4d} {fmt(m['precision'])} {fmt(m['recall'])} | "
-              f"{m['blocking_positives']:6d} {fmt(m['block_precision'])} {fmt(m['block_recall'])}")
+              f"{m['blocking_positives']:6d} {fmt(m['block_precision'])} {fmt(m['block_recall'])} | "
+              f"{fmt(r['block_precision']):>10s} {fmt(r['block_recall']):>9s}")
     print(f"false blocking on clean clips: {len(result['clean_blocked'])}/{result['clean_cases']} "
-          f"= {result['false_blocking_rate']}")
+          f"= {result['false_blocking_rate']} (raw detectors: {len(result['raw']['clean_blocked'])}/"
+          f"{result['clean_cases']})")
+
+
+def write_accuracy(result: dict[str, Any]) -> None:
+    """Keep this version's raw detector numbers (what the unproven-detector rule reads) beside the detectors."""
+    from vidpipe.qc.content.accuracy import ACCURACY_FILE
+
+    data = json.loads(ACCURACY_FILE.read_text()) if ACCURACY_FILE.exists() else {"versions": {}}
+    data["versions"][result["detector_version"]] = {
+        "benchmark": f"benchmarks/qc_bench: {result['cases']} cases on {result['clips']} clips",
+        "false_blocking_rate": result["raw"]["false_blocking_rate"],
+        "codes": {c: {k: m[k] for k in ("positives", "blocking_positives", "precision", "recall", "block_precision",
+                                        "block_recall")} for c, m in result["raw"]["codes"].items()}}
+    ACCURACY_FILE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {ACCURACY_FILE.relative_to(REPO)} for {result['detector_version']}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -93,6 +117,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", type=Path, default=None, help="write the full result here")
     ap.add_argument("--only", default="", help="only cases of this group")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--write-accuracy", action="store_true",
+                    help="store the raw per-code numbers for this detector version in vidpipe/qc/content/accuracy.json")
     args = ap.parse_args(argv if argv is not None else [])
     _setup_path(args.code)
     from benchmarks.qc_bench.build import DEFAULT_DIR, build
@@ -112,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     qc_s = time.perf_counter() - t0
     result = {"cases": len(cases), "clips": len({c.clip for c in cases}), "qc_s": round(qc_s, 1),
               "groups": {g: sum(1 for c in cases if c.group == g) for g in dict.fromkeys(c.group for c in cases)},
-              **score(cases, reports)}
+              **score(cases, reports), "raw": score(cases, reports, raw=True)}
     try:
         from vidpipe.qc.content import DETECTOR_VERSION
         result["detector_version"] = DETECTOR_VERSION
@@ -123,6 +149,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for code, items in result["wrong"].items():
             for line in items:
                 print(f"  {code}: {line}")
+    if args.write_accuracy and not args.only and result["detector_version"]:
+        write_accuracy(result)
     if args.json:
         args.json.write_text(json.dumps({**result, "reports": reports}, indent=1) + "\n")
     return result

@@ -7,6 +7,7 @@ when a report is built (`with_severities`), so a stored qc.json carries its verd
 
 from __future__ import annotations
 
+from vidpipe.qc.content.accuracy import MIN_BLOCK_PRECISION, UNPROVEN_NOTE, unproven
 from vidpipe.schema import Defect, QCReport
 
 # Defects a clip can carry and still be usable after the edit (which re-levels loudness): reported as
@@ -31,11 +32,24 @@ def beyond_threshold(d: Defect) -> bool:
     return d.value < d.threshold if d.code in LOWER_IS_WORSE else d.value >= d.threshold
 
 
+def _severity(d: Defect) -> Defect:
+    if d.severity != "error":
+        return d
+    if d.code in WARN_CODES or not beyond_threshold(d):
+        return d.model_copy(update={"severity": "warning"})
+    weak = unproven(d.code)
+    if weak is not None:
+        note = f" [{UNPROVEN_NOTE}: blocking precision {weak:.2f} < {MIN_BLOCK_PRECISION}; the judge confirms]"
+        return d.model_copy(update={"severity": "warning", "detail": d.detail + note})
+    return d
+
+
 def with_severities(defects: list[Defect]) -> list[Defect]:
-    """Apply the severity rule: codes in WARN_CODES are warnings, and so is any finding whose value does not
-    pass its own threshold (an error must be measured to be one); the rest keep what their detector said."""
-    return [d.model_copy(update={"severity": "warning"})
-            if d.severity == "error" and (d.code in WARN_CODES or not beyond_threshold(d)) else d for d in defects]
+    """Apply the severity rule: codes in WARN_CODES are warnings; so is any finding whose value does not pass
+    its own threshold (an error must be measured to be one), and any finding of a detector whose blocking
+    precision on the benchmark is below MIN_BLOCK_PRECISION (vidpipe.qc.content.accuracy); the rest keep
+    what their detector said."""
+    return [_severity(d) for d in defects]
 
 
 def verdict(report: QCReport) -> bool:
