@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export VIDPIPE_ROOT := $(CURDIR)
 
-.PHONY: demo test dev bench setup clean
+.PHONY: demo test dev bench bench-qc setup clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ dev: setup
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py
+
+# The labelled QC benchmark alone: precision/recall per code and false blocking on clean clips.
+bench-qc: $(VENV)/.installed
+	$(PY) -m benchmarks.qc_bench.run
 
 clean:
 	rm -rf data/media data/dagster_home data/vidpipe.duckdb

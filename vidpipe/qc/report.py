@@ -152,6 +152,7 @@ def _write_review(folder: Path, report: QCReport, scan: VideoScan | None, cuts: 
         probe_data["camera_motion"] = found.camera_motion
         probe_data["content_measures"] = found.measures
         probe_data["qc_timings_s"] = {k: round(v, 4) for k, v in found.timings_s.items()}
+        probe_data["qc_detectors"] = content.detector_record()
     _write_json(folder / "probe.json", probe_data)
     _write_json(folder / "qc.json", report.model_dump(mode="json"))
 
