@@ -8,6 +8,7 @@
     POST /files/upload                           bytes (token auth, X-Fal-File-Name) → {access_url}
     POST /storage/upload/initiate?storage_type=gcs + PUT upload_url   the fallback upload
     GET  /media/{name}                           result files and uploads
+    GET  /v1/models/requests/by-endpoint         the platform API's request history (below)
 
 Submits are checked against `fal_contract.ENDPOINTS` (the providers' published schemas): an
 unknown endpoint is a 404, a bad body a 422 with `detail[]`, a bad key 401, a locked account 403,
@@ -16,10 +17,22 @@ markers in the prompt (`[[moderate]]`, `[[novideo]]`, `[[garbage]]`, `[[empty]]`
 `[[failed_status]]`); one-shot faults are queued per operation with `fail_next(op, reply)`.
 Timing knobs for crash tests: `submit_delay_s` (the submit answers late) and `hold_media()` (a media
 download stops halfway until released, with a deadline).
+
+Lost answers: `accept_then_drop(n)` makes the next n valid submits be accepted (queued, listed in
+the history, billed: `accepted` counts them) and then the connection is closed without an answer.
+The platform API's request history (fal docs "List requests by endpoint(s)", platform OpenAPI v1)
+answers `GET /v1/models/requests/by-endpoint` with Key auth: `endpoint_id` (repeated or comma-
+separated, required), `start` (default 24 h ago; 90 days with `request_id`), `end` (exclusive,
+default now), `status` (success | error | user_error), `request_id`, `limit` (1–100, default 50),
+`cursor` (base64 of the page number) → `{items, next_cursor, has_more}`, newest end first;
+`expand=payloads` adds each item's `json_input` / `json_output`. A request is listed only
+`history_delay_s` after it was sent (fal's listing lag).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import itertools
@@ -64,6 +77,9 @@ class FalFake(FakeServer):
         self.tokens: set[str] = set()
         self._ids = itertools.count(1)
         self.submit_delay_s = 0.0
+        self.drop_after_accept = 0             # accept_then_drop(): submits accepted, then the answer lost
+        self.history_delay_s = 0.0             # how long after it was sent a request appears in the history
+        self.history_calls: list[dict[str, list[str]]] = []
         self.media_midway = threading.Event()   # set when a held download has sent half its bytes
         self._media_release: threading.Event | None = None
 
@@ -72,6 +88,25 @@ class FalFake(FakeServer):
         self._media_release = threading.Event()
         self.media_midway.clear()
         return self._media_release
+
+    def accept_then_drop(self, times: int = 1) -> None:
+        """The next `times` valid submits are queued (and billed) but their answer never arrives."""
+        with self.lock:
+            self.drop_after_accept += times
+
+    @property
+    def accepted(self) -> int:
+        """Requests fal holds (and bills): every accepted submit, whether its answer arrived or not."""
+        with self.lock:
+            return len(self.requests)
+
+    def foreign_request(self, endpoint: str, body: dict[str, Any]) -> str:
+        """A request made on this account elsewhere (the dashboard, another tool): queued, billed, listed."""
+        rid = f"req-{next(self._ids):04d}"
+        with self.lock:
+            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic(),
+                                  "sent_at": datetime.now(timezone.utc)}
+        return rid
 
     def fail_next(self, op: str, reply: Reply | None, times: int = 1) -> None:
         """Serve `reply` (None = reset the connection) for the next `times` calls of `op`."""
@@ -104,6 +139,8 @@ class FalFake(FakeServer):
         if key in self.locked_keys:
             return Reply(403, {"detail": "User is locked. Reason: Exhausted balance. Top up your balance at "
                                          "fal.ai/dashboard/billing."})
+        if path == "/v1/models/requests/by-endpoint" and method == "GET":
+            return self._history(query)
         if path == "/storage/auth/token" and method == "POST":
             return self._token(query)
         if path == "/storage/upload/initiate" and method == "POST":
@@ -146,8 +183,12 @@ class FalFake(FakeServer):
         rid = f"req-{next(self._ids):04d}"
         base = f"{self.url}/{'/'.join(endpoint.split('/')[:2])}/requests/{rid}"
         with self.lock:
-            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic()}
+            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic(),
+                                  "sent_at": datetime.now(timezone.utc)}
             self.submits.append({"endpoint": endpoint, "body": body, "request_id": rid})
+            if self.drop_after_accept > 0:
+                self.drop_after_accept -= 1
+                return None  # queued and billed; the connection closes before the answer
         return Reply(200, {"request_id": rid, "gateway_request_id": rid, "queue_position": 0,
                            "status_url": base + "/status", "response_url": base, "cancel_url": base + "/cancel"})
 
@@ -245,6 +286,61 @@ class FalFake(FakeServer):
             except (av.error.FFmpegError, OSError):
                 return None
 
+    # -- platform API: request history ----------------------------------------------------------
+    def _history(self, query: dict[str, list[str]]) -> Reply:
+        with self.lock:
+            self.history_calls.append(query)
+        ids = [e for v in query.get("endpoint_id", []) for e in v.split(",") if e]
+        if not ids or len(ids) > 50:
+            return Reply(422, {"detail": [err(["query", "endpoint_id"], "1 to 50 endpoint ids required", "missing")]})
+        try:
+            limit = int(query.get("limit", ["50"])[0])
+            page = int(base64.b64decode(query["cursor"][0], validate=True).decode()) if "cursor" in query else 1
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return Reply(422, {"detail": [err(["query", "cursor"], "Invalid limit or cursor", "value_error")]})
+        if not 1 <= limit <= 100 or page < 1:
+            return Reply(422, {"detail": [err(["query", "limit"], "Input should be between 1 and 100",
+                                              "less_than_equal", limit)]})
+        rid_filter = query.get("request_id", [None])[0]
+        now = datetime.now(timezone.utc)
+        try:
+            start = _when(query["start"][0]) if "start" in query else \
+                now - (timedelta(days=90) if rid_filter else timedelta(hours=24))
+            end = _when(query["end"][0]) if "end" in query else now
+        except ValueError:
+            return Reply(422, {"detail": [err(["query", "start"], "Invalid ISO8601 date", "datetime_parsing")]})
+        status = query.get("status", [None])[0]
+        if status not in (None, "success", "error", "user_error"):
+            return Reply(422, {"detail": [err(["query", "status"], "Input should be 'success', 'error' or "
+                                                                   "'user_error'", "enum", status)]})
+        payloads = "payloads" in ",".join(query.get("expand", []))
+        items = []
+        with self.lock:
+            listed = list(self.requests.items())
+        for rid, req in listed:
+            sent = req["sent_at"]
+            if req["endpoint"] not in ids or not start <= sent < end or (rid_filter and rid != rid_filter):
+                continue
+            if (now - sent).total_seconds() < self.history_delay_s:
+                continue
+            code = 422 if "[[moderate]]" in _prompt(req["body"]) else 500 if "[[fail]]" in _prompt(req["body"]) else 200
+            kind = "success" if code == 200 else "user_error" if code < 500 else "error"
+            if status and status != kind:
+                continue
+            ended = sent + timedelta(seconds=self.latency_s)
+            item: dict[str, Any] = {"request_id": rid, "endpoint_id": req["endpoint"], "sent_at": _z(sent),
+                                    "started_at": _z(sent), "ended_at": _z(ended), "status_code": code,
+                                    "duration": self.latency_s}
+            if payloads:
+                item["json_input"] = copy.deepcopy(req["body"])
+                item["json_output"] = None
+            items.append(item)
+        items.sort(key=lambda it: it["ended_at"], reverse=True)
+        chunk = items[(page - 1) * limit: page * limit]
+        more = page * limit < len(items)
+        return Reply(200, {"items": chunk, "has_more": more,
+                           "next_cursor": base64.b64encode(str(page + 1).encode()).decode() if more else None})
+
     # -- storage --------------------------------------------------------------------------------
     def _token(self, query: dict[str, list[str]]) -> Reply | None:
         hit, fault = self._fault("token")
@@ -324,3 +420,13 @@ class FalFake(FakeServer):
 
 def _prompt(body: Any) -> str:
     return str(body.get("prompt", "")) if isinstance(body, dict) else ""
+
+
+def _when(text: str) -> datetime:
+    """An ISO8601 date or date-time as the platform API reads it (a bare date is midnight UTC)."""
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _z(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

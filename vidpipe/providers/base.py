@@ -50,6 +50,8 @@ class Ticket:
     workdir: Path
     request_id: str | None = None
     on_status: Callable[[str], None] = field(default=lambda _s: None, repr=False)
+    # Called with the exact wire body just before a paid POST (the claim keeps it to find the request later).
+    on_send: Callable[[dict[str, Any]], None] = field(default=lambda _b: None, repr=False)
 
 
 class Backend(Protocol):
