@@ -301,7 +301,10 @@ class Runner:
                 extra: str = "") -> GenerationResult:
         self.stage(plan.job.id, "failed")
         msg = f"{exc}{extra}"
-        claim = self.claims.read(plan.cache_key) if plan.cache_key else None
+        try:
+            claim = self.claims.read(plan.cache_key) if plan.cache_key else None
+        except VidpipeError:  # an unreadable claim: the error says so; it may record a request, so no "failed" row
+            claim, exc.code = None, exc.code or "claim_unreadable"
         rid = exc.request_id or (claim.request_id if claim else None)
         if plan.cache_key and self.ledger is not None and rid is None and exc.code != "submit_unknown":
             self.ledger.failed(plan.cache_key, gen=base_fields(plan), error=msg, fallback_from=fallback_from)
