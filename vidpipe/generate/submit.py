@@ -57,10 +57,9 @@ class Submitter:
               timings: dict[str, Any]) -> tuple[str, bool]:
         """The request id to follow: the key's existing (or found) one, or a new submission made under its lock."""
         key, job = plan.cache_key, plan.job
-        if not force:
-            claim = self.claims.read(key)
-            if claim and claim.request_id:
-                return claim.request_id, True
+        claim = None if force else self.claims.read(key)  # without the lock: only a shortcut
+        if claim and claim.request_id:
+            return claim.request_id, True
         paid = plan.backend != "preview"
         with self.claims.hold(key, deadline=deadline, job_id=job.id):
             claim = self.claims.read(key)  # again, under the lock: another process may have submitted meanwhile
