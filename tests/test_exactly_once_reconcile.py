@@ -70,17 +70,24 @@ def test_dropped_answer_costs_one_request_and_the_next_run_adopts_it(
     assert claim["requests"][0]["body"] == fal_fake.submits[0]["body"]  # the exact body that was sent
 
 
-def test_a_request_fal_lists_late_is_adopted_by_a_later_run(fal_fake: FalFake, root: Path) -> None:
-    """Not listed yet = still unknown (never paid again); once fal lists it, the next run adopts it."""
+def test_a_request_fal_lists_late_is_adopted_by_a_later_run(fal_fake: FalFake, root: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Not listed yet = still unknown (never paid again, shown by `status`); once fal lists it, the next
+    run adopts it."""
     fal_fake.accept_then_drop()
     fal_fake.history_delay_s = 3600
     assert run(root).error_code == "submit_unknown"
     second = run(root)
     assert second.error_code == "submit_unknown" and "not in fal's request history" in (second.error or "")
     assert "--resubmit j0" in (second.error or "") and fal_fake.accepted == 1
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    shown = capsys.readouterr().out
+    assert "1 submission(s) with an unknown outcome" in shown and "j0" in shown and "seedance-2.0" in shown
     fal_fake.history_delay_s = 0
     third = run(root)
     assert third.status == "done" and third.request_id == "req-0001" and fal_fake.accepted == 1
+    assert main(["status"]) == 0 and "unknown outcome" not in capsys.readouterr().out
 
 
 def test_only_the_exact_body_matches_across_pages(fal_fake: FalFake, root: Path) -> None:

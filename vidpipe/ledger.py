@@ -209,6 +209,16 @@ class Ledger:
             )
         return float(rows[0]["s"]) if rows else 0.0
 
+    def unknown(self, *, episode: str | None = None) -> list[dict[str, Any]]:
+        """Submissions whose outcome is still unknown (maybe billed, never paid again automatically)."""
+        with _LOCK:
+            self.flush()
+            return self.store.query(
+                "SELECT job_id, episode, shot, model, endpoint, round(coalesce(est_cost_usd, 0), 4) AS est_cost_usd, "
+                "CAST(submitted_at AS VARCHAR) AS submitted_at, error FROM requests WHERE status = ? "
+                "AND (? IS NULL OR episode = ?) ORDER BY submitted_at, request_key",
+                [SUBMIT_UNKNOWN, episode, episode])
+
     def costs(self, *, episode: str | None = None) -> dict[str, Any]:
         """Spend by model, episode and day (from `requests`), totals, and money that produced nothing."""
         where = "WHERE episode = ?" if episode else ""

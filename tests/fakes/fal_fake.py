@@ -20,19 +20,12 @@ download stops halfway until released, with a deadline).
 
 Lost answers: `accept_then_drop(n)` makes the next n valid submits be accepted (queued, listed in
 the history, billed: `accepted` counts them) and then the connection is closed without an answer.
-The platform API's request history (fal docs "List requests by endpoint(s)", platform OpenAPI v1)
-answers `GET /v1/models/requests/by-endpoint` with Key auth: `endpoint_id` (repeated or comma-
-separated, required), `start` (default 24 h ago; 90 days with `request_id`), `end` (exclusive,
-default now), `status` (success | error | user_error), `request_id`, `limit` (1–100, default 50),
-`cursor` (base64 of the page number) → `{items, next_cursor, has_more}`, newest end first;
-`expand=payloads` adds each item's `json_input` / `json_output`. A request is listed only
-`history_delay_s` after it was sent (fal's listing lag).
+The platform API's request history (`GET /v1/models/requests/by-endpoint`, Key auth) is served by
+fal_history.py; a request is listed `history_delay_s` after it was sent.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import hashlib
 import itertools
@@ -47,6 +40,7 @@ from typing import Any
 
 from tests.fakes.contract import Error, err
 from tests.fakes.fal_contract import AUDIO_LIMITS_S, ENDPOINTS
+from tests.fakes.fal_history import history_page
 from tests.fakes.server import FakeServer, Reply
 
 NGINX_502 = Reply(502, raw=b"<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
@@ -290,56 +284,8 @@ class FalFake(FakeServer):
     def _history(self, query: dict[str, list[str]]) -> Reply:
         with self.lock:
             self.history_calls.append(query)
-        ids = [e for v in query.get("endpoint_id", []) for e in v.split(",") if e]
-        if not ids or len(ids) > 50:
-            return Reply(422, {"detail": [err(["query", "endpoint_id"], "1 to 50 endpoint ids required", "missing")]})
-        try:
-            limit = int(query.get("limit", ["50"])[0])
-            page = int(base64.b64decode(query["cursor"][0], validate=True).decode()) if "cursor" in query else 1
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            return Reply(422, {"detail": [err(["query", "cursor"], "Invalid limit or cursor", "value_error")]})
-        if not 1 <= limit <= 100 or page < 1:
-            return Reply(422, {"detail": [err(["query", "limit"], "Input should be between 1 and 100",
-                                              "less_than_equal", limit)]})
-        rid_filter = query.get("request_id", [None])[0]
-        now = datetime.now(timezone.utc)
-        try:
-            start = _when(query["start"][0]) if "start" in query else \
-                now - (timedelta(days=90) if rid_filter else timedelta(hours=24))
-            end = _when(query["end"][0]) if "end" in query else now
-        except ValueError:
-            return Reply(422, {"detail": [err(["query", "start"], "Invalid ISO8601 date", "datetime_parsing")]})
-        status = query.get("status", [None])[0]
-        if status not in (None, "success", "error", "user_error"):
-            return Reply(422, {"detail": [err(["query", "status"], "Input should be 'success', 'error' or "
-                                                                   "'user_error'", "enum", status)]})
-        payloads = "payloads" in ",".join(query.get("expand", []))
-        items = []
-        with self.lock:
             listed = list(self.requests.items())
-        for rid, req in listed:
-            sent = req["sent_at"]
-            if req["endpoint"] not in ids or not start <= sent < end or (rid_filter and rid != rid_filter):
-                continue
-            if (now - sent).total_seconds() < self.history_delay_s:
-                continue
-            code = 422 if "[[moderate]]" in _prompt(req["body"]) else 500 if "[[fail]]" in _prompt(req["body"]) else 200
-            kind = "success" if code == 200 else "user_error" if code < 500 else "error"
-            if status and status != kind:
-                continue
-            ended = sent + timedelta(seconds=self.latency_s)
-            item: dict[str, Any] = {"request_id": rid, "endpoint_id": req["endpoint"], "sent_at": _z(sent),
-                                    "started_at": _z(sent), "ended_at": _z(ended), "status_code": code,
-                                    "duration": self.latency_s}
-            if payloads:
-                item["json_input"] = copy.deepcopy(req["body"])
-                item["json_output"] = None
-            items.append(item)
-        items.sort(key=lambda it: it["ended_at"], reverse=True)
-        chunk = items[(page - 1) * limit: page * limit]
-        more = page * limit < len(items)
-        return Reply(200, {"items": chunk, "has_more": more,
-                           "next_cursor": base64.b64encode(str(page + 1).encode()).decode() if more else None})
+        return history_page(listed, query, latency_s=self.latency_s, delay_s=self.history_delay_s)
 
     # -- storage --------------------------------------------------------------------------------
     def _token(self, query: dict[str, list[str]]) -> Reply | None:
@@ -421,12 +367,3 @@ class FalFake(FakeServer):
 def _prompt(body: Any) -> str:
     return str(body.get("prompt", "")) if isinstance(body, dict) else ""
 
-
-def _when(text: str) -> datetime:
-    """An ISO8601 date or date-time as the platform API reads it (a bare date is midnight UTC)."""
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
-def _z(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -2,8 +2,8 @@
 
 The key is read from FAL_KEY when the client is first needed and handed to SyncClient (never
 logged). fal_client has no constructor option for its hosts, so `VIDPIPE_FAL_QUEUE_URL` sets
-`fal_client.client.QUEUE_URL_FORMAT` and `VIDPIPE_FAL_STORAGE_URL` sets its `REST_URL`/`CDN_URL`
-(tests, proxies; providers.md §1.7–1.8).
+`fal_client.client.QUEUE_URL_FORMAT` and `VIDPIPE_FAL_STORAGE_URL` sets its `REST_URL`/`CDN_URL`;
+`VIDPIPE_FAL_API_URL` is the platform API (request history; tests, proxies; providers.md §1.7–1.8).
 
 The paid submit is our own single POST, not fal-client's: fal-client 1.0.x retries its submit up
 to 10 times on any timeout or transport error, also after fal has accepted (and billed) the
