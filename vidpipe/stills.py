@@ -89,7 +89,7 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
     deadline = time.monotonic() + STILL_DEADLINE_S
     retries = [0]
     ticket = Ticket(job_id=targets[0].stem, model=model, endpoint=endpoint, body=body, workdir=targets[0].parent)
-    ticket.request_id = fal.submit(ticket)  # once: fal-client already retries its own POST
+    ticket.request_id = fal.submit(ticket)  # one POST (the adapter re-sends only a never-opened connection)
     result: dict[str, Any] = with_retries(lambda: fal.poll(ticket, deadline=deadline), deadline=deadline,
                                           counter=retries, what="poll")
     images = [im for im in result.get("images") or [] if isinstance(im, dict) and im.get("url")]
@@ -117,7 +117,7 @@ def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, w
     deadline = time.monotonic() + STILL_DEADLINE_S
     for t in targets:
         data, _mime = with_retries(lambda: gem.make_image(model_id, config), deadline=deadline, counter=[0],
-                                   what="gemini image")
+                                   what="submit gemini image")  # paid: once (a timeout may have been billed)
         t.write_bytes(data)
         _check_image(t)
     return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini",

@@ -50,8 +50,9 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FalFake]:
-    """A running fake fal queue + storage with FAL_KEY, VIDPIPE_FAL_QUEUE_URL and VIDPIPE_FAL_STORAGE_URL
-    pointing at it; the SDK's and vidpipe's backoffs made instant; uploads cached in the test's root."""
+    """A running fake fal queue + storage + platform API with FAL_KEY, VIDPIPE_FAL_QUEUE_URL,
+    VIDPIPE_FAL_STORAGE_URL and VIDPIPE_FAL_API_URL pointing at it; the SDK's and vidpipe's backoffs
+    made instant; uploads cached in the test's root."""
     import fal_client.client as fc
 
     import vidpipe.generate.retry as gen
@@ -62,12 +63,14 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("FAL_KEY", FAKE_FAL_KEY)
     monkeypatch.setenv("VIDPIPE_FAL_QUEUE_URL", fake.url)
     monkeypatch.setenv("VIDPIPE_FAL_STORAGE_URL", fake.url)
+    monkeypatch.setenv("VIDPIPE_FAL_API_URL", f"{fake.url}/v1")
     cache = tmp_path / "fal_uploads.json"  # not the checkout's data root
     monkeypatch.setattr(vfal.UploadCache, "default", classmethod(lambda cls: cls(cache)))
     for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):  # restored after the test
         monkeypatch.setattr(fc, name, getattr(fc, name))
     monkeypatch.setattr(fc, "_get_retry_delay", lambda *a, **k: 0.0)  # the SDK's own backoff, made instant
     monkeypatch.setattr(vfal, "POLL_INTERVAL_S", 0.02)
+    monkeypatch.setattr(vfal, "SUBMIT_RETRY_BASE_S", 0.0)
     monkeypatch.setattr(gen, "RETRY_BASE_S", 0.01, raising=False)
     yield fake
     fake.stop()

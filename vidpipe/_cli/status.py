@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from vidpipe.cli import app
+from vidpipe.ledger import Ledger
 from vidpipe.paths import Paths
 from vidpipe.pipeline.status import read_episode_errors
 from vidpipe.review.data import episode_cards, episode_view
@@ -39,6 +40,7 @@ def status(
             spent = f"${r['cost_usd'] or 0:.2f}" + (f" of ${r['budget_usd']:.2f}" if r["budget_usd"] else "")
             line = f"{r['episode']:<16} {r['status']:<15} {r['rendered']}/{r['shots']} shots  {spent}"
             typer.echo(line + (f"\n  error: {r['error']}" if r["error"] else ""))
+        _unknown(store)
         return
     view = episode_view(paths, episode, store)
     shots = [{"shot": s.id, "status": s.status, "model": s.take.model, "defects": s.take.defects,
@@ -50,3 +52,14 @@ def status(
     for s in shots:
         extra = s["failure"] or s["judge_error"] or ", ".join(s["defects"] or [])
         typer.echo(f"  {s['shot']:<10} {s['status']:<15} {s['model'] or '—':<16} {extra}".rstrip())
+    _unknown(store, episode)
+
+
+def _unknown(store: Store | None, episode: str | None = None) -> None:
+    """Submissions that may have been accepted (and billed) but whose request id never came back."""
+    rows = Ledger(store).unknown(episode=episode) if store is not None else []
+    if rows:
+        typer.echo(f"{len(rows)} submission(s) with an unknown outcome (maybe billed; `vidpipe generate` looks "
+                   "them up again, `--resubmit JOB` pays again):")
+    for r in rows:
+        typer.echo(f"  {r['job_id']:<16} {r['model']:<16} ~${r['est_cost_usd']:.2f}  sent {r['submitted_at']}")

@@ -106,7 +106,8 @@ def _failures(store: Store | None, episode_id: str) -> dict[str, str]:
     if store is None or not store.path.exists():
         return {}
     try:
-        rows = store.query("SELECT shot, error FROM generations WHERE episode = ? AND status = 'failed' "
+        rows = store.query("SELECT shot, error FROM generations WHERE episode = ? "
+                           "AND status IN ('failed', 'submit_unknown') "
                            "ORDER BY updated_at", [episode_id])
     except Exception:  # noqa: BLE001 - a locked or older DuckDB file only hides this hint
         return {}
