@@ -34,6 +34,7 @@ from typing import Any
 
 from tests.fakes.contract import Error, err
 from tests.fakes.fal_contract import AUDIO_LIMITS_S, ENDPOINTS
+from tests.fakes.fal_contracts import FalPlatform
 from tests.fakes.server import FakeServer, Reply
 
 NGINX_502 = Reply(502, raw=b"<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
@@ -50,6 +51,7 @@ class FalFake(FakeServer):
         self.keys = set(keys or ())          # empty: any "Key …" is accepted
         self.locked_keys: set[str] = set()   # 403: balance exhausted
         self.endpoints = copy.copy(ENDPOINTS)
+        self.platform = FalPlatform(self)  # GET /v1/models[/pricing] from the dated snapshots (fal_contracts.py)
         self.latency_s = 0.0
         self.submits: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []  # submits answered 4xx, with the detail sent back
@@ -104,6 +106,9 @@ class FalFake(FakeServer):
         if key in self.locked_keys:
             return Reply(403, {"detail": "User is locked. Reason: Exhausted balance. Top up your balance at "
                                          "fal.ai/dashboard/billing."})
+        platform = self.platform.reply(method, path, query)
+        if platform is not None:
+            return platform
         if path == "/storage/auth/token" and method == "POST":
             return self._token(query)
         if path == "/storage/upload/initiate" and method == "POST":
