@@ -23,6 +23,7 @@ from vidpipe.errors import FfmpegNotFound
 from vidpipe.media.ffmpeg import ffmpeg_exe
 from vidpipe.paths import Paths
 from vidpipe.providers import contracts, preflight
+from vidpipe.providers.gemini import image_model, veo_model
 
 
 def _ffmpeg() -> dict[str, Any]:
@@ -61,8 +62,6 @@ def diagnose(paths: Paths) -> dict[str, Any]:
 
 def online(paths: Paths, keys: dict[str, bool], voice: str | None = None) -> dict[str, Any]:
     """The preflight for everything vidpipe may call with the keys present, read fresh (forced)."""
-    from vidpipe.providers.gemini import image_model, veo_model
-
     out: dict[str, Any] = {"lines": [], "refused": [], "snapshots": [
         {"file": f, "source": src, "read_on": str(d)} for f, src, d in contracts.sources()]}
     root = paths.db.parent

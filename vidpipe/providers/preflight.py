@@ -31,7 +31,9 @@ import httpx
 from pydantic import BaseModel, Field
 
 from vidpipe.providers import contracts
+from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
 from vidpipe.providers.fal_models import HINTS
+from vidpipe.providers.gemini import GeminiBackend
 from vidpipe.providers.keys import require_key
 
 DEFAULT_API_URL = "https://api.fal.ai/v1"
@@ -226,8 +228,6 @@ def drift_from_snapshot(endpoint: str, live: LiveEndpoint, *, read: str) -> list
 # -- Gemini and ElevenLabs ------------------------------------------------------------------------------
 def gemini_listed(client: Any = None) -> set[str]:
     """Model ids in `models.list` (google-genai pages through them)."""
-    from vidpipe.providers.gemini import GeminiBackend
-
     c = client or GeminiBackend().client
     return {str(m.name).removeprefix("models/") for m in c.models.list(config={"page_size": 100})}
 
@@ -246,8 +246,6 @@ def judge_gemini(model: str, listed: set[str], v: Verdict) -> None:
 def voice_exists(voice_id: str, client: Any = None) -> bool:
     """True when ElevenLabs answers for the voice (`GET /v1/voices/{id}`); False on its 404."""
     from elevenlabs.core.api_error import ApiError
-
-    from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
 
     c = ElevenLabsTTS(client).client
     try:
