@@ -125,3 +125,9 @@ def test_doctor_online_reads_the_fakes(fal_fake: FalFake, eleven_fake: object, t
     said = " ".join(capsys.readouterr().out.split())
     assert "fal no longer lists veed/fabric-1.0" in said and "fal removed `auto_fix` from fal-ai/veo3.1" in said
     assert "elevenlabs voice nope does not exist" in said and FAKE_ELEVEN_KEY not in said
+
+
+def test_a_seed_on_a_model_without_one_is_a_warning_not_silence() -> None:
+    said = model_caps.adjustments("seedance-2.0", {"prompt": "x", "seed": 5}, lambda _: None)
+    assert said == ["seedance-2.0 has no seed: seed 5 is not sent (takes of a shot differ by their prompt)"]
+    assert model_caps.adjustments("wan-2.7-i2v", {"prompt": "x", "seed": 5, "resolution": "720p"}, lambda _: None) == []

@@ -228,6 +228,8 @@ def adjustments(model: str, req: dict[str, Any], info: Callable[[str], Any]) -> 
     if caps is None:
         return []
     out: list[str] = []
+    if isinstance(req.get("seed"), int) and req["seed"] != -1 and not caps.takes_seed:
+        out.append(f"{model} has no seed: seed {req['seed']} is not sent (takes of a shot differ by their prompt)")
     res = req.get("resolution", "720p")
     if isinstance(res, str) and res in RESOLUTIONS and res not in caps.resolutions:
         order = list(RESOLUTIONS)
