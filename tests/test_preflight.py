@@ -175,3 +175,11 @@ def test_input_schema_reads_refs_and_any_of() -> None:
                "mode": {"$ref": "#/components/schemas/Mode"}, "prompt": {"type": "string"}}, "required": ["prompt"]},
                "Size": {"type": "object"}, "Mode": {"type": "string", "enum": ["a", "b"]}}}}
     assert preflight.input_schema(doc) == ({"size": None, "mode": ["a", "b"], "prompt": None}, ["prompt"])
+
+
+def test_the_platform_url_follows_the_queue_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert preflight.api_url() == "https://api.fal.ai/v1"
+    monkeypatch.setenv("VIDPIPE_FAL_QUEUE_URL", "http://127.0.0.1:8123/")
+    assert preflight.api_url() == "http://127.0.0.1:8123/v1"  # a loopback queue never sends the key to fal
+    monkeypatch.setenv("VIDPIPE_FAL_API_URL", "https://proxy.example/fal/v1/")
+    assert preflight.api_url() == "https://proxy.example/fal/v1"

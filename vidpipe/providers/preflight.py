@@ -9,8 +9,8 @@ voice exists (`voices.get`). A drift is one line before any spend, naming provid
 dropped hint (`seed`) is not sent, anything else refuses the jobs that need it.
 
 Answers are cached in the data root for a day (`preflight.json`); `vidpipe doctor --online` forces a
-fresh read. The platform host is `VIDPIPE_FAL_API_URL` (default https://api.fal.ai/v1), like the
-queue's override. `VIDPIPE_PREFLIGHT=off` skips it (a proxy without the platform API); offline runs
+fresh read. The platform host is `VIDPIPE_FAL_API_URL` (default https://api.fal.ai/v1, or the queue
+override's /v1), like the queue's override. `VIDPIPE_PREFLIGHT=off` skips it (a proxy without the platform API); offline runs
 and the preview backend never reach it. If the platform API cannot be reached, the run says so in one
 line and is checked against the snapshot instead.
 """
@@ -75,7 +75,11 @@ class Verdict:
 
 
 def api_url() -> str:
-    return (os.environ.get("VIDPIPE_FAL_API_URL", "").strip() or DEFAULT_API_URL).rstrip("/")
+    """`VIDPIPE_FAL_API_URL`; else `<VIDPIPE_FAL_QUEUE_URL>/v1` when only the queue is overridden (a proxy or a
+    loopback fake answers both, and a test never reaches the real host); else fal's https://api.fal.ai/v1."""
+    explicit = os.environ.get("VIDPIPE_FAL_API_URL", "").strip()
+    queue = os.environ.get("VIDPIPE_FAL_QUEUE_URL", "").strip()
+    return (explicit or (queue.rstrip("/") + "/v1" if queue else DEFAULT_API_URL)).rstrip("/")
 
 
 def _today() -> str:
