@@ -127,7 +127,7 @@ def fetch_fal(endpoints: list[str], *, client: httpx.Client | None = None) -> di
     try:
         for i in range(0, len(endpoints), BATCH):
             ids = endpoints[i:i + BATCH]
-            params = [("endpoint_id", e) for e in ids]
+            params: list[tuple[str, str | int | float | bool | None]] = [("endpoint_id", e) for e in ids]
             r = http.get(f"{api_url()}/models", params=[*params, ("expand", "openapi-3.0")], headers=headers)
             r.raise_for_status()
             for e in ids:
