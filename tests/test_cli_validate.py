@@ -268,18 +268,21 @@ def test_ctrl_c_inside_a_command_is_one_line_exit_130(tmp_path: Path, capsys: py
 
 def test_validate_and_generate_agree_on_a_provider_limit(fal_fake: FalFake, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    """Veo reference images exist on the Gemini API, not on fal's veo3.1 endpoints: validate says so for the
-    backend generate would use (fal, from the key) and for --backend gemini it is fine — before any submit."""
+    """Veo takes reference images (fal's /reference-to-video, the Gemini API) only at 8 s: validate says so for
+    the backend generate would use (fal, from the key) and for --backend gemini, and generate submits nothing.
+    At 8 s the same job is valid on fal."""
     veo = {"id": "veo-refs", "model": "veo-3.1",
-           "input": {"prompt": GOOD + " [Image1] is the lighthouse.", "duration": 8, "aspect_ratio": "16:9",
+           "input": {"prompt": GOOD + " [Image1] is the lighthouse.", "duration": 4, "aspect_ratio": "16:9",
                      "reference_images": ["a.png"]}}
     f = write(tmp_path, [veo])
     assert main(["validate", f, "--json"]) == 1  # the key makes fal the backend, as generate would pick
     errors = json.loads(capsys.readouterr().out)[0]["errors"]
-    assert [e["code"] for e in errors] == ["unsupported_on_model"] and "reference_images" in errors[0]["message"]
-    assert main(["validate", f, "--backend", "gemini"]) == 0
+    assert [e["code"] for e in errors] == ["unsupported_on_model"] and "only at 8 s" in errors[0]["message"]
+    assert main(["validate", f, "--backend", "gemini"]) == 1
     capsys.readouterr()
     assert main(["generate", f, "--out", str(tmp_path / "o")]) == 1
     said = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
     assert f"veo-refs: invalid (unsupported_on_model: {errors[0]['message']}) — not submitted" in said
     assert fal_fake.submits == []
+    veo["input"]["duration"] = 8  # type: ignore[index]
+    assert main(["validate", write(tmp_path, [veo]), "--json"]) == 0

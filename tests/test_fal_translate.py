@@ -22,8 +22,7 @@ CASES = [
     # id, model, request, endpoint, expected body (exact)
     ("seedance-t2v", "seedance-2.0", req(seed=7),
      "bytedance/seedance-2.0/text-to-video",
-     {"prompt": "a red kite", "duration": "5", "resolution": "720p", "aspect_ratio": "16:9", "generate_audio": True,
-      "seed": 7}),
+     {"prompt": "a red kite", "duration": "5", "resolution": "720p", "aspect_ratio": "16:9", "generate_audio": True}),
     ("seedance-auto-adaptive", "seedance-2.0", req(duration=-1, aspect_ratio="adaptive", resolution="480p"),
      "bytedance/seedance-2.0/text-to-video",
      {"prompt": "a red kite", "duration": "auto", "resolution": "480p", "aspect_ratio": "auto", "generate_audio": True}),
@@ -48,26 +47,41 @@ CASES = [
      "fal-ai/kling-video/o3/standard/text-to-video", {"prompt": "a red kite", "generate_audio": True}),
     ("wan-i2v", "wan-2.7-i2v", req(image="a.png", resolution="480p", seed=9, duration=8),
      "fal-ai/wan/v2.7/image-to-video",
-     {"prompt": "a red kite", "image_url": "a.png", "resolution": "720p", "duration": 8, "seed": 9}),
+     {"prompt": "a red kite", "image_url": "a.png", "resolution": "720p", "duration": 8, "seed": 9,
+      "enable_prompt_expansion": False}),
+    ("wan-rewrite-allowed", "wan-2.7-i2v", req(image="a.png", allow_prompt_rewrite=True),
+     "fal-ai/wan/v2.7/image-to-video",
+     {"prompt": "a red kite", "image_url": "a.png", "resolution": "720p", "duration": 5,
+      "enable_prompt_expansion": True}),
     ("wan-avatar", "wan-2.7-i2v", req(reference_images=["face.png"], reference_audios=["v.mp3"], resolution="1080p"),
      "fal-ai/wan/v2.7/image-to-video",
-     {"prompt": "a red kite", "image_url": "face.png", "resolution": "1080p", "duration": 5, "audio_url": "v.mp3"}),
+     {"prompt": "a red kite", "image_url": "face.png", "resolution": "1080p", "duration": 5, "audio_url": "v.mp3",
+      "enable_prompt_expansion": False}),
     ("veo-t2v", "veo-3.1", req(duration=5, seed=1),
      "fal-ai/veo3.1",
      {"prompt": "a red kite", "duration": "6s", "resolution": "720p", "generate_audio": True, "seed": 1,
-      "aspect_ratio": "16:9"}),
+      "aspect_ratio": "16:9", "auto_fix": False}),
     ("veo-t2v-1080p", "veo-3.1", req(duration=8, resolution="1080p"),
      "fal-ai/veo3.1",
      {"prompt": "a red kite", "duration": "8s", "resolution": "1080p", "generate_audio": True,
-      "aspect_ratio": "16:9"}),
+      "aspect_ratio": "16:9", "auto_fix": False}),
     ("veo-i2v", "veo-3.1", req(image="a.png", duration=4, aspect_ratio="adaptive", resolution="480p",
                                generate_audio=False),
      "fal-ai/veo3.1/image-to-video",
      {"prompt": "a red kite", "duration": "4s", "resolution": "720p", "generate_audio": False, "aspect_ratio": "auto",
-      "image_url": "a.png"}),
+      "image_url": "a.png", "auto_fix": False}),
+    ("veo-first-last", "veo-3.1", req(image="a.png", last_frame_image="b.png", duration=6, allow_prompt_rewrite=True),
+     "fal-ai/veo3.1/first-last-frame-to-video",
+     {"prompt": "a red kite", "duration": "6s", "resolution": "720p", "generate_audio": True, "aspect_ratio": "16:9",
+      "first_frame_url": "a.png", "last_frame_url": "b.png", "auto_fix": True}),
+    ("veo-references", "veo-3.1", req(reference_images=["1.png", "2.png"], duration=8, seed=4),
+     "fal-ai/veo3.1/reference-to-video",
+     {"prompt": "a red kite", "duration": "8s", "resolution": "720p", "generate_audio": True, "aspect_ratio": "16:9",
+      "image_urls": ["1.png", "2.png"], "auto_fix": False}),
     ("veo-auto", "veo-3.1", req(duration=-1, aspect_ratio="9:16"),
      "fal-ai/veo3.1",
-     {"prompt": "a red kite", "duration": "8s", "resolution": "720p", "generate_audio": True, "aspect_ratio": "9:16"}),
+     {"prompt": "a red kite", "duration": "8s", "resolution": "720p", "generate_audio": True, "aspect_ratio": "9:16",
+      "auto_fix": False}),
     ("fabric", "veed-fabric-1.0", req(image="face.png", reference_audios=["v.mp3"], resolution="1080p"),
      "veed/fabric-1.0", {"image_url": "face.png", "audio_url": "v.mp3", "resolution": "720p"}),
     ("fabric-ref-face", "veed-fabric-1.0", req(reference_images=["face.png"], reference_audios=["v.mp3", "w.mp3"],
@@ -101,6 +115,9 @@ REFUSED = [
     ("veo-too-long", "veo-3.1", req(duration=12), "at most 8 s"),
     ("veo-1:1", "veo-3.1", req(aspect_ratio="1:1"), "1:1"),
     ("veo-1080p-short", "veo-3.1", req(duration=5, resolution="1080p"), "1080p only at 8 s"),
+    ("veo-refs-short", "veo-3.1", req(reference_images=["a.png"], duration=4), "only at 8 s"),
+    ("veo-refs-and-frame", "veo-3.1", req(reference_images=["a.png"], image="b.png", duration=8), "cannot combine"),
+    ("veo-last-only", "veo-3.1", req(last_frame_image="b.png"), "needs a first frame"),
     ("fabric-no-audio", "veed-fabric-1.0", req(image="face.png"), "speech clip"),
     ("omnihuman-no-face", "omnihuman-1.5", req(reference_audios=["v.mp3"]), "needs a face image"),
     ("omnihuman-two-faces", "omnihuman-1.5", req(reference_images=["a.png", "b.png"], reference_audios=["v.mp3"]),
@@ -131,14 +148,29 @@ def test_still_bodies() -> None:
 
 def test_gemini_translators() -> None:
     assert translate_veo(req(image="a.png", duration=5, seed=3, generate_audio=False)) == (
-        "veo-3.1-generate-preview",
+        "veo-3.1-generate-001",
         {"prompt": "a red kite", "image": "a.png",
          "config": {"number_of_videos": 1, "duration_seconds": 6, "resolution": "720p", "aspect_ratio": "16:9"}})
     with pytest.raises(UnsupportedOnModel):
         translate_veo(req(reference_images=["1", "2", "3", "4"]))
     assert translate_image("x", aspect="4:3", resolution="1080p") == (
-        "gemini-2.5-flash-image", {"prompt": "x", "response_modalities": ["IMAGE"], "image_config": {"aspect_ratio": "4:3"}})
-    assert translate_image("x", aspect="21:9", resolution="1080p", model="gemini-3-pro-image-preview")[1][
+        "gemini-3.1-flash-image", {"prompt": "x", "response_modalities": ["IMAGE"],
+                                   "image_config": {"aspect_ratio": "4:3", "image_size": "2K"}})
+    assert translate_image("x", aspect="21:9", resolution="1080p", model="gemini-3-pro-image")[1][
         "image_config"] == {"aspect_ratio": "21:9", "image_size": "2K"}
     with pytest.raises(UnsupportedOnModel):
         translate_image("x", aspect="9:21")
+
+
+def test_gemini_model_ids_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDPIPE_GEMINI_VEO_MODEL", "veo-9-test")
+    monkeypatch.setenv("VIDPIPE_GEMINI_IMAGE_MODEL", "gemini-9-image")
+    assert translate_veo(req(duration=4))[0] == "veo-9-test"
+    assert translate_image("x")[0] == "gemini-9-image"
+
+
+def test_no_advice_vidpipe_cannot_follow() -> None:
+    """There is no Replicate backend: a 9:21 Seedance job is told to use 9:16, the tallest shape fal makes."""
+    with pytest.raises(UnsupportedOnModel) as info:
+        fal_models.translate("seedance-2.0", req(aspect_ratio="9:21"))
+    assert "Replicate" not in str(info.value) and "9:16" in str(info.value)

@@ -17,8 +17,8 @@ def test_veo_operation_polling(gemini_fake: GeminiFake, tmp_path: Path, media_fi
                                               "image": str(media_files["still"])})
     [res] = generate_jobs([job], tmp_path / "o")  # only GEMINI_API_KEY set → gemini backend
     assert res.status == "done", res.error
-    assert res.backend == "gemini" and res.endpoint == "veo-3.1-generate-preview"
-    assert res.request_id == "models/veo-3.1-generate-preview/operations/op001"
+    assert res.backend == "gemini" and res.endpoint == "veo-3.1-generate-001"
+    assert res.request_id == "models/veo-3.1-generate-001/operations/op001"
     assert gemini_fake.polls[res.request_id] >= 2 and gemini_fake.downloads == 1
     sent = gemini_fake.submits[0]["body"]
     assert sent["parameters"] == {"sampleCount": 1, "durationSeconds": 4, "resolution": "720p", "aspectRatio": "9:16"}
@@ -46,7 +46,7 @@ def test_gemini_image_still(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     assert res.cost_usd == 0.078
     for p in res.paths:
         Image.open(p).verify()
-    assert [s["model"] for s in gemini_fake.submits] == ["gemini-2.5-flash-image"] * 2  # one image per call
+    assert [s["model"] for s in gemini_fake.submits] == ["gemini-3.1-flash-image"] * 2  # one image per call
     body = gemini_fake.submits[0]["body"]
     assert body["contents"][0]["parts"] == [{"text": "a lighthouse at dawn"}]
     assert body["generationConfig"] == {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:3"}}
@@ -64,12 +64,12 @@ def test_still_command_on_a_configured_image_model(gemini_fake: GeminiFake, tmp_
     env = {**os.environ, "PYTHONPATH": str(repo), "GEMINI_API_KEY": FAKE_GEMINI_KEY,
            "VIDPIPE_GEMINI_BASE_URL": gemini_fake.url}
     proc = subprocess.run([sys.executable, "-m", "vidpipe", "still", "a lighthouse", "--model", "imagen",
-                           "--image-model", "gemini-3-pro-image-preview", "--resolution", "1080p", "--aspect", "21:9",
+                           "--image-model", "gemini-3-pro-image", "--resolution", "1080p", "--aspect", "21:9",
                            "--out", str(tmp_path / "s.png")], env=env, capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(tmp_path / "s.png") and "gemini-image via gemini" in proc.stderr
     Image.open(tmp_path / "s.png").verify()
     sent = gemini_fake.submits[-1]
-    assert sent["model"] == "gemini-3-pro-image-preview"
+    assert sent["model"] == "gemini-3-pro-image"
     assert sent["body"]["generationConfig"]["imageConfig"] == {"aspectRatio": "21:9", "imageSize": "2K"}
     assert FAKE_GEMINI_KEY not in proc.stdout + proc.stderr

@@ -1,7 +1,7 @@
 """Every translator output goes through its provider's fake and is accepted; wrong bodies get the
-provider's refusal. The fakes' tables (tests/fakes/*_contract, *_fake) are written from the
-providers' published contracts, not from vidpipe's, so a wrong field name, enum value or limit in
-a translator fails here."""
+provider's refusal. The fakes enforce the dated snapshots of the providers' published contracts
+(vidpipe/providers/contracts/*.json, loaded by tests/fakes/fal_contracts.py and gemini_fake.py), not
+vidpipe's translators, so a wrong field name, enum value or limit in a translator fails here."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def test_every_fal_translation_is_accepted_by_the_published_schema() -> None:
         "bytedance/seedance-2.0/text-to-video", "bytedance/seedance-2.0/image-to-video",
         "bytedance/seedance-2.0/reference-to-video", "fal-ai/kling-video/o3/standard/text-to-video",
         "fal-ai/kling-video/o3/standard/image-to-video", "fal-ai/wan/v2.7/image-to-video", "fal-ai/veo3.1",
-        "fal-ai/veo3.1/image-to-video", "veed/fabric-1.0", "fal-ai/bytedance/omnihuman/v1.5"}
+        "fal-ai/veo3.1/image-to-video", "fal-ai/veo3.1/first-last-frame-to-video", "fal-ai/veo3.1/reference-to-video",
+        "veed/fabric-1.0", "fal-ai/bytedance/omnihuman/v1.5"}
 
 
 @pytest.mark.parametrize("model,n,aspect,res,seed", [
@@ -82,12 +83,15 @@ def test_still_translations_are_accepted(model: str, n: int, aspect: str, res: s
 
 
 def _local(media: dict[str, Path], tmp: Path) -> dict[str, str]:
+    from tests.fakes.fixtures import make_clip
     from vidpipe.media.ffmpeg import run_ffmpeg
 
     long_wav = tmp / "long.wav"
     run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=frequency=200:duration=35:sample_rate=8000", str(long_wav)],
                what="long wav")
-    return {"png": str(media["still"]), "mp4": str(media["clip"]), "wav": str(media["wav"]), "long": str(long_wav)}
+    ref = make_clip(tmp / "ref480.mp4", seconds=2.0, width=854, height=480, audio=False)  # in Seedance's pixel range
+    return {"png": str(media["still"]), "mp4": str(media["clip"]), "wav": str(media["wav"]), "long": str(long_wav),
+            "ref": str(ref)}
 
 
 def _submit(fal_fake: FalFake, tmp_path: Path, model: str, req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -106,12 +110,14 @@ def test_one_request_per_model_and_mode_over_the_wire(fal_fake: FalFake, tmp_pat
         ("seedance-2.0", {"prompt": "a kite", "duration": -1, "aspect_ratio": "adaptive"}),
         ("seedance-2.0", {"prompt": "a kite", "image": f["png"], "last_frame_image": f["png"], "duration": 15}),
         ("seedance-2.0", {"prompt": "[Image1] [Video1] [Audio1]", "reference_images": [f["png"]],
-                          "reference_videos": [f["mp4"]], "reference_audios": [f["wav"]], "duration": 4}),
+                          "reference_videos": [f["ref"]], "reference_audios": [f["wav"]], "duration": 4}),
         ("kling-3.0-omni", {"prompt": "a kite", "aspect_ratio": "1:1", "generate_audio": False}),
         ("kling-3.0-omni", {"prompt": "a kite", "image": f["png"], "last_frame_image": f["png"], "duration": 10}),
         ("wan-2.7-i2v", {"prompt": "she speaks", "reference_images": [f["png"]], "reference_audios": [f["wav"]]}),
         ("veo-3.1", {"prompt": "a kite", "duration": 8, "resolution": "1080p", "aspect_ratio": "9:16"}),
         ("veo-3.1", {"prompt": "a kite", "image": f["png"], "duration": 4, "seed": 2}),
+        ("veo-3.1", {"prompt": "a kite", "image": f["png"], "last_frame_image": f["png"], "duration": 6}),
+        ("veo-3.1", {"prompt": "a kite", "reference_images": [f["png"], f["png"]], "duration": 8}),
         ("veed-fabric-1.0", {"prompt": "x", "image": f["png"], "reference_audios": [f["wav"]], "resolution": "480p"}),
         ("omnihuman-1.5", {"prompt": "she speaks", "image": f["png"], "reference_audios": [f["wav"]],
                            "resolution": "1080p"}),
@@ -143,15 +149,18 @@ WRONG_FAL = [
     ("kling-aspect-4:3", "fal-ai/kling-video/o3/standard/text-to-video", {"prompt": "x", "aspect_ratio": "4:3"},
      "enum"),
     ("wan-duration-16", "fal-ai/wan/v2.7/image-to-video", {"prompt": "x", "image_url": f"{URL}/a.png",
-                                                           "duration": 16}, "less_than_equal"),
+                                                           "duration": 16}, "enum"),
     ("wan-string-duration", "fal-ai/wan/v2.7/image-to-video", {"prompt": "x", "image_url": f"{URL}/a.png",
-                                                               "duration": "5"}, "int_type"),
+                                                               "duration": "5"}, "enum"),
+    ("seedance-seed", "bytedance/seedance-2.0/text-to-video", {**GOOD, "seed": 7}, "extra_forbidden"),
+    ("veo-flf-image-url", "fal-ai/veo3.1/first-last-frame-to-video",
+     {"prompt": "x", "image_url": f"{URL}/a.png", "last_frame_url": f"{URL}/b.png"}, "extra_forbidden"),
     ("veo-5s", "fal-ai/veo3.1", {"prompt": "x", "duration": "5s"}, "enum"),
     ("veo-1080p-6s", "fal-ai/veo3.1", {"prompt": "x", "duration": "6s", "resolution": "1080p"}, "value_error"),
     ("fabric-no-resolution", "veed/fabric-1.0", {"image_url": f"{URL}/a.png", "audio_url": f"{URL}/a.mp3"},
      "missing"),
     ("flux-5-images", "fal-ai/flux/schnell", {"prompt": "x", "num_images": 5}, "less_than_equal"),
-    ("flux-steps-50", "fal-ai/flux/schnell", {"prompt": "x", "num_inference_steps": 50}, "less_than_equal"),
+    ("flux-webp", "fal-ai/flux/schnell", {"prompt": "x", "output_format": "webp"}, "enum"),
 ]
 
 
@@ -204,7 +213,7 @@ def test_every_veo_translation_is_accepted(gemini_fake: GeminiFake, tmp_path: Pa
     assert sent >= 40 and any("referenceImages" in s["body"]["instances"][0] for s in gemini_fake.submits)
 
 
-@pytest.mark.parametrize("model", ["gemini-2.5-flash-image", "gemini-3-pro-image-preview"])
+@pytest.mark.parametrize("model", ["gemini-3.1-flash-image", "gemini-3-pro-image"])
 def test_every_image_translation_is_accepted(gemini_fake: GeminiFake, model: str) -> None:
     from vidpipe.providers.gemini import GeminiBackend, translate_image
 
@@ -236,14 +245,16 @@ def test_wrong_veo_bodies_get_invalid_argument(gemini_fake: GeminiFake, body: di
     from vidpipe.providers.gemini import GeminiBackend
 
     with pytest.raises(ProviderRejected) as info:
-        GeminiBackend()._post("models/veo-3.1-generate-preview:predictLongRunning", body)
+        GeminiBackend()._post("models/veo-3.1-generate-001:predictLongRunning", body)
     assert info.value.code == "invalid_argument" and needle in str(info.value)
     assert gemini_fake.submits == []
 
 
 @pytest.mark.parametrize("model,image_config,needle", [
-    ("gemini-2.5-flash-image", {"aspect_ratio": "9:21"}, "aspectRatio"),
-    ("gemini-2.5-flash-image", {"aspect_ratio": "16:9", "image_size": "2K"}, "imageSize"),  # 1K only
+    ("gemini-3.1-flash-image", {"aspect_ratio": "9:21"}, "aspectRatio"),
+    ("gemini-3-pro-image", {"aspect_ratio": "16:9", "image_size": "8K"}, "imageSize"),
+    ("gemini-2.5-flash-image", {"aspect_ratio": "16:9"}, "no longer available"),  # shut down 2026-10-02
+    ("gemini-3-pro-image-preview", {"aspect_ratio": "16:9"}, "no longer available"),  # shut down 2026-06-25
     ("imagen-4.0-generate-001", {"aspect_ratio": "16:9"}, "not found"),  # shut down
 ])
 def test_wrong_image_requests_are_refused(gemini_fake: GeminiFake, model: str, image_config: dict[str, str],
@@ -254,6 +265,15 @@ def test_wrong_image_requests_are_refused(gemini_fake: GeminiFake, model: str, i
         GeminiBackend().make_image(model, {"prompt": "x", "response_modalities": ["IMAGE"],
                                            "image_config": image_config})
     assert needle in str(info.value)
+
+
+def test_retired_veo_preview_is_refused(gemini_fake: GeminiFake) -> None:
+    """The old default (veo-3.1-generate-preview, shut down 2026-10-22) is a 404 at the fake, as at Google."""
+    from vidpipe.providers.gemini import GeminiBackend
+
+    with pytest.raises(ProviderRejected) as info:
+        GeminiBackend()._post("models/veo-3.1-generate-preview:predictLongRunning", VEO_OK)
+    assert "no longer available" in str(info.value) and gemini_fake.submits == []
 
 
 # -- ElevenLabs ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from vidpipe.paths import Paths
 from vidpipe.pipeline.shot_stages import needs_still
 from vidpipe.pricing import estimate_clip, estimate_still
 from vidpipe.profile import load_profile
+from vidpipe.providers.preflight import cached_factors
 from vidpipe.providers.refs import is_local
 from vidpipe.schema import Episode, Shot, frame_size
 from vidpipe.shots import shot_to_job
@@ -101,9 +102,13 @@ def estimate_shot(paths: Paths, episode: Episode, shot: Shot, *, backend: str | 
         return out.model_copy(update={"error": f"{code}: {msg}"})
     est = estimate_clip(plan.model, plan.backend, plan.request, ref_seconds=plan.ref_seconds)
     unknown = _unknown_length(plan.model, plan.request, plan.ref_seconds) if est.rate else None
+    # fal's live price, when a preflight (a run or `vidpipe doctor --online`) read it today: same factor the run uses
+    factor = cached_factors(paths.db.parent).get(plan.endpoint, 1.0) if plan.backend == "fal" else 1.0
+    usd = round(est.usd * factor, 4)
+    note = est.note + (f"{'; ' if est.note else ''}fal's live price ({factor:.2f}x the snapshot)" if factor != 1.0 else "")
     return out.model_copy(update={
-        "billed_seconds": est.seconds, "usd_per_take": est.usd, "usd": round(est.usd * takes + still_usd, 4),
-        "note": est.note, "cannot_estimate": unknown})
+        "billed_seconds": est.seconds, "usd_per_take": usd, "usd": round(usd * takes + still_usd, 4),
+        "note": note, "cannot_estimate": unknown})
 
 
 def estimate_episode(paths: Paths, episode_id: str, *, backend: str | None = None,

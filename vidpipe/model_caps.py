@@ -6,12 +6,14 @@ skip a candidate that could not run the request. Limits: providers.md §0 and §
 fal's llms.txt pages and Google's Veo docs, 2026-12):
 
 - Veo 3.1: 4/6/8 s only (a 5 s request would be billed as 6 s, so it is refused, not rounded);
-  1080p only at 8 s; reference images (≤3) only at 8 s and 16:9.
+  1080p only at 8 s; reference images (≤3) only at 8 s and 16:9; a last frame with a first frame
+  (fal: /first-last-frame-to-video, /reference-to-video).
 - OmniHuman 1.5: audio ≤30 s at 1080p, ≤60 s at 720p; the clip is as long as the audio.
 - VEED Fabric: 480p/720p; the clip is as long as the audio.
 - Kling: text-to-video in 16:9, 9:16, 1:1 (with a first frame the frame sets the shape).
-- Seedance on fal: ≤9 images (≤30 MB each), ≤3 videos (<50 MB each, 2–15 s in total), ≤3 audios
-  (≤15 MB each, ≤15 s in total), ≤12 files in total, no 9:21.
+- Seedance on fal: ≤9 images (≤30 MB each), ≤3 videos (50 MB and 2–15 s in total, each between
+  640×640 and 834×1112 pixels' worth), ≤3 audios (≤15 MB each, ≤15 s in total), ≤12 files in total,
+  no 9:21, no seed (fal_schemas.json).
 - Wan 2.7: 720p/1080p, one driving audio of 2–30 s (≤15 MB), image ≤20 MB.
 
 `unsupported_reasons` is pure (routing calls it for every candidate); `media_reasons` and
@@ -54,16 +56,21 @@ class ModelCaps:
     video_refs_min_s: float | None = None  # reference videos must total at least this long
     max_mb: tuple[float | None, float | None, float | None] = (None, None, None)  # per image / video / audio file
     length_from_audio: bool = False  # the clip is as long as its audio (and billed so)
+    takes_seed: bool = True  # False: the provider has no seed field, so takes differ by their prompt
+    videos_total_mb: float | None = None  # all reference videos together
+    video_pixels: tuple[int, int] | None = None  # each reference video's width×height, min..max
 
 
 CAPS: dict[str, ModelCaps] = {
     "seedance-2.0": ModelCaps(
-        "seedance-2.0", ALL_ASPECTS - {"9:21"}, max_total_refs=12, video_refs_min_s=2.0, max_mb=(30, 50, 15),
+        "seedance-2.0", ALL_ASPECTS - {"9:21"}, max_total_refs=12, video_refs_min_s=2.0, max_mb=(30, None, 15),
+        takes_seed=False, videos_total_mb=50.0, video_pixels=(640 * 640, 834 * 1112),
         note="fal's Seedance has no 9:21 and takes at most 12 reference files in total",
     ),
     "kling-3.0-omni": ModelCaps(
         "kling-3.0-omni", frozenset({"16:9", "9:16", "1:1", "adaptive"}), max_images=0, max_videos=0,
-        max_audios=0, frame_sets_aspect=True, note="text-to-video or image-to-video from one `image`; no references",
+        max_audios=0, frame_sets_aspect=True, takes_seed=False,
+        note="text-to-video or image-to-video from one `image`; no references",
     ),
     "wan-2.7-i2v": ModelCaps(
         "wan-2.7-i2v", None, max_images=1, max_videos=0, max_audios=1, needs_frame=True,
@@ -74,16 +81,16 @@ CAPS: dict[str, ModelCaps] = {
         "veo-3.1", frozenset({"16:9", "9:16", "adaptive"}), durations=frozenset({-1, 4, 6, 8}), max_images=3,
         max_videos=0, max_audios=0, resolutions=("720p", "1080p"), durations_1080p=frozenset({-1, 8}),
         ref_image_durations=frozenset({8}), ref_image_aspects=frozenset({"16:9"}),
-        note="16:9 or 9:16, 4/6/8 s; reference images only on the Gemini API",
+        note="16:9 or 9:16, 4/6/8 s; up to 3 reference images at 8 s and 16:9",
     ),
     "veed-fabric-1.0": ModelCaps(
         "veed-fabric-1.0", None, max_images=1, max_videos=0, max_audios=1, last_frame=False,
-        needs_frame=True, needs_speech=True, resolutions=("480p", "720p"), length_from_audio=True,
+        needs_frame=True, needs_speech=True, resolutions=("480p", "720p"), length_from_audio=True, takes_seed=False,
         note="talking head: one face image + one speech clip",
     ),
     "omnihuman-1.5": ModelCaps(
         "omnihuman-1.5", None, max_images=1, max_videos=0, max_audios=1, last_frame=False,
-        needs_frame=True, needs_speech=True, resolutions=("720p", "1080p"), length_from_audio=True,
+        needs_frame=True, needs_speech=True, resolutions=("720p", "1080p"), length_from_audio=True, takes_seed=False,
         audio_max_s={"720p": 60.0, "1080p": 30.0}, note="talking avatar: one face image + one speech clip",
     ),
 }
@@ -129,7 +136,7 @@ def unsupported_reasons(model: str, req: dict[str, Any]) -> list[str]:
         if aspect not in caps.t2v_aspects and not (has_image and caps.frame_sets_aspect):
             offered = ", ".join(a for a in ASPECT_RATIOS if a in caps.t2v_aspects)
             out.append(f"{model} cannot make aspect_ratio {aspect} (offers {offered}); pick one of those"
-                       + (" or use seedance-2.0" if model != "seedance-2.0" else " or run on Replicate"))
+                       + (" or use seedance-2.0" if model != "seedance-2.0" else ""))
     duration = req.get("duration", 5)
     if caps.durations is not None and type(duration) is int and duration not in caps.durations:
         allowed = "/".join(str(d) for d in sorted(caps.durations) if d > 0)
@@ -186,11 +193,32 @@ def media_reasons(model: str, req: dict[str, Any], info: Callable[[str], Any]) -
                 out.append(f"{model} needs a driving audio of at least {caps.audio_min_s:g} s; {ref} is "
                            f"{mi.seconds:.1f} s")
     videos = _local(req, "reference_videos")
+    out += _video_limits(model, caps, videos, info)
     if caps.video_refs_min_s is not None and videos and len(videos) == len(_items(req, "reference_videos")):
         lengths = [getattr(info(v), "seconds", None) for v in videos]
         if all(x is not None for x in lengths) and sum(lengths) < caps.video_refs_min_s:  # type: ignore[arg-type]
             out.append(f"{model} needs reference videos of at least {caps.video_refs_min_s:g} s in total "
                        f"(these are {sum(lengths):.1f} s)")  # type: ignore[arg-type]
+    return out
+
+
+def _video_limits(model: str, caps: ModelCaps, videos: list[str], info: Callable[[str], Any]) -> list[str]:
+    """Reference videos' total size and each one's resolution, measured before anything is uploaded."""
+    out: list[str] = []
+    infos = [(v, info(v)) for v in videos]
+    if caps.videos_total_mb is not None:
+        total = sum(mi.size for _, mi in infos if mi is not None)
+        if total > caps.videos_total_mb * 1_000_000:
+            out.append(f"{model} takes reference videos up to {caps.videos_total_mb:g} MB in total; these are "
+                       f"{total / 1e6:.1f} MB — re-encode or trim them (e.g. ffmpeg -crf 28)")
+    if caps.video_pixels is not None:
+        lo, hi = caps.video_pixels
+        for ref, mi in infos:
+            w, h = getattr(mi, "width", None), getattr(mi, "height", None)
+            if w and h and not lo <= w * h <= hi:
+                what = "small" if w * h < lo else "large"
+                out.append(f"{model} takes reference videos between ~640x640 and ~834x1112 pixels; {ref} is {w}x{h} "
+                           f"(too {what}) — scale it, e.g. to {'854x480' if w >= h else '480x854'} or 1280x720")
     return out
 
 
@@ -200,6 +228,8 @@ def adjustments(model: str, req: dict[str, Any], info: Callable[[str], Any]) -> 
     if caps is None:
         return []
     out: list[str] = []
+    if isinstance(req.get("seed"), int) and req["seed"] != -1 and not caps.takes_seed:
+        out.append(f"{model} has no seed: seed {req['seed']} is not sent (takes of a shot differ by their prompt)")
     res = req.get("resolution", "720p")
     if isinstance(res, str) and res in RESOLUTIONS and res not in caps.resolutions:
         order = list(RESOLUTIONS)

@@ -1,8 +1,11 @@
 """Price table (USD) per model, per second of output, by resolution and audio on/off.
 
-Snapshot of providers.md §2/§3 (2026-11-24). Values marked [U] are unconfirmed or conflicting
-in the sources; [derived] are computed from a documented formula. The runner estimates before
-every submission (for --budget) and records an actual cost from the delivered clip's length.
+Snapshot of providers.md §2/§3 (2026-11-24); the same unit prices, in fal's pricing-API shape, are
+providers/contracts/fal_prices.json. Values marked [U] are unconfirmed or conflicting in the
+sources; [derived] are computed from a documented formula. The runner estimates before every
+submission (for --budget) and records an actual cost from the delivered clip's length. When fal's
+live price differs from the snapshot, the preflight scales a run's estimates (and `vidpipe
+estimate`'s) by live/snapshot for that endpoint (providers/preflight.py).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ UNKNOWN_REF_SECONDS = 5.0
 
 # Stills: $ per megapixel (flux) or per image (gemini-image).
 STILL_PER_MP = {"flux-schnell": 0.003, "flux-pro": 0.04}  # flux-pro 0.04–0.055/MP [U]
-STILL_PER_IMAGE = {"gemini-image": 0.039}  # gemini-2.5-flash-image: 1290 output tokens at $30/M [3p]
+STILL_PER_IMAGE = {"gemini-image": 0.039}  # measured on gemini-2.5-flash-image (1290 tokens at $30/M) [3p];
+# its successor gemini-3.1-flash-image is priced per output size on Google's page — not re-read here [U]
 
 PRICED_BACKENDS = frozenset({"fal", "gemini"})
 

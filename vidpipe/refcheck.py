@@ -63,11 +63,14 @@ class RefPolicy:
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What a local file is: its kind ('image' | 'video' | 'audio' | None), length in seconds, size in bytes."""
+    """What a local file is: its kind ('image' | 'video' | 'audio' | None), length in seconds, size in bytes,
+    and a video's frame size (providers limit reference videos by resolution, checked before any upload)."""
 
     kind: str | None
     seconds: float | None
     size: int
+    width: int | None = None
+    height: int | None = None
 
 
 def media_info(path: str | Path) -> MediaInfo:
@@ -97,7 +100,9 @@ def _info_cached(path: str, _ino: int, _mtime: int, size: int) -> MediaInfo:
                 secs = max((float(s.duration * s.time_base) for s in c.streams if s.duration and s.time_base),
                            default=None)
             kind = "video" if c.streams.video else ("audio" if c.streams.audio else None)
-            return MediaInfo(kind, round(secs, 3) if secs is not None else None, size)
+            v = c.streams.video[0].codec_context if c.streams.video else None
+            return MediaInfo(kind, round(secs, 3) if secs is not None else None, size,
+                             v.width if v else None, v.height if v else None)
     except (av.error.FFmpegError, OSError, ValueError):
         return MediaInfo(None, None, size)
 

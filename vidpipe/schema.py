@@ -116,10 +116,14 @@ class CanonicalRequest(_Model):
     aspect_ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"] = "16:9"
     generate_audio: bool = True
     seed: int | None = None
+    # Let the provider rewrite the prompt (fal Wan `enable_prompt_expansion`, Veo `auto_fix`); off by default
+    # because both default to on at fal and would replace the composed prompt.
+    allow_prompt_rewrite: bool = False
 
     def body(self) -> dict[str, Any]:
-        """The wire body: only fields that are set (None and empty lists dropped)."""
-        return {k: v for k, v in self.model_dump().items() if v not in (None, [])}
+        """The wire body: only fields that are set (None, empty lists and a False rewrite flag dropped)."""
+        return {k: v for k, v in self.model_dump().items()
+                if v not in (None, []) and not (k == "allow_prompt_rewrite" and v is False)}
 
 
 class RealPerson(_Model):
@@ -215,6 +219,7 @@ class Shot(_Model):
     generate_audio: bool | None = None
     seed: int | None = None
     takes: int | None = Field(default=None, ge=1, le=8)  # generations to choose from (episode default)
+    allow_prompt_rewrite: bool | None = None  # let the provider rewrite this shot's prompt (episode default)
     still: StillSpec | None = None
     refs: Refs = Field(default_factory=Refs)
     transition: Literal["cut", "crossfade"] = "cut"
@@ -251,6 +256,7 @@ class Episode(_Model):
     fps: int = 24
     budget_usd: float | None = None
     takes: int = Field(default=1, ge=1, le=8)  # default takes per shot
+    allow_prompt_rewrite: bool = False  # default for shots: providers send the composed prompt as written
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
     cast: list[CastMember] = Field(default_factory=list)

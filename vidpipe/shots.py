@@ -84,6 +84,8 @@ def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, 
         body["reference_audios"] = [_absolute(r, base) for r in shot.refs.audios]
     if shot.seed is not None:
         body["seed"] = shot.seed
+    if shot.allow_prompt_rewrite if shot.allow_prompt_rewrite is not None else episode.allow_prompt_rewrite:
+        body["allow_prompt_rewrite"] = True
     real_person = inherited_basis(episode, shot)
     if me and real_person is None:
         real_person = RealPerson(basis="self")  # a video of the user is, by definition, on the basis "self"

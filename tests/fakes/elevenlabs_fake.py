@@ -2,6 +2,8 @@
 
     POST /v1/text-to-speech/{voice_id}/with-timestamps?output_format=…   audio_base64 + alignment
     GET  /v2/voices?page_size=…&next_page_token=…                         the account's voices, paged
+    GET  /v1/voices/{voice_id}                                            one voice (404 voice_not_found), the
+                                                                          lookup in contracts/elevenlabs.json
 
 Refusals have ElevenLabs' shapes: `{"detail": {"status", "message"}}` for 400 (bad model, text too
 long, stitching on eleven_v3), 401 (invalid_api_key), 402 (paid_plan_required), 404
@@ -70,6 +72,7 @@ class ElevenLabsFake(FakeServer):
         self.refused: list[dict[str, Any]] = []
         self.keys_seen: set[str] = set()
         self.fail_next: list[Reply] = []
+        self.lookups: list[str] = []
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: Any) -> Reply | None:
@@ -82,6 +85,12 @@ class ElevenLabsFake(FakeServer):
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["v2", "voices"]:
             return self._voices(query)
+        if method == "GET" and parts[:2] == ["v1", "voices"] and len(parts) == 3:
+            self.lookups.append(parts[2])
+            if parts[2] not in self.voices:
+                return detail(404, "voice_not_found", f"A voice with the voice_id {parts[2]} was not found.")
+            name, category = self.voices[parts[2]]
+            return Reply(200, {"voice_id": parts[2], "name": name, "category": category})
         if method == "POST" and parts[:2] == ["v1", "text-to-speech"] and len(parts) == 4 \
                 and parts[3] == "with-timestamps":
             reply = self._tts(parts[2], query, body)

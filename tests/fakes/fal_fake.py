@@ -40,6 +40,7 @@ from typing import Any
 
 from tests.fakes.contract import Error, err
 from tests.fakes.fal_contract import AUDIO_LIMITS_S, ENDPOINTS
+from tests.fakes.fal_contracts import FalPlatform
 from tests.fakes.fal_history import history_page
 from tests.fakes.server import FakeServer, Reply
 
@@ -57,6 +58,7 @@ class FalFake(FakeServer):
         self.keys = set(keys or ())          # empty: any "Key …" is accepted
         self.locked_keys: set[str] = set()   # 403: balance exhausted
         self.endpoints = copy.copy(ENDPOINTS)
+        self.platform = FalPlatform(self)  # GET /v1/models[/pricing] from the dated snapshots (fal_contracts.py)
         self.latency_s = 0.0
         self.submits: list[dict[str, Any]] = []
         self.refused: list[dict[str, Any]] = []  # submits answered 4xx, with the detail sent back
@@ -135,6 +137,9 @@ class FalFake(FakeServer):
                                          "fal.ai/dashboard/billing."})
         if path == "/v1/models/requests/by-endpoint" and method == "GET":
             return self._history(query)
+        platform = self.platform.reply(method, path, query)
+        if platform is not None:
+            return platform
         if path == "/storage/auth/token" and method == "POST":
             return self._token(query)
         if path == "/storage/upload/initiate" and method == "POST":

@@ -63,7 +63,7 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("FAL_KEY", FAKE_FAL_KEY)
     monkeypatch.setenv("VIDPIPE_FAL_QUEUE_URL", fake.url)
     monkeypatch.setenv("VIDPIPE_FAL_STORAGE_URL", fake.url)
-    monkeypatch.setenv("VIDPIPE_FAL_API_URL", f"{fake.url}/v1")
+    monkeypatch.setenv("VIDPIPE_FAL_API_URL", fake.url + "/v1")  # the platform API (preflight)
     cache = tmp_path / "fal_uploads.json"  # not the checkout's data root
     monkeypatch.setattr(vfal.UploadCache, "default", classmethod(lambda cls: cls(cache)))
     for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):  # restored after the test

@@ -5,6 +5,13 @@ download, and generateContent (image models for stills, text models for the judg
     GET  /v1beta/models/{model}/operations/{id}      → {"done": false} until `latency_s`, then the response
     GET  /v1beta/files/{id}:download?alt=media       → MP4 bytes (needs the key), or a 302 to `redirect_to`
     POST /v1beta|v1/models/{model}:generateContent  → candidates[].content.parts[].inlineData (image models)
+    GET  /v1beta/models?pageSize=…&pageToken=…     models.list: the entries of contracts/gemini_models.json
+    GET  /v1beta/models/{model}                      models.get (404 for a retired or unknown id)
+
+Which models exist comes from the dated snapshot (vidpipe/providers/contracts/gemini_models.json, Google's
+deprecations page): a retired id (gemini-2.5-flash-image, gemini-3-pro-image-preview, veo-3.1-generate-preview)
+answers 404 "is no longer available", as Google's API does after a shutdown. Tests retire or add
+models through `models` / `retired`.
 
 Requests are checked against the API's published contract (providers.md §0, §2.4; Gemini image
 docs), written independently of vidpipe: unknown models are 404 NOT_FOUND, unknown fields, bad
@@ -24,10 +31,10 @@ from typing import Any
 
 from tests.fakes.contract import F, check, enum
 from tests.fakes.server import FakeServer, Reply
+from vidpipe.providers import contracts
 
-VEO_MODELS = ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview")
-IMAGE_MODELS = {"gemini-2.5-flash-image": ("1K",), "gemini-3-pro-image-preview": ("1K", "2K", "4K")}
-TEXT_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")
+SNAPSHOT = contracts.gemini_models()
+TEXT_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")  # the judge's (not in the snapshot)
 IMAGE_ASPECTS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 VERTEX_ONLY = ("generateAudio", "seed", "fps", "storageUri", "compressionQuality")
 
@@ -87,6 +94,34 @@ class GeminiFake(FakeServer):
         self.fail_next: list[Reply] = []      # served (once each) before any routing
         self.text_reply = "{}"                # what text models answer (the judge's JSON)
         self._ids = itertools.count(1)
+        # models.list entries by id (from the snapshot) and the ids Google shut down
+        self.models: dict[str, dict[str, Any]] = {
+            m.name.removeprefix("models/"): m.model_dump(by_alias=True) for m in SNAPSHOT.models}
+        self.retired: set[str] = set(SNAPSHOT.retired_by_id())
+        self.list_calls = 0
+
+    def _methods(self, model: str) -> list[str]:
+        return list(self.models.get(model, {}).get("supportedGenerationMethods", []))
+
+    def _missing(self, model: str, method: str) -> Reply | None:
+        if model in self.retired:
+            return google_error(404, "NOT_FOUND", f"models/{model} is no longer available. It was shut down; see "
+                                "https://ai.google.dev/gemini-api/docs/deprecations")
+        if method not in self._methods(model) and not (method == "generateContent" and model in TEXT_MODELS):
+            return google_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
+                                f"supported for {method}. Call ListModels to see the list of available models and "
+                                "their supported methods.")
+        return None
+
+    def _list(self, query: dict[str, list[str]]) -> Reply:
+        self.list_calls += 1
+        size = int(query.get("pageSize", ["50"])[0])
+        start = int(query.get("pageToken", ["0"])[0] or 0)
+        names = [n for n in self.models if n not in self.retired]
+        page = [{"name": f"models/{n}", **{k: v for k, v in self.models[n].items() if k != "name"}}
+                for n in names[start:start + size]]
+        more = start + size < len(names)
+        return Reply(200, {"models": page, **({"nextPageToken": str(start + size)} if more else {})})
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: Any) -> Reply | None:
@@ -108,6 +143,14 @@ class GeminiFake(FakeServer):
         if not path.startswith("/v1beta/"):
             return google_error(404, "NOT_FOUND", f"The requested URL {path} was not found on this server.")
         rest = path[len("/v1beta/"):]
+        if method == "GET" and rest == "models":
+            return self._list(query)
+        if method == "GET" and rest.startswith("models/") and "/" not in rest[len("models/"):]:
+            model = rest[len("models/"):]
+            if model in self.retired or (model not in self.models and model not in TEXT_MODELS):
+                return self._missing(model, "get") or google_error(404, "NOT_FOUND", f"models/{model} not found")
+            return Reply(200, {"name": f"models/{model}", **{k: v for k, v in self.models.get(model, {}).items()
+                                                             if k != "name"}})
         if method == "POST" and rest.endswith(":predictLongRunning"):
             return self._veo(rest[len("models/"):-len(":predictLongRunning")], body)
         if method == "POST" and rest.endswith(":generateContent"):
@@ -123,10 +166,11 @@ class GeminiFake(FakeServer):
 
     # -- Veo --------------------------------------------------------------------------------------
     def _veo(self, model: str, body: Any) -> Reply:
-        if model not in VEO_MODELS:
-            return google_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
-                                "supported for predictLongRunning. Call ListModels to see the list of available "
-                                "models and their supported methods.")
+        missing = self._missing(model, "predictLongRunning")
+        if missing is not None:
+            with self.lock:
+                self.refused.append({"model": model, "body": body, "error": missing.body})
+            return missing
         problem = self._veo_problem(body)
         if problem is not None:
             with self.lock:
@@ -191,9 +235,10 @@ class GeminiFake(FakeServer):
 
     # -- generateContent ----------------------------------------------------------------------------
     def _generate(self, model: str, body: Any) -> Reply:
-        if model not in IMAGE_MODELS and model not in TEXT_MODELS:
-            return google_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
-                                "supported for generateContent.")
+        missing = self._missing(model, "generateContent")
+        if missing is not None:
+            self.refused.append({"model": model, "body": body, "error": missing.body})
+            return missing
         contents = body.get("contents") if isinstance(body, dict) else None
         if not isinstance(contents, list) or not contents:
             return invalid("* GenerateContentRequest.contents: contents is not specified")
@@ -209,7 +254,7 @@ class GeminiFake(FakeServer):
         if any(m not in ("TEXT", "IMAGE") for m in modalities) or "IMAGE" not in modalities:
             return invalid(f"response modalities {modalities} are not supported by {model}; use IMAGE")
         image_cfg = cfg.get("imageConfig") or {}
-        sizes = IMAGE_MODELS[model]
+        sizes = tuple(self.models[model].get("imageSizes") or ("1K",))
         bad = _first_problem(check(image_cfg, {"aspectRatio": enum(*IMAGE_ASPECTS),
                                                "imageSize": enum(*sizes)}, ["generationConfig", "imageConfig"]),
                              "generation_config.image_config")

@@ -10,7 +10,7 @@ from vidpipe.cli import app
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.shot_stages import use_take
-from vidpipe.pipeline.takes import rank
+from vidpipe.pipeline.takes import rank, varies_by_prompt
 
 
 @app.command()
@@ -19,7 +19,11 @@ def take(
     shot: str = typer.Argument(..., help="Shot id"),
     number: Optional[int] = typer.Argument(None, help="Take to use in the cut (omit to list the takes)"),
 ) -> None:
-    """Show a shot's takes with their QC, or put take N into the cut (kept until you change it)."""
+    """Show a shot's takes with their QC, or put take N into the cut (kept until you change it).
+
+    Takes differ by seed where the model takes one; Seedance 2.0, Kling and the talking avatars have no
+    seed on fal, so their takes 2..N differ by a variation sentence at the end of the prompt.
+    """
     ref = ShotRef.load(Paths.from_env(), episode, shot)
     if number is not None:
         chosen = use_take(ref, number)
@@ -34,7 +38,9 @@ def take(
     for t in rec.takes:
         marks = ("← in the cut" if t.take == rec.chosen_take else "") + (" (best by rule)" if t.take == by_rule else "")
         score = f"overall {t.overall}/5" if t.overall else "unjudged"
-        typer.echo(f"take {t.take}  seed {t.generation.seed}  {t.generation.model}  {score}  "
+        by = (("prompt as written" if t.take == 1 else "prompt variation") if varies_by_prompt(t.generation.model or "auto")
+              else f"seed {t.generation.seed}")
+        typer.echo(f"take {t.take}  {by}  {t.generation.model}  {score}  "
                    f"blocking: {', '.join(t.blocking) or 'none'}  defects: {len(t.defects)}  {marks}".rstrip())
     if rec.take_override:
         typer.echo(f"chosen by a person: take {rec.take_override}")

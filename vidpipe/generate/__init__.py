@@ -30,6 +30,7 @@ from vidpipe.generate.report import Tally, write_manifest
 from vidpipe.generate.retry import with_retries
 from vidpipe.generate.runner import FALLBACK_MODEL, Runner, StageHook
 from vidpipe.ledger import Ledger
+from vidpipe.providers import preflight
 from vidpipe.schema import Job
 from vidpipe.store import Store
 
@@ -73,6 +74,8 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
                     on_stage=stage, refs=refs)
     plans = [runner.plan(job, model=model, store=store) for job in jobs]
     runner.prefetch(plans)
+    preflight.check_plans([p for p in plans if not p.errors and runner._would_submit(p)], rekey=cache_key,
+                          root=store.path.parent if store is not None else None)  # contracts, before any spend
     runner.reserve_budget(plans)
     if on_plans is not None:
         on_plans(plans)

@@ -1,5 +1,8 @@
 """Takes: N generations of one shot with different seeds, each QC'd, the best chosen by one rule.
 
+Models without a seed (Seedance 2.0 and Kling on fal, the talking avatars) would get the same request
+N times — one paid clip, N copies — so their takes 2..N differ by one sentence at the end of the prompt.
+
 The rule (`rank`), in order: a take with no blocking defect beats one with any; then the higher
 judge score (a judged take beats an unjudged one); then fewer defects, then fewer warnings; then
 the earlier take. A person's choice (`vidpipe take EP SHOT N`, or "use this take" in the review
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from vidpipe.errors import SpecError
+from vidpipe.model_caps import CAPS
 from vidpipe.pipeline.record import ShotRef, TakeRecord
 from vidpipe.schema import Job
 
@@ -30,11 +34,25 @@ def take_seed(job: Job, take: int) -> int | None:
     return (int(seed) + take - 1) % SEED_MAX
 
 
+def varies_by_prompt(model: str) -> bool:
+    """True when takes on `model` cannot differ by seed (auto may route to such a model)."""
+    caps = CAPS.get(model)
+    return caps is None or not caps.takes_seed
+
+
+def take_prompt(prompt: str, take: int) -> str:
+    """The prompt of take k≥2 on a model without a seed: the shot's prompt plus one variation sentence."""
+    return f"{prompt.rstrip()} Alternative take {take}: same shot, a fresh interpretation of motion and framing."
+
+
 def take_jobs(job: Job, n: int) -> list[Job]:
-    """The N jobs for N takes: take 1 is the job itself, take k has id `<id>-t<k>` and its own seed."""
+    """The N jobs for N takes: take 1 is the job itself, take k has id `<id>-t<k>`, its own seed and, on a
+    model without a seed, its own prompt (see the module docstring)."""
     jobs = [job]
     for k in range(2, n + 1):
         body = {**job.input, "seed": take_seed(job, k)}
+        if varies_by_prompt(job.model) and isinstance(body.get("prompt"), str):
+            body["prompt"] = take_prompt(body["prompt"], k)
         jobs.append(job.model_copy(update={"id": f"{job.id}-t{k}", "input": body}))
     return jobs
 

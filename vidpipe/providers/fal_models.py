@@ -3,8 +3,10 @@
 No I/O: local file paths stay as they are (the fal client turns them into data URIs or uploads at
 submit time). Anything a model cannot take raises UnsupportedOnModel (code
 `unsupported_on_model`) naming the field and what to do — nothing is silently dropped that
-would change the picture, except hints a model has no field for (noted per model).
-Field names and enums: providers.md §2–§3.
+would change the picture, except hints a model has no field for (noted per model; `HINTS`).
+Field names and enums: providers/contracts/fal_schemas.json (fal's published schemas, dated).
+Prompt rewriting (Wan `enable_prompt_expansion`, Veo `auto_fix`) defaults to on at fal; vidpipe
+always sends it off unless the request says `allow_prompt_rewrite`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from vidpipe.providers.base import UnsupportedOnModel
 from vidpipe.schema import frame_size
 
 Body = dict[str, Any]
+# Fields that only hint (reproducibility) and change nothing a person asked for: when fal drops one from
+# an endpoint's live schema, the preflight stops sending it instead of refusing the job.
+HINTS = frozenset({"seed"})
 _CITE = re.compile(r"\[(Image|Video|Audio)(\d+)\]")
 
 
@@ -54,7 +59,7 @@ def seedance(req: Body) -> tuple[str, Body]:
     aspect = req.get("aspect_ratio", "16:9")
     if aspect == "9:21":
         raise _refuse(m, "aspect_ratio 9:21 is not offered on fal (its enum: auto, " + ", ".join(SEEDANCE_ASPECTS)
-                      + "); use 9:16 or run this job on Replicate")
+                      + "); set aspect_ratio to 9:16, the tallest shape it makes")
     duration = int(req.get("duration", 5))
     body: Body = {
         "prompt": cite_at(req["prompt"]),
@@ -63,8 +68,7 @@ def seedance(req: Body) -> tuple[str, Body]:
         "aspect_ratio": "auto" if aspect == "adaptive" else aspect,
         "generate_audio": bool(req.get("generate_audio", True)),
     }
-    if req.get("seed") is not None:
-        body["seed"] = req["seed"]  # listed on fal's pages; live schema may ignore it [U]
+    # No `seed`: fal's Seedance 2.0 schema dropped it (fal_schemas.json); takes vary by prompt instead.
     images, videos, audios = (req.get(k) or [] for k in ("reference_images", "reference_videos", "reference_audios"))
     if images or videos or audios:
         if req.get("image") or req.get("last_frame_image"):  # reference-to-video has no frame fields
@@ -141,18 +145,24 @@ def wan(req: Body) -> tuple[str, Body]:
         body["audio_url"] = audios[0]
     if req.get("seed") is not None:
         body["seed"] = req["seed"]
+    body["enable_prompt_expansion"] = bool(req.get("allow_prompt_rewrite", False))  # fal's default: true
     return "fal-ai/wan/v2.7/image-to-video", body
 
 
 # -- Veo 3.1 ------------------------------------------------------------------------------------
+VEO_ASPECTS = ("16:9", "9:16")
+
+
 def veo(req: Body) -> tuple[str, Body]:
+    """Text, first frame, first + last frame, or up to 3 reference images → the matching veo3.1 endpoint."""
     m = "veo-3.1"
-    _no(m, req, "reference_videos", "reference_audios", "reference_images", "last_frame_image",
-        why=" on the fal veo3.1 text/image endpoints")
+    _no(m, req, "reference_videos", "reference_audios", why=" (Veo takes images only)")
     duration = int(req.get("duration", 5))
     if duration > 8:
         raise _refuse(m, f"makes at most 8 s (asked {duration} s); split the shot or use seedance-2.0")
     aspect = req.get("aspect_ratio", "16:9")
+    if aspect not in (*VEO_ASPECTS, "adaptive"):
+        raise _refuse(m, f"aspect_ratio {aspect} is not offered (16:9, 9:16, auto)")
     seconds = veo_seconds(duration)  # "4s"/"6s"/"8s": rounded up; auto → "8s"
     res = _pick_res(m, req.get("resolution", "720p"), ("720p", "1080p"))
     if res == "1080p" and seconds != 8:
@@ -162,17 +172,32 @@ def veo(req: Body) -> tuple[str, Body]:
         "duration": f"{seconds}s",
         "resolution": res,
         "generate_audio": bool(req.get("generate_audio", True)),
+        "auto_fix": bool(req.get("allow_prompt_rewrite", False)),  # fal's default rewrites a refused prompt
     }
+    refs = req.get("reference_images") or []
+    if refs:
+        if req.get("image") or req.get("last_frame_image"):
+            raise _refuse(m, "cannot combine reference images with a first/last frame on fal; keep one of them")
+        if len(refs) > 3:
+            raise _refuse(m, f"takes at most 3 reference images, got {len(refs)}")
+        if seconds != 8:
+            raise _refuse(m, f"takes reference images only at 8 s (asked {seconds} s); set duration 8")
+        if aspect != "adaptive":
+            body["aspect_ratio"] = aspect
+        body["image_urls"] = list(refs)
+        return "fal-ai/veo3.1/reference-to-video", body  # no seed field on this endpoint
     if req.get("seed") is not None:
         body["seed"] = req["seed"]
+    if req.get("last_frame_image") and not req.get("image"):
+        raise _refuse(m, "a last frame needs a first frame: set `image` too")
     if req.get("image"):
-        if aspect not in ("16:9", "9:16", "adaptive"):
-            raise _refuse(m, f"aspect_ratio {aspect} is not offered (16:9, 9:16, auto)")
         body["aspect_ratio"] = "auto" if aspect == "adaptive" else aspect
+        if req.get("last_frame_image"):
+            body["first_frame_url"] = req["image"]
+            body["last_frame_url"] = req["last_frame_image"]
+            return "fal-ai/veo3.1/first-last-frame-to-video", body
         body["image_url"] = req["image"]
         return "fal-ai/veo3.1/image-to-video", body
-    if aspect not in ("16:9", "9:16", "adaptive"):
-        raise _refuse(m, f"aspect_ratio {aspect} is not offered for text-to-video (16:9, 9:16)")
     if aspect != "adaptive":
         body["aspect_ratio"] = aspect
     return "fal-ai/veo3.1", body

@@ -3,7 +3,10 @@ stills from an image-capable Gemini model (`generate_content` with the IMAGE res
 `VIDPIPE_GEMINI_BASE_URL` overrides the host (tests, proxies).
 
 Imagen on the Developer API is shut down (providers.md §0); `VIDPIPE_GEMINI_IMAGE_MODEL` picks the
-image model (default `gemini-2.5-flash-image`). The key (GEMINI_API_KEY) is read when the client is
+image model (default `gemini-3.1-flash-image`, GA; `gemini-2.5-flash-image` was shut down on
+2026-10-02) and `VIDPIPE_GEMINI_VEO_MODEL` the Veo model (default `veo-3.1-generate-001`: the preview
+ids were shut down on 2026-10-22). Both are checked against `models.list` by the preflight before
+any spend (providers/contracts/gemini_models.json says where each id came from). The key (GEMINI_API_KEY) is read when the client is
 built and sent only to that host; result videos are fetched with it only while they live there
 (a redirect elsewhere goes without it).
 """
@@ -32,8 +35,8 @@ from vidpipe.providers.base import (
 )
 from vidpipe.providers.refs import is_local
 
-VEO_MODEL = "veo-3.1-generate-preview"
-DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
+DEFAULT_VEO_MODEL = "veo-3.1-generate-001"
+DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
 POLL_INTERVAL_S = 5.0
 # generate_content image_config.aspect_ratio values (google-genai ImageConfig; Gemini image docs).
@@ -44,6 +47,10 @@ BLOCKED = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "IMAGE_SAFETY"
 
 def image_model() -> str:
     return os.environ.get("VIDPIPE_GEMINI_IMAGE_MODEL", "").strip() or DEFAULT_IMAGE_MODEL
+
+
+def veo_model() -> str:
+    return os.environ.get("VIDPIPE_GEMINI_VEO_MODEL", "").strip() or DEFAULT_VEO_MODEL
 
 
 def _refuse(model: str, msg: str) -> UnsupportedOnModel:
@@ -84,7 +91,7 @@ def translate_veo(req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         body["last_frame"] = req["last_frame_image"]
     if refs:
         body["reference_images"] = list(refs)
-    return VEO_MODEL, body
+    return veo_model(), body
 
 
 def translate_image(prompt: str, *, aspect: str = "16:9", resolution: str = "720p",
