@@ -21,10 +21,9 @@ from vidpipe.media.verify import file_record, still_verified
 from vidpipe.errors import VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
-from vidpipe.pipeline.record import ShotRef
-from vidpipe.qc.verdict import verdict
+from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
-from vidpipe.schema import Episode, QCReport
+from vidpipe.schema import Episode
 from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
@@ -237,23 +236,32 @@ class EpisodeStatus:
     ready: bool
     digest: str
     missing: list[str]
-    failing: list[str]
+    failing: list[str]  # shots whose clip failed QC and waits for a person's decision
+    reasons: dict[str, str] = field(default_factory=dict)  # shot → one line (why it failed, or who accepted it)
 
 
 def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
-    """Is every real shot of the episode rendered with a clip that passed technical QC?"""
+    """Is every shot's current clip usable (passed QC, or accepted by a person)? Read from the shot records only.
+
+    The digest names each shot's clip (its content hash, as recorded) and any acceptance, so choosing a
+    take or accepting a clip gives the final cut a new digest (and the gate a new run key).
+    """
     episode = load_episode(paths.episode_dir(episode_id))
-    missing, failing, hashes = [], [], []
+    missing, failing, marks, reasons = [], [], [], {}
     for s in episode.shots:
-        ref = ShotRef(paths, episode, s)
-        if not ref.clip_path.exists() or not ref.qc_json.exists():
+        rec = ShotRef(paths, episode, s).read()
+        state = rec.qc_state
+        if state in ("not rendered", "awaiting QC"):
             missing.append(s.id)
             continue
-        report = QCReport.model_validate_json(ref.qc_json.read_text())
-        if not verdict(report):
+        if state == "awaiting decision":
             failing.append(s.id)
-        hashes.append(file_hash(ref.clip_path))
-    return EpisodeStatus(episode_id, not missing and not failing, stable_hash(hashes), missing, failing)
+        if state != "passed":
+            reasons[s.id] = rec.state_line()
+        marks.append([s.id, rec.qc.clip_hash if rec.qc else None,
+                      rec.accepted.model_dump() if state == "accepted" and rec.accepted else None])
+    marks.append(state_stamp(paths, episode_id, "decision"))
+    return EpisodeStatus(episode_id, not missing and not failing, stable_hash(marks), missing, failing, reasons)
 
 
 def pending_episodes(paths: Paths) -> list[str]:
