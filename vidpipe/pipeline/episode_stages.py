@@ -185,21 +185,45 @@ class CutOutcome:
 
 
 def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
-    """Assemble the final cut in one filter graph; cached on the content of every input."""
+    """Assemble the final cut in one filter graph; cached on the content of every input.
+
+    final.json records, per shot, exactly which generation is in the file (hash, take, request id,
+    and a person's acceptance), so lineage names what was delivered, not what is chosen now.
+    """
 
     edit = build_edit_list(paths, episode_id)
     inputs = [file_hash(c.path) for c in edit.clips] + [file_hash(t.path) for t in edit.tracks]
     key = stable_hash({"edit": edit.model_dump(mode="json"), "inputs": inputs, "v": STAGE_VERSION})
     out = Path(edit.output)
     side = out.with_suffix(".json")
+    shots = cut_provenance(paths, episode_id, inputs[:len(edit.clips)])
     hit = cache_hit(side, key, out)
     if hit and still_verified(out, hit.get("output")):  # a cut is trusted only while it is the file verified
+        if hit.get("shots") != shots:  # same pictures, a new decision about them (an acceptance): say so
+            write_sidecar(side, {**hit, "shots": shots})
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
     res = assemble(edit)
     duration = res.verified.duration_s or probe(out).duration_s
     write_sidecar(side, {"key": key, "duration_s": duration, "edit": edit.model_dump(mode="json"),
-                         "clip_hashes": inputs, "output": res.verified.record()})
+                         "clip_hashes": inputs, "shots": shots, "output": res.verified.record()})
     return CutOutcome(out, duration, False, key, edit)
+
+
+def cut_provenance(paths: Paths, episode_id: str, clip_hashes: list[str]) -> list[dict[str, Any]]:
+    """Per shot of the cut: the recorded generation whose bytes are the clip that goes in (matched by hash)."""
+    episode = load_episode(paths.episode_dir(episode_id))
+    out = []
+    for s, h in zip(episode.shots, clip_hashes):
+        rec = ShotRef(paths, episode, s).read()
+        gens = [g for g in [rec.generation, *(t.generation for t in rec.takes)] if g is not None and g.hash == h]
+        g = gens[0] if gens else None
+        acc = rec.accepted if rec.accepted is not None and rec.accepted.clip_hash == h else None
+        out.append({"shot": s.id, "clip_hash": h, "take": g.take if g else None,
+                    "request_id": g.request_id if g else None, "model": g.model if g else None,
+                    "backend": g.backend if g else None, "cost_usd": g.cost_usd if g else None,
+                    "qc": rec.qc.why if rec.qc is not None and rec.qc.clip_hash == h else None,
+                    "accepted": acc.model_dump() if acc else None})
+    return out
 
 
 def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", fps: int | None = None) -> CutOutcome:
