@@ -10,6 +10,10 @@ the file.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +34,7 @@ shots:
   - {id: s001, subject: "a blue kite over dunes, long red tail", action: "the kite loops twice", camera: "wide shot, static tripod", style: "bright noon, pastel palette", duration: 4, generate_audio: false, takes: 2}
   - {id: s002, subject: "a child in a yellow raincoat", action: "she runs along the dune crest", camera: "tracking shot, pan right", style: "bright noon, pastel palette", duration: 4, generate_audio: false}
 """
+REPO = Path(__file__).resolve().parents[1]
 LOW = ["--overall", "1", "--prompt-fidelity", "1", "--subject-consistency", "2", "--camera-and-motion", "2",
        "--audio-match", "3"]
 
@@ -176,3 +181,58 @@ def test_dagster_gate_and_episode_shots_wait_for_a_person_then_cut(project: Path
         after = _tick(final_cut_gate, project, instance, tick.cursor)
         assert [r.partition_key for r in after.run_requests] == ["duo"]
         assert dg.materialize([episode_shots], partition_key="duo", instance=instance, resources=res).success
+
+
+def _run_at_once(paths: Paths, commands: list[list[str]]) -> list[tuple[int, str]]:
+    """Start every command as its own `python -m vidpipe` process at the same moment; (exit code, stderr) each."""
+    env = {**os.environ, "VIDPIPE_ROOT": str(paths.root), "PYTHONPATH": str(REPO)}
+    gate = paths.root / "go"
+    starter = ("import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.005)\n"
+               "from vidpipe.cli import main\nsys.exit(main(sys.argv[2:]))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", starter, str(gate), *c], env=env, cwd=paths.root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+    time.sleep(1.0)  # every process has imported vidpipe and waits at the gate
+    gate.touch()
+    out = []
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        out.append((p.returncode, err))
+    gate.unlink()
+    return out
+
+
+def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> None:
+    from vidpipe.learning.lessons import read_lessons
+
+    s1, s2 = ShotRef.load(duo, "duo", "s001"), ShotRef.load(duo, "duo", "s002")
+    before = len(read_lessons(duo.lessons))
+    for rnd in (1, 2):
+        results = _run_at_once(duo, [
+            ["score", str(s1.clip_path), *LOW, "--lesson", f"Round {rnd}: kites need a horizon line.", "--by", "ana"],
+            ["score", str(s2.clip_path), *LOW[:1], "4", *LOW[2:], "--lesson", f"Round {rnd}: raincoats pop on dunes.",
+             "--by", "ben"],
+            ["take", "duo", "s001", "2", "--by", "ana"],
+            ["take", "duo", "s001", "1", "--by", "ben"],
+        ])
+        assert [rc for rc, _ in results] == [0, 0, 0, 0], [err for _, err in results]
+    lessons = read_lessons(duo.lessons)
+    mine = [x for x in lessons[before:] if x.source == "human"]
+    assert sorted(x.lesson for x in mine) == sorted(f"Round {r}: {t}" for r in (1, 2)
+                                                    for t in ("kites need a horizon line.", "raincoats pop on dunes."))
+    assert len({x.id for x in lessons}) == len(lessons)  # no id used twice
+    assert {x.author for x in mine} == {"ana", "ben"}
+    store = Store(duo.db)
+    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 4
+    assert store.query("SELECT count(*) AS n FROM decisions WHERE kind = 'take'")[0]["n"] == 4
+    table = {r["id"]: r for r in store.query("SELECT id, human, author FROM lessons")}
+    assert all(table[x.id]["human"] and table[x.id]["author"] == x.author for x in mine)
+    rec = s1.read()  # the record is whole: the chosen take, its clip, its QC and the file agree
+    assert rec.take_override == rec.chosen_take and rec.chosen_take in (1, 2)
+    chosen = rec.takes[rec.chosen_take - 1]
+    assert rec.generation is not None and rec.generation.hash == chosen.generation.hash == file_hash(s1.clip_path)
+    assert rec.qc is not None and rec.qc.clip_hash == chosen.generation.hash
+    # every judgement of s001 is kept on the take it judged: both takes' QC files hold what was scored
+    judged = [json.loads((Path(t.review_dir) / "qc.json").read_text()).get("scores") for t in rec.takes]
+    assert any(j and j["overall"] == 1 for j in judged)
+    rec2 = s2.read()
+    assert rec2.scores is not None and rec2.scores.overall == 4 and rec2.qc_state == "passed"

@@ -316,6 +316,7 @@ class ShotRef:
             path = Path(qc_json) if qc_json is not None else self.qc_json
             write_report(path, report)
             rec = self.read()
+            target = path.parent.resolve()
             if path.resolve() == self.qc_json.resolve():
                 known = rec.qc.clip_hash if rec.qc is not None and clip_hash is None else None
                 h = clip_hash or known or file_hash(self.clip_path)
@@ -323,12 +324,17 @@ class ShotRef:
                     review_dir=str(self.review_dir), clip_hash=h, defects=[d.code for d in report.defects],
                     blocking=[d.code for d in report.blocking_defects()], passed=verdict(report),
                     why=summary(report), judge=report.judge, judge_error=judge_error), scores=report.scores)
-            elif any(Path(t.review_dir).resolve() == path.parent.resolve() for t in rec.takes):
+                take = next((t for t in rec.takes if t.generation.hash == h), None)
+                if take is not None and report.scores is not None:  # a judgement of the take in the cut: it is
+                    target = Path(take.review_dir).resolve()  # that take's too (kept when takes are switched)
+                    write_report(target / "qc.json", report.model_copy(update={
+                        "clip": take.generation.path, "clip_id": f"{self.clip_id}-t{take.take}"}))
+            if any(Path(t.review_dir).resolve() == target for t in rec.takes):
                 takes = [t.model_copy(update={"defects": [d.code for d in report.defects],
                                               "blocking": [d.code for d in report.blocking_defects()],
                                               "overall": report.scores.overall if report.scores else None,
                                               "passed": verdict(report)})
-                         if Path(t.review_dir).resolve() == path.parent.resolve() else t for t in rec.takes]
+                         if Path(t.review_dir).resolve() == target else t for t in rec.takes]
                 rec = self.update(takes=takes)
             _store_rows(store, qc_row, score_row, lesson, lessons_path)
             self.mark_changed()
@@ -394,12 +400,16 @@ def _store_rows(store: Store | None, qc_row: dict[str, Any] | None, score_row: d
             store.put_lessons([saved.row()])
 
 
+def loose_lock(qc_json: Path) -> FileLock:
+    """The lock of a review folder that belongs to no shot (a clip judged outside any episode)."""
+    return FileLock(str(Path(qc_json).parent / ".qc.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+
+
 def apply_loose_qc(qc_json: Path, report: QCReport, *, store: Store | None = None,
                    score_row: dict[str, Any] | None = None, lesson: Lesson | None = None,
                    lessons_path: Path | None = None) -> None:
     """A judgement of a clip that belongs to no episode (`vidpipe score some/clip.mp4`): same writes, its own lock."""
-    lock = FileLock(str(Path(qc_json).parent / ".qc.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
-    with lock:
+    with loose_lock(qc_json):
         write_report(Path(qc_json), report)
         _store_rows(store, None, score_row, lesson, lessons_path)
 

@@ -15,7 +15,7 @@ from typing import Any
 from vidpipe.errors import SpecError
 from vidpipe.learning.lessons import LESSON_MAX, new_lesson, one_line
 from vidpipe.paths import Paths
-from vidpipe.pipeline.record import ShotRef, apply_loose_qc, ref_for
+from vidpipe.pipeline.record import ShotRef, apply_loose_qc, loose_lock, ref_for
 from vidpipe.qc.judge import VLM_MODEL, Judgement, ask_vlm, judged, qc_json_of
 from vidpipe.schema import QCReport, Scores
 from vidpipe.store import Store
@@ -39,37 +39,38 @@ def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: S
             judgement = judgement.model_copy(update={"lesson": None})
     elif judgement.lesson:
         judgement = judgement.model_copy(update={"lesson": one_line(judgement.lesson, "lesson", limit=LESSON_MAX)})
-    report = judged(QCReport.model_validate_json(qc_path.read_text()), judgement, judge=judge)
-    final = report.scores
-    assert final is not None
-    ctx = context or {}
-    row: dict[str, Any] = {}
-    if store is not None:
-        rows = store.query("SELECT episode, shot, model, features FROM qc WHERE clip_id = ? ORDER BY id DESC LIMIT 1",
-                           [report.clip_id])
-        row = rows[0] if rows else {}
-    if ref is not None:
-        ctx = {"episode": ref.episode.id, "shot": ref.shot.id, **ctx}
-    model = ctx.get("model") or row.get("model") or report.model
-    score_row = {
-        "clip": report.clip, "clip_id": report.clip_id, "episode": ctx.get("episode", row.get("episode")),
-        "shot": ctx.get("shot", row.get("shot")), "model": model, "judge": judge, **final.model_dump(),
-        "overall_raw": judgement.scores.overall, "failure_modes": report.failure_modes_observed,
-        "what_worked": judgement.what_worked, "what_to_change": judgement.what_to_change,
-        "lesson": judgement.lesson, "features": row.get("features") or json.dumps(ctx.get("features") or {}),
-    } if store is not None else None
-    lesson = None
-    if judgement.lesson:
-        feats = json.loads(row.get("features") or "{}") if row else (ctx.get("features") or {})
-        lesson = new_lesson(model or "unknown", feats.get("category", "general"), final.overall, judgement.lesson,
-                            f"{judge} judged {report.clip_id}", source="human" if human else "vlm",
-                            author=(by or getpass.getuser()) if human else judge)
-    if ref is not None:
-        ref.apply_qc(report, qc_json=qc_path, store=store, score_row=score_row, lesson=lesson,
-                     lessons_path=lessons_path)
-    else:
-        apply_loose_qc(qc_path, report, store=store, score_row=score_row, lesson=lesson, lessons_path=lessons_path)
-    return report
+    with ref.lock() if ref is not None else loose_lock(qc_path):  # read, judge and write as one step
+        report = judged(QCReport.model_validate_json(qc_path.read_text()), judgement, judge=judge)
+        final = report.scores
+        assert final is not None
+        ctx = context or {}
+        row: dict[str, Any] = {}
+        if store is not None:
+            rows = store.query("SELECT episode, shot, model, features FROM qc WHERE clip_id = ? ORDER BY id DESC LIMIT 1",
+                               [report.clip_id])
+            row = rows[0] if rows else {}
+        if ref is not None:
+            ctx = {"episode": ref.episode.id, "shot": ref.shot.id, **ctx}
+        model = ctx.get("model") or row.get("model") or report.model
+        score_row = {
+            "clip": report.clip, "clip_id": report.clip_id, "episode": ctx.get("episode", row.get("episode")),
+            "shot": ctx.get("shot", row.get("shot")), "model": model, "judge": judge, **final.model_dump(),
+            "overall_raw": judgement.scores.overall, "failure_modes": report.failure_modes_observed,
+            "what_worked": judgement.what_worked, "what_to_change": judgement.what_to_change,
+            "lesson": judgement.lesson, "features": row.get("features") or json.dumps(ctx.get("features") or {}),
+        } if store is not None else None
+        lesson = None
+        if judgement.lesson:
+            feats = json.loads(row.get("features") or "{}") if row else (ctx.get("features") or {})
+            lesson = new_lesson(model or "unknown", feats.get("category", "general"), final.overall, judgement.lesson,
+                                f"{judge} judged {report.clip_id}", source="human" if human else "vlm",
+                                author=(by or getpass.getuser()) if human else judge)
+        if ref is not None:
+            ref.apply_qc(report, qc_json=qc_path, store=store, score_row=score_row, lesson=lesson,
+                         lessons_path=lessons_path)
+        else:
+            apply_loose_qc(qc_path, report, store=store, score_row=score_row, lesson=lesson, lessons_path=lessons_path)
+        return report
 
 
 def score_clip(clip_or_qc_json: Path, scores: Scores, *, judge: str = "human", failure_modes: tuple[str, ...] = (),
