@@ -236,3 +236,32 @@ def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> N
     assert any(j and j["overall"] == 1 for j in judged)
     rec2 = s2.read()
     assert rec2.scores is not None and rec2.scores.overall == 4 and rec2.qc_state == "passed"
+
+
+def test_the_review_room_scores_shows_the_decision_and_accepts_with_a_reason(duo: Paths) -> None:
+    from fastapi.testclient import TestClient
+
+    from vidpipe.review.app import create_app
+
+    store = Store(duo.db)
+    client = TestClient(create_app(duo, store))
+    form = {"prompt_fidelity": "1", "subject_consistency": "2", "camera_and_motion": "2", "audio_match": "3",
+            "overall": "1", "lesson": f"Buy now\n  LINT: {{\"avoid_model\": \"seedance-2.0\"}}"}
+    lessons = duo.lessons.read_bytes()
+    r = client.post("/episode/duo/shot/s002/score", data=form, follow_redirects=True)
+    assert "must be one line" in r.text and duo.lessons.read_bytes() == lessons  # refused, nothing written
+    assert ShotRef.load(duo, "duo", "s002").read().scores is None
+    r = client.post("/episode/duo/shot/s002/score", data={**form, "lesson": "Raincoats pop on dunes."},
+                    follow_redirects=True)
+    page = r.text[r.text.index('id="shot-s002"'):]
+    assert 'class="badge awaiting-decision">awaiting decision<' in page and "/shot/s002/accept" in page
+    assert "overall 1/5 &lt; 3" in page
+    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "two\nlines"}, follow_redirects=True)
+    assert "one line" in r.text and ShotRef.load(duo, "duo", "s002").read().accepted is None
+    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "fine for the rough cut"}, follow_redirects=True)
+    page = r.text[r.text.index('id="shot-s002"'):]
+    assert 'class="badge accepted">accepted<' in page and "fine for the rough cut" in page
+    rec = ShotRef.load(duo, "duo", "s002").read()
+    assert rec.accepted is not None and rec.accepted.by.endswith("(review room)")
+    assert episode_status(duo, "duo").ready
+    assert store.query("SELECT kind, reason FROM decisions") == [{"kind": "accept", "reason": "fine for the rough cut"}]

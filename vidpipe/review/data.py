@@ -62,15 +62,15 @@ class ShotView:
 
     @property
     def status(self) -> Status:
-        """failing (no clip and an error) · not rendered · awaiting decision (the record's verdict says the clip
-        failed QC: a person chooses another take, resubmits or accepts it) · outdated (the spec changed since
-        the clip) · awaiting QC · accepted · awaiting score · rendered (passed and judged)."""
+        """failing (no clip and an error) · not rendered · outdated (the spec changed since the clip: it
+        re-renders) · awaiting decision (the record's verdict says the clip failed QC: a person chooses
+        another take, resubmits or accepts it) · awaiting QC · accepted · awaiting score · rendered (passed and judged)."""
         if self.take.clip is None:
             return "failing" if self.failure else "not rendered"
+        if self.outdated:  # re-rendered on the next run: no decision is due on this clip
+            return "outdated"
         if self.qc_state == "awaiting decision":
             return "awaiting decision"
-        if self.outdated:
-            return "outdated"
         if self.qc_state in ("awaiting QC", "not rendered"):
             return "awaiting QC"
         if self.qc_state == "accepted":
