@@ -100,6 +100,14 @@ MIGRATIONS: list[str] = [
         decided_by VARCHAR, reason VARCHAR, created_at TIMESTAMP
     );
     ALTER TABLE requests ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'video';
+    CREATE OR REPLACE VIEW costs AS
+        SELECT CAST(coalesce(submitted_at, updated_at) AS DATE) AS day, episode, model, backend,
+               coalesce(kind, 'video') AS kind,
+               count(*) AS generations, sum(coalesce(cost_usd, est_cost_usd, 0)) AS cost_usd,
+               sum(coalesce(est_cost_usd, 0)) AS est_cost_usd,
+               sum(CASE WHEN status IN ('unsaved', 'failed', 'submit_unknown', 'superseded')
+                        THEN coalesce(cost_usd, est_cost_usd, 0) ELSE 0 END) AS wasted_usd
+        FROM requests GROUP BY ALL;
     """,
 ]
 

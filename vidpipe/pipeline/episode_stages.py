@@ -19,11 +19,13 @@ from vidpipe.media.probe import probe
 from vidpipe.media.upscale import upscale
 from vidpipe.media.verify import file_record, still_verified
 from vidpipe.errors import VidpipeError
+from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
+from vidpipe.store import Store
 from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
@@ -117,7 +119,10 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
         res = synthesize_speech(text, out_dir / f"line_{i + 1:02d}_{shot_id}.mp3", voice_id=voice, backend=vbackend)
         at = starts[shot_id] + NARRATION_LEAD_S
         used_backend = res.backend
-        cost += float(getattr(res, "cost_usd", 0.0) or 0.0)
+        cost += float(res.cost_usd or 0.0)
+        record_spend(Store(paths.db), "voice", stable_hash({"text": text, "voice": res.voice_id, "model": res.model}),
+                     model=res.model or "", backend=res.backend, est_cost_usd=res.est_cost_usd, cost_usd=res.cost_usd,
+                     episode=episode_id, job_id=f"voice:{shot_id}", output_path=str(res.path))
         lines.append({"shot": shot_id, "text": text, "path": str(res.path), "start": at,
                       "duration_s": res.duration_s, "backend": res.backend, "voice_id": res.voice_id})
         cues.extend(SubtitleCue(start=round(c.start + at, 3), end=round(c.end + at, 3), text=c.text) for c in res.cues)

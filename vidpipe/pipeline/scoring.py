@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
 from vidpipe.errors import SpecError
+from vidpipe.ledger import record_spend
 from vidpipe.learning.lessons import LESSON_MAX, new_lesson, one_line
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef, apply_loose_qc, loose_lock, ref_for
@@ -87,7 +89,16 @@ def score_clip(clip_or_qc_json: Path, scores: Scores, *, judge: str = "human", f
 
 def vlm_judge(review_dir: Path, *, store: Store | None = None, model: str = VLM_MODEL,
               lessons_path: Path | None = None, ref: ShotRef | None = None) -> QCReport:
-    """Ask the VLM judge about the clip in `review_dir` and save its answer (see `apply_judgement`)."""
-    judgement = ask_vlm(Path(review_dir), model=model)
+    """Ask the VLM judge about the clip in `review_dir` and save its answer (see `apply_judgement`); the call is
+    booked in the ledger (kind "judge") with its estimate and its cost from the answer's token counts."""
+    call = secrets.token_hex(6)
+
+    def book(est: float, actual: float | None) -> None:
+        if store is not None:
+            record_spend(store, "judge", f"{Path(review_dir).name}:{call}", model=model, backend="gemini",
+                         est_cost_usd=est, cost_usd=actual, episode=ref.episode.id if ref else None,
+                         shot=ref.shot.id if ref else None)
+
+    judgement = ask_vlm(Path(review_dir), model=model, on_spend=book)
     return apply_judgement(Path(review_dir) / "qc.json", judgement, judge=model, store=store,
                            lessons_path=lessons_path, ref=ref)

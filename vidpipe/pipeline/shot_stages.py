@@ -18,7 +18,7 @@ from vidpipe.episode import shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
-from vidpipe.ledger import Ledger
+from vidpipe.ledger import Ledger, record_spend
 from vidpipe.cast import needs_plate
 from vidpipe.pipeline.cast_stages import make_cast_plates
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, stable_hash, write_sidecar
@@ -91,8 +91,10 @@ class StillOutcome:
     key: str = "none"
 
 
-def render_still(ref: ShotRef, *, backend: str | None = None) -> StillOutcome:
-    """Make the shot's first-frame still (skipped for shots that need none), after its cast's plates."""
+def render_still(ref: ShotRef, *, backend: str | None = None, store: Store | None = None) -> StillOutcome:
+    """Make the shot's first-frame still (skipped for shots that need none), after its cast's plates.
+
+    A paid still is booked in the ledger (kind "still") with its estimate and cost."""
     if any(needs_plate(ref.episode.member(c)) for c in ref.shot.cast):
         make_cast_plates(ref.paths, ref.episode.id, backend=backend, only=list(ref.shot.cast))
     if not needs_still(ref.shot):
@@ -115,6 +117,9 @@ def render_still(ref: ShotRef, *, backend: str | None = None) -> StillOutcome:
     res = make_still(prompt, ref.still_path, model=model, aspect=aspect, resolution=resolution,
                      backend=backend, seed=ref.shot.seed)
     out = StillOutcome(ref.still_path, False, res.model, res.backend, float(res.cost_usd or 0.0), key)
+    record_spend(store or Store(ref.paths.db), "still", key, model=res.model, backend=res.backend,
+                 est_cost_usd=res.est_cost_usd, cost_usd=res.cost_usd, episode=ref.episode.id, shot=ref.shot.id,
+                 request_id=res.request_id, output_path=str(ref.still_path))
     write_sidecar(side, {"key": key, "prompt": prompt, "model": res.model, "backend": res.backend,
                          "request_id": getattr(res, "request_id", None), "cost_usd": out.cost_usd})
     ref.update(still=StillRecord(path=str(ref.still_path), prompt=prompt, model=res.model, backend=res.backend,

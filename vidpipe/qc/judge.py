@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from vidpipe.errors import ProviderError, ProviderNotConfigured, SpecError
 from vidpipe.qc.content import CONTENT_CODES, failure_modes
+from vidpipe.pricing import estimate_judge, judge_cost
 from vidpipe.qc.verdict import DEFECT_CAP
 from vidpipe.schema import FAILURE_MODES, QCReport, Scores
 
@@ -103,9 +105,14 @@ def judged(report: QCReport, judgement: Judgement, *, judge: str) -> QCReport:
     })
 
 
-def ask_vlm(review_dir: Path, *, model: str = VLM_MODEL) -> Judgement:
+def ask_vlm(review_dir: Path, *, model: str = VLM_MODEL,
+            on_spend: Callable[[float, float | None], None] | None = None) -> Judgement:
     """Ask Gemini to score the clip from its contact sheet, frames, probe, defects and prompt (saves nothing:
-    vidpipe.pipeline.scoring.vlm_judge saves the answer through the shot record)."""
+    vidpipe.pipeline.scoring.vlm_judge saves the answer through the shot record).
+
+    `on_spend(estimate, actual)` is told what the call cost as soon as an answer came back (actual from the
+    answer's token counts, None when it has none), before the answer is validated: a bad answer was paid too.
+    """
     key = os.environ.get("GEMINI_API_KEY", "").strip()
     if not key:
         raise ProviderNotConfigured("the VLM judge needs GEMINI_API_KEY (or score by hand: vidpipe score)",
@@ -133,6 +140,8 @@ def ask_vlm(review_dir: Path, *, model: str = VLM_MODEL) -> Judgement:
         "and threshold; boxes are fractions of the frame, marked on the contact sheet): for EACH finding return a "
         "finding_checks entry {index, confirmed: true|false, note} saying whether you see it in the frames. "
         "Reply with JSON matching the schema. Clip facts:\n" + json.dumps(brief))
+    prompt_chars = sum(len(p) for p in parts if isinstance(p, str))
+    est = estimate_judge(model, images=len(parts) - 1, prompt_chars=prompt_chars)
     base = os.environ.get("VIDPIPE_GEMINI_BASE_URL")
     client = genai.Client(api_key=key, http_options=types.HttpOptions(base_url=base) if base else None)
     try:
@@ -141,6 +150,11 @@ def ask_vlm(review_dir: Path, *, model: str = VLM_MODEL) -> Judgement:
             config=types.GenerateContentConfig(response_mime_type="application/json", response_schema=Judgement))
     except genai_errors.APIError as exc:
         raise ProviderError(f"VLM judge failed: {exc.code} {exc.status}", provider="gemini", model=model) from exc
+    if on_spend is not None:
+        usage = resp.usage_metadata
+        tokens_in = usage.prompt_token_count if usage else None
+        tokens_out = ((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0
+        on_spend(est, judge_cost(model, tokens_in, tokens_out) if tokens_in else None)
     try:
         judgement = Judgement.model_validate_json(resp.text or "")
     except ValidationError as exc:
