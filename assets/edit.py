@@ -29,8 +29,10 @@ def episode_shots(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Mat
     ep = context.partition_key
     status = episode_status(media.paths(), ep)
     if not status.ready:
+        why = "; ".join(f"{s}: {status.reasons[s]}" for s in status.failing if s in status.reasons)
         raise dg.Failure(f"episode {ep}: waiting for shots — missing {status.missing or 'none'}, "
-                         f"failing technical QC {status.failing or 'none'}")
+                         f"failed QC and waiting for a person's decision {status.failing or 'none'}"
+                         + (f" ({why})" if why else ""))
     return dg.MaterializeResult(
         metadata={"ready": True, "digest": status.digest,
                   "shot_partitions": dg.MetadataValue.json(

@@ -36,14 +36,16 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
     paths = media.paths()
     ref = ShotRef.load(paths, ep, shot)
     report = record_qc(ref, store.store(), judge=judge.enabled())  # stores the technical row before judging
-    judge_error = ref.read().qc.judge_error if judge.enabled() and ref.read().qc else None
+    rec = ref.read()  # the verdict is the record's (vidpipe.pipeline.record), not recomputed here
+    judge_error = rec.qc.judge_error if judge.enabled() and rec.qc else None
     if judge_error:
         context.log.warning(f"{ref.key}: judge failed, QC row stored unscored: {judge_error}")
     scores = report.scores.model_dump() if report.scores else None
     checks = [
         dg.AssetCheckResult(
-            check_name="score_threshold", passed=report.passed(SCORE_THRESHOLD),
-            severity=dg.AssetCheckSeverity.WARN, metadata={"overall": scores["overall"] if scores else "unjudged"}),
+            check_name="score_threshold", passed=rec.usable,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"overall": scores["overall"] if scores else "unjudged", "state": rec.state_line()}),
         dg.AssetCheckResult(
             check_name="judge_ran", passed=judge_error is None, severity=dg.AssetCheckSeverity.WARN,
             metadata=clean({"judge": "vlm" if judge.enabled() else "none (people score)", "error": judge_error})),

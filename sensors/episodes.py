@@ -16,7 +16,7 @@ from assets.partitions import OLD_SHOT_SLOTS, episodes, shot_partition, shots, s
 from resources import MediaRoot
 from sensors.jobs import episode_spec_job, final_cut_job, render_shot_job
 from vidpipe.pipeline import episode_status
-from vidpipe.pipeline.status import partition_sync, record_episode_errors, scan_all, shots_to_render
+from vidpipe.pipeline.status import changed_states, partition_sync, record_episode_errors, scan_all, shots_to_render
 
 DISCOVERY_INTERVAL_S = 5
 GATE_INTERVAL_S = 3
@@ -88,18 +88,21 @@ def episode_discovery(context: dg.SensorEvaluationContext, media: MediaRoot) -> 
 
 
 @dg.sensor(job=final_cut_job, minimum_interval_seconds=GATE_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="On each new shot_qc materialization, checks that shot's episode: once all of its real shots "
-           "have a clip that passed technical QC, requests episode_shots → voiceover → final_cut → delivery "
+           description="On each new shot_qc materialization, and whenever a shot's record changes (a take chosen, a clip "
+           "accepted, a judgement saved), checks that shot's episode: once every shot's clip passed QC or was "
+           "accepted by a person, requests episode_shots → voiceover → final_cut → delivery "
            "(run key = digest of the episode's clips, so a re-render re-cuts and a repeat does not).")
 def final_cut_gate(context: dg.SensorEvaluationContext, media: MediaRoot) -> dg.SensorResult | dg.SkipReason:
-    after = int(context.cursor) if context.cursor else None
+    cur = json.loads(context.cursor) if context.cursor and context.cursor.startswith("{") else \
+        {"after": int(context.cursor) if context.cursor else None, "states": {}}
     result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("shot_qc"), after_storage_id=after), limit=1000, ascending=True
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("shot_qc"), after_storage_id=cur["after"]), limit=1000, ascending=True
     )
-    if not result.records:
-        return dg.SkipReason("no new QC passes")
     paths = media.paths()
-    eps = sorted({split_shot_partition(r.partition_key)[0] for r in result.records if r.partition_key})
+    changed = changed_states(paths, cur["states"])  # a chosen take, an accepted clip, a saved judgement
+    if not result.records and not changed:
+        return dg.SkipReason("no new QC passes or decisions")
+    eps = sorted({split_shot_partition(r.partition_key)[0] for r in result.records if r.partition_key} | set(changed))
     runs, waiting = [], []
     for ep in eps:
         try:
@@ -110,7 +113,10 @@ def final_cut_gate(context: dg.SensorEvaluationContext, media: MediaRoot) -> dg.
         if status.ready:
             runs.append(dg.RunRequest(partition_key=ep, run_key=f"final:{ep}:{status.digest}"))
         else:
-            waiting.append(f"{ep} (missing {status.missing}, failing {status.failing})")
+            why = "; ".join(f"{s}: {r}" for s, r in status.reasons.items() if s in status.failing)
+            waiting.append(f"{ep} (missing {status.missing}, waiting for a decision on {status.failing}"
+                           + (f": {why}" if why else "") + ")")
     if waiting:
         context.log.info("waiting: " + "; ".join(waiting))
-    return dg.SensorResult(run_requests=runs, cursor=str(result.records[-1].storage_id))
+    after = result.records[-1].storage_id if result.records else cur["after"]
+    return dg.SensorResult(run_requests=runs, cursor=json.dumps({"after": after, "states": {**cur["states"], **changed}}))

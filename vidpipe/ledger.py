@@ -36,8 +36,9 @@ GENERATION_COLUMNS = (
 COLUMNS = GENERATION_COLUMNS  # (old name)
 REQUEST_COLUMNS = (
     "request_id", "cache_key", "job_id", "episode", "shot", "backend", "model", "endpoint", "status",
-    "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at",
+    "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at", "kind",
 )
+SPEND_KINDS = ("still", "plate", "voice", "judge")  # what record_spend books beside video (`kind` of a request)
 # Request statuses. Everything in `requests` was (or may have been) accepted, so it may be billed.
 SUBMITTED, DONE, UNSAVED, FAILED, SUBMIT_UNKNOWN, SUPERSEDED = (
     "submitted", "done", "unsaved", "failed", "submit_unknown", "superseded")
@@ -235,6 +236,8 @@ class Ledger:
         with _LOCK:
             self.flush()
             by_model, by_episode, by_day = group("model"), group("episode"), group("CAST(day AS VARCHAR)")
+            by_kind = group("kind")
+            lines = self.lines(episode) if episode else []
             wasted = self.store.query(
                 "SELECT job_id, episode, shot, model, request_id, status, "
                 "round(coalesce(cost_usd, est_cost_usd, 0), 4) AS cost_usd, error, "
@@ -250,9 +253,19 @@ class Ledger:
         return {
             "episode": episode, "total_cost_usd": round(total, 4), "total_est_cost_usd": round(est, 4),
             "wasted_usd": round(sum(float(r["cost_usd"] or 0) for r in wasted), 4),
-            "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "produced_nothing": wasted,
-            "per_generation": per_generation,
+            "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "by_kind": by_kind,
+            "produced_nothing": wasted, "per_generation": per_generation, "lines": lines,
         }
+
+    def lines(self, episode: str) -> list[dict[str, Any]]:
+        """The episode's spend in the estimate's lines: (kind, shot) → estimated and actual (vidpipe.estimate)."""
+        with _LOCK:
+            self.flush()
+            return self.store.query(
+                "SELECT coalesce(kind, 'video') AS kind, shot, count(*) AS requests, "
+                "round(sum(coalesce(est_cost_usd, 0)), 4) AS est_cost_usd, "
+                "round(sum(coalesce(cost_usd, est_cost_usd, 0)), 4) AS cost_usd FROM requests WHERE episode = ? "
+                "GROUP BY ALL ORDER BY kind, shot NULLS FIRST", [episode])
 
     def per_generation(self, episode: str) -> list[dict[str, Any]]:
         """Every request of `episode`: the estimate it was submitted at beside what it actually cost.
@@ -264,7 +277,8 @@ class Ledger:
         with _LOCK:
             self.flush()
             return self.store.query(
-                "SELECT shot, job_id, model, backend, request_id, status, round(est_cost_usd, 4) AS est_cost_usd, "
+                "SELECT shot, coalesce(kind, 'video') AS kind, job_id, model, backend, request_id, status, "
+                "round(est_cost_usd, 4) AS est_cost_usd, "
                 "round(cost_usd, 4) AS cost_usd, round(cost_usd - est_cost_usd, 4) AS delta_usd, "
                 "CAST(submitted_at AS VARCHAR) AS submitted_at FROM requests WHERE episode = ? "
                 "ORDER BY shot NULLS LAST, job_id, submitted_at, request_key",
@@ -292,3 +306,22 @@ def not_saved_status(*, provider_failed: bool, maybe_running: bool) -> str:
     """What a followed request that saved nothing is: failed on the provider (its refusal or failure),
     maybe still running (the next run polls it), or finished and not saved (billed)."""
     return FAILED if provider_failed else SUBMITTED if maybe_running else UNSAVED
+
+
+def record_spend(store: Store, kind: str, key: str, *, model: str, backend: str, est_cost_usd: float,
+                 cost_usd: float | None, episode: str | None = None, shot: str | None = None,
+                 request_id: str | None = None, output_path: str | None = None, job_id: str | None = None) -> None:
+    """Book one paid call that is not a video generation (a still, a cast plate, a voice line, a judge call).
+
+    One `requests` row per call, keyed `<kind>:<key>` (a repeat of the same call updates it), with the
+    estimate it was made at and what it cost; `costs`, the budget stop (`Ledger.spend`) and
+    `estimate`'s lines all read these rows. Free (offline) calls are not booked.
+    """
+    if kind not in SPEND_KINDS:
+        raise ValueError(f"unknown spend kind {kind!r}; one of {', '.join(SPEND_KINDS)}")
+    if not est_cost_usd and not cost_usd:
+        return
+    Ledger(store).record_request(
+        f"{kind}:{key}", request_id=request_id, kind=kind, cache_key=key, job_id=job_id or f"{kind}:{shot or episode or key}",
+        episode=episode, shot=shot, backend=backend, model=model, status=DONE, est_cost_usd=est_cost_usd,
+        cost_usd=cost_usd, output_path=output_path, submitted_at=now())

@@ -35,7 +35,8 @@ class StillResult(BaseModel):
     model: str
     backend: str
     request_id: str | None = None
-    cost_usd: float = 0.0
+    est_cost_usd: float = 0.0  # the price table at the asked frame size (what `vidpipe estimate` says)
+    cost_usd: float = 0.0  # the price table at the delivered images' real size (fal does not return a price)
     width: int | None = None
     height: int | None = None
 
@@ -104,7 +105,8 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
         with_retries(lambda im=im, t=t: fal.fetch(im["url"], t), deadline=deadline, counter=retries, what="download")
         _check_image(t)
     return StillResult(path=targets[0], paths=targets, model=model, backend="fal", request_id=ticket.request_id,
-                       cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),
+                       est_cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),
+                       cost_usd=sum(estimate_still(model, "fal", width=w, height=h) for w, h in map(_size, targets)),
                        width=width, height=height)
 
 
@@ -120,9 +122,14 @@ def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, w
                                    what="submit gemini image")  # paid: once (a timeout may have been billed)
         t.write_bytes(data)
         _check_image(t)
-    return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini",
-                       cost_usd=estimate_still("gemini-image", "gemini", width=width, height=height, n=len(targets)),
-                       width=width, height=height)
+    usd = estimate_still("gemini-image", "gemini", width=width, height=height, n=len(targets))  # per image
+    return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini", est_cost_usd=usd,
+                       cost_usd=usd, width=width, height=height)
+
+
+def _size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as im:
+        return im.size
 
 
 def _check_image(path: Path) -> None:

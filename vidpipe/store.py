@@ -7,8 +7,11 @@ Schema (documented here, migrated forward by `MIGRATIONS`; old data is never dro
   row, so both requests and their costs stay visible (see vidpipe/ledger.py).
 - qc: one row per QC pass of a clip: probe, technical defects, request features.
 - scores: one row per judgement (VLM or human) of a clip; `judge` names who scored.
-- lessons: lessons mined or written, mirrored from LESSONS.md.
+- lessons: lessons mined or written, mirrored from LESSONS.md (`source`: mined / human / vlm / file,
+  `author`, `human` true for what a person wrote).
+- decisions: one row per person's decision on a shot (accept a failing take, choose a take): who, why, when.
 - costs (view): spend by day / model / episode from requests, with money that produced nothing.
+  `requests.kind` says what was bought: video, still, plate, voice, judge.
 """
 
 from __future__ import annotations
@@ -86,6 +89,26 @@ MIGRATIONS: list[str] = [
                         THEN coalesce(cost_usd, est_cost_usd, 0) ELSE 0 END) AS wasted_usd
         FROM requests GROUP BY ALL;
     """,
+    # 3: who wrote a lesson; people's decisions on shots; what each paid request bought
+    """
+    ALTER TABLE lessons ADD COLUMN IF NOT EXISTS author VARCHAR;
+    ALTER TABLE lessons ADD COLUMN IF NOT EXISTS human BOOLEAN;
+    CREATE SEQUENCE IF NOT EXISTS decisions_seq;
+    CREATE TABLE IF NOT EXISTS decisions (
+        id BIGINT PRIMARY KEY DEFAULT nextval('decisions_seq'),
+        episode VARCHAR, shot VARCHAR, kind VARCHAR, take INTEGER, clip_hash VARCHAR,
+        decided_by VARCHAR, reason VARCHAR, created_at TIMESTAMP
+    );
+    ALTER TABLE requests ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'video';
+    CREATE OR REPLACE VIEW costs AS
+        SELECT CAST(coalesce(submitted_at, updated_at) AS DATE) AS day, episode, model, backend,
+               coalesce(kind, 'video') AS kind,
+               count(*) AS generations, sum(coalesce(cost_usd, est_cost_usd, 0)) AS cost_usd,
+               sum(coalesce(est_cost_usd, 0)) AS est_cost_usd,
+               sum(CASE WHEN status IN ('unsaved', 'failed', 'submit_unknown', 'superseded')
+                        THEN coalesce(cost_usd, est_cost_usd, 0) ELSE 0 END) AS wasted_usd
+        FROM requests GROUP BY ALL;
+    """,
 ]
 
 
@@ -157,6 +180,47 @@ class Store:
                 [*vals, now()],
             ).fetchone()
         return int(got[0]) if got else -1
+
+    # -- judgements, lessons, decisions -----------------------------------------------------
+    def add_score(self, row: dict[str, Any]) -> int:
+        """Insert one judgement (VLM or a person) of a clip. Returns the row id."""
+        vals = [_jsonish(row.get(c)) if c == "features" and not isinstance(row.get(c), str) else row.get(c)
+                for c in SCORE_COLUMNS]
+        with self.connect() as con:
+            got = con.execute(
+                f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}, created_at) "
+                f"VALUES ({', '.join('?' * len(SCORE_COLUMNS))}, ?) RETURNING id", [*vals, now()]).fetchone()
+        return int(got[0]) if got else -1
+
+    def put_lessons(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace lessons by id (the mirror of LESSONS.md; one transaction)."""
+        if not rows:
+            return
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for r in rows:
+                con.execute(
+                    f"INSERT OR REPLACE INTO lessons ({', '.join(LESSON_COLUMNS)}, created_at) "
+                    f"VALUES (?, CAST(? AS DATE), {', '.join('?' * (len(LESSON_COLUMNS) - 2))}, ?)",
+                    [_jsonish(r.get(c)) if c == "lint" else r.get(c) for c in LESSON_COLUMNS] + [now()])
+            con.execute("COMMIT")
+
+    def add_decision(self, row: dict[str, Any]) -> int:
+        """Record a person's decision on a shot (accept / take) with who and why."""
+        with self.connect() as con:
+            got = con.execute(
+                f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, created_at) "
+                f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))}, ?) RETURNING id",
+                [row.get(c) for c in DECISION_COLUMNS] + [now()]).fetchone()
+        return int(got[0]) if got else -1
+
+
+SCORE_COLUMNS = ("clip", "clip_id", "episode", "shot", "model", "judge", "prompt_fidelity", "subject_consistency",
+                 "camera_and_motion", "audio_match", "overall", "overall_raw", "failure_modes", "what_worked",
+                 "what_to_change", "lesson", "features")
+LESSON_COLUMNS = ("id", "date", "model", "category", "overall", "lesson", "evidence", "source", "lint", "author",
+                  "human")
+DECISION_COLUMNS = ("episode", "shot", "kind", "take", "clip_hash", "decided_by", "reason")
 
 
 def _jsonish(v: Any) -> Any:

@@ -21,6 +21,7 @@ from vidpipe.errors import ProviderNotConfigured
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.speech import synthesize
 from vidpipe.paths import Paths
+from vidpipe.pricing import estimate_voice
 from vidpipe.profile import load_profile
 from vidpipe.providers import require_key
 from vidpipe.providers.elevenlabs import DEFAULT_MODEL, ElevenLabsTTS
@@ -52,7 +53,10 @@ class SpeechResult(BaseModel):
     words: list[Word] = Field(default_factory=list)
     alignment_path: Path | None = None
     srt_path: Path | None = None
-    cost_usd: float = 0.0  # ElevenLabs bills plan credits per character; not priced here
+    model: str | None = None  # the ElevenLabs model that spoke (None offline)
+    characters: int = 0  # characters the provider processed (its alignment), what it bills
+    est_cost_usd: float = 0.0  # the text's characters at the model's rate, before the call
+    cost_usd: float = 0.0  # the processed characters at the model's rate (vidpipe.pricing.estimate_voice)
 
 
 def select_tts_backend(requested: str | None) -> str:
@@ -98,6 +102,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     name = select_tts_backend(backend)
+    model = (model_id or DEFAULT_MODEL) if name == "elevenlabs" else None
     if name == "elevenlabs":
         require_key("elevenlabs")  # a missing key is named before a missing voice
         voice = elevenlabs_voice(voice_id)
@@ -105,6 +110,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     else:
         voice = voice_id or "en"
         duration, words, chars = _preview(text, out, voice)
+    billed = len([c for c in chars["characters"] if c]) if chars else 0
     cues = sentence_cues(words)
     align = out.with_suffix(".alignment.json")
     align.write_text(json.dumps({
@@ -115,7 +121,9 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     srt = out.with_suffix(".srt")
     srt.write_text(to_srt(cues), encoding="utf-8")
     return SpeechResult(path=out, duration_s=duration, cues=cues, backend=name, voice_id=voice, words=words,
-                        alignment_path=align, srt_path=srt)
+                        alignment_path=align, srt_path=srt, model=model, characters=billed,
+                        est_cost_usd=estimate_voice(model or "", name, len(text)),
+                        cost_usd=estimate_voice(model or "", name, billed))
 
 
 def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,

@@ -38,20 +38,22 @@ def status(
             return
         for r in rows:
             spent = f"${r['cost_usd'] or 0:.2f}" + (f" of ${r['budget_usd']:.2f}" if r["budget_usd"] else "")
-            line = f"{r['episode']:<16} {r['status']:<15} {r['rendered']}/{r['shots']} shots  {spent}"
+            line = f"{r['episode']:<16} {r['status']:<17} {r['rendered']}/{r['shots']} shots  {spent}"
             typer.echo(line + (f"\n  error: {r['error']}" if r["error"] else ""))
         _unknown(store)
         return
     view = episode_view(paths, episode, store)
     shots = [{"shot": s.id, "status": s.status, "model": s.take.model, "defects": s.take.defects,
-              "failure": s.failure, "judge_error": s.judge_error} for s in view["shots"]]
+              "failure": s.failure, "judge_error": s.judge_error,
+              "decision": s.state_line if s.qc_state in ("awaiting decision", "accepted") else None}
+             for s in view["shots"]]
     if as_json:
         typer.echo(json.dumps({"episode": episode, "status": view["status"], "shots": shots}, indent=2, default=str))
         return
     typer.echo(f"{episode}: {view['status']}")
     for s in shots:
-        extra = s["failure"] or s["judge_error"] or ", ".join(s["defects"] or [])
-        typer.echo(f"  {s['shot']:<10} {s['status']:<15} {s['model'] or '—':<16} {extra}".rstrip())
+        extra = s["failure"] or s["decision"] or s["judge_error"] or ", ".join(s["defects"] or [])
+        typer.echo(f"  {s['shot']:<10} {s['status']:<17} {s['model'] or '—':<16} {extra}".rstrip())
     _unknown(store, episode)
 
 

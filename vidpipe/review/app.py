@@ -7,6 +7,7 @@ refresh never re-posts and never loses what was typed.
 
 from __future__ import annotations
 
+import getpass
 import secrets
 from collections import OrderedDict
 from pathlib import Path
@@ -21,8 +22,10 @@ from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.learning.trends import plot_trends, trends
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
-from vidpipe.pipeline.shot_stages import use_take
-from vidpipe.qc.judge import Judgement, apply_judgement
+from vidpipe.pipeline.shot_stages import accept_shot, use_take
+from vidpipe.learning.lessons import LESSON_MAX, one_line
+from vidpipe.pipeline.scoring import apply_judgement
+from vidpipe.qc.judge import Judgement
 from vidpipe.review import data
 from vidpipe.review.urls import compare_path, episode_path
 from vidpipe.schema import FAILURE_MODES, Scores
@@ -49,6 +52,11 @@ def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, 
     values["failure_modes"] = [m for m in modes if m in FAILURE_MODES]
     for f in TEXTS:
         values[f] = str(form.get(f, "")).strip() or None
+    if values["lesson"]:
+        try:
+            values["lesson"] = one_line(values["lesson"], "lesson", limit=LESSON_MAX)
+        except SpecError as exc:
+            errors["lesson"] = str(exc)
     return values, errors
 
 
@@ -132,10 +140,25 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
         if not raw.isdigit():
             raise data.NotFound(f"shot {ep}|{shot} has no take {raw!r}")
         try:
-            use_take(ShotRef(paths, episode, episode.shot(shot)), int(raw))
+            use_take(ShotRef(paths, episode, episode.shot(shot)), int(raw), by=f"{getpass.getuser()} (review room)",
+                     store=store)
         except SpecError as exc:
             raise data.NotFound(str(exc)) from None
         return RedirectResponse(f"{compare_path(ep, shot)}?used={int(raw)}", status_code=303)
+
+    @app.post("/episode/{ep}/shot/{shot}/accept", response_class=HTMLResponse)
+    async def accept(request: Request, ep: str, shot: str) -> Response:
+        """A person accepts a clip that failed QC, with a reason (same as `vidpipe accept EP SHOT --reason`)."""
+        episode, _sv = data.shot_view(paths, ep, shot)
+        reason = str((await request.form()).get("reason", ""))
+        try:
+            accept_shot(ShotRef(paths, episode, episode.shot(shot)), reason, by=f"{getpass.getuser()} (review room)",
+                        store=store)
+        except SpecError as exc:
+            token = secrets.token_urlsafe(8)
+            flashes[token] = {"shot": shot, "values": {"reason": reason}, "errors": {"reason": str(exc)}}
+            return RedirectResponse(f"{episode_path(ep)}?flash={token}#shot-{shot}", status_code=303)
+        return RedirectResponse(f"{episode_path(ep)}#shot-{shot}", status_code=303)
 
     @app.get("/trends", response_class=HTMLResponse)
     def trends_page(request: Request) -> Response:
@@ -168,8 +191,10 @@ def _save_score(paths: Paths, store: Store, ep: str, sv: data.ShotView, values: 
     context: dict[str, Any] = {"episode": ep, "shot": sv.id, "features": {"category": sv.category or "general"}}
     if take.model:
         context["model"] = take.model
+    episode = data.load(paths, ep)
+    ref = ShotRef(paths, episode, episode.shot(sv.id))
     judgement = Judgement(scores=Scores(**{f: values[f] for f in RUBRIC}), failure_modes=values["failure_modes"],
                           what_worked=values["what_worked"], what_to_change=values["what_to_change"],
                           lesson=values["lesson"])
     apply_judgement(take.review_dir / "qc.json", judgement, judge="human", store=store, lessons_path=paths.lessons,
-                    context=context)
+                    context=context, ref=ref, by=f"{getpass.getuser()} (review room)")

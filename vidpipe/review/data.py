@@ -1,7 +1,7 @@
 """What the review pages show: episodes, shots and their takes, read from what the pipeline recorded.
 
-Shot state comes only from the typed shot record (`ShotRef.read()`); QC from the take's qc.json;
-the pass/fail rule from `vidpipe.qc.verdict`. Everything here tolerates half-rendered episodes: a
+Shot state comes only from the typed shot record (`ShotRef.read()`), whose `qc_state` is the one
+verdict (passed / accepted / awaiting decision …); the take's qc.json only adds the details shown. Everything here tolerates half-rendered episodes: a
 shot with no clip yet is a view with `take.clip = None`, never an exception.
 """
 
@@ -24,7 +24,8 @@ from vidpipe.store import Store
 __all__ = ["EpisodeCard", "NotFound", "ShotView", "Take", "episode_cards", "episode_view", "list_takes", "shot_view"]
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-Status = Literal["rendered", "failing", "awaiting score", "awaiting QC", "outdated", "partly rendered", "not rendered"]
+Status = Literal["rendered", "failing", "awaiting decision", "accepted", "awaiting score", "awaiting QC", "outdated",
+                 "partly rendered", "not rendered"]
 
 
 # -- shots and episodes ------------------------------------------------------------------------------
@@ -52,6 +53,8 @@ class ShotView:
     failure: str | None = None  # the last generation error (or an unreadable record), when there is no clip
     judge_error: str | None = None  # the VLM judge failed on this clip; its technical QC still stands
     outdated: bool = False  # the spec changed since this clip was made (a re-render is due)
+    qc_state: str = "not rendered"  # the record's verdict (vidpipe.pipeline.record.ShotRecord.qc_state)
+    state_line: str = ""  # one line: why it failed and what a person can do, or who accepted it and why
 
     @property
     def cost(self) -> float:
@@ -59,16 +62,19 @@ class ShotView:
 
     @property
     def status(self) -> Status:
-        """failing (no clip and an error, or the QC verdict says no) · not rendered · outdated (the spec
-        changed since the clip) · awaiting QC · awaiting score · rendered (passed and judged)."""
+        """failing (no clip and an error) · not rendered · outdated (the spec changed since the clip: it
+        re-renders) · awaiting decision (the record's verdict says the clip failed QC: a person chooses
+        another take, resubmits or accepts it) · awaiting QC · accepted · awaiting score · rendered (passed and judged)."""
         if self.take.clip is None:
             return "failing" if self.failure else "not rendered"
-        if self.take.passed is False:
-            return "failing"
-        if self.outdated:
+        if self.outdated:  # re-rendered on the next run: no decision is due on this clip
             return "outdated"
-        if self.take.qc is None:
+        if self.qc_state == "awaiting decision":
+            return "awaiting decision"
+        if self.qc_state in ("awaiting QC", "not rendered"):
             return "awaiting QC"
+        if self.qc_state == "accepted":
+            return "accepted"
         return "awaiting score" if self.take.overall is None else "rendered"
 
 
@@ -87,7 +93,7 @@ def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]
     blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
     return ShotView(s.id, s.title, s.mode, s.category, {k: v for k, v in parts.items() if v}, blocks,
                     rec.prompt or takes[0].prompt, takes[0], takes, failure if takes[0].clip is None else None,
-                    rec.qc.judge_error if rec.qc else None, outdated)
+                    rec.qc.judge_error if rec.qc else None, outdated, rec.qc_state, rec.state_line())
 
 
 def load(paths: Paths, episode_id: str) -> Episode:
@@ -152,17 +158,22 @@ def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None =
 
 
 def episode_status(shots: list[ShotView]) -> Status:
-    """The worst of its shots: failing › not rendered › partly rendered › outdated › awaiting score › rendered."""
+    """The worst of its shots: failing › awaiting decision › not rendered › partly rendered › outdated ›
+    awaiting score › accepted › rendered."""
     states = [s.status for s in shots]
     if "failing" in states:
         return "failing"
+    if "awaiting decision" in states:
+        return "awaiting decision"
     if all(st == "not rendered" for st in states):
         return "not rendered"
     if "not rendered" in states or "awaiting QC" in states:
         return "partly rendered"
     if "outdated" in states:
         return "outdated"
-    return "awaiting score" if "awaiting score" in states else "rendered"
+    if "awaiting score" in states:
+        return "awaiting score"
+    return "accepted" if "accepted" in states else "rendered"
 
 
 @dataclass
