@@ -7,7 +7,9 @@ refresh never re-posts and never loses what was typed.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.shot_stages import use_take
 from vidpipe.qc.judge import Judgement, apply_judgement
 from vidpipe.review import data
+from vidpipe.review.guard import CSRF_FIELD, Access, csrf_field, protect
 from vidpipe.review.urls import compare_path, episode_path
 from vidpipe.schema import FAILURE_MODES, Scores
 from vidpipe.store import Store
@@ -31,6 +34,23 @@ from vidpipe.store import Store
 RUBRIC = ("prompt_fidelity", "subject_consistency", "camera_and_motion", "audio_match", "overall")
 TEXTS = ("what_worked", "what_to_change", "lesson")
 FLASH_KEEP = 200  # invalid submissions remembered for their error page (oldest forgotten first)
+LESSON_MAX = 300  # characters: a lesson is one line a person reads before every prompt
+NOTE_MAX = 2000  # what worked / what to change: free notes, stored in qc.json and DuckDB only
+_MARKERS = re.compile(r"\b(LINT|LESSON|EVIDENCE)\s*:", re.IGNORECASE)  # LESSONS.md's own line markers
+
+
+def one_line(text: str) -> str:
+    """Every run of whitespace (newlines, tabs, U+2028…) as one space, control characters dropped."""
+    return " ".join("".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc").split())
+
+
+def lesson_error(lesson: str) -> str | None:
+    """Why a (one-lined) lesson cannot go into LESSONS.md as typed, or None."""
+    if len(lesson) > LESSON_MAX:
+        return f"keep the lesson to one line of at most {LESSON_MAX} characters (this one has {len(lesson)})"
+    if _MARKERS.search(lesson):
+        return "write the lesson as plain text, without LESSONS.md's own markers (LINT:, LESSON:, EVIDENCE:)"
+    return None
 
 
 def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -39,7 +59,7 @@ def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, 
     errors: dict[str, str] = {}
     for f in RUBRIC:
         raw = str(form.get(f, "")).strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 5:
             errors[f] = "choose a score from 1 to 5"
         else:
             values[f] = int(raw)
@@ -48,18 +68,26 @@ def parse_score_form(form: dict[str, Any], modes: list[str]) -> tuple[dict[str, 
         errors["failure_modes"] = f"unknown failure mode(s): {', '.join(bad)}"
     values["failure_modes"] = [m for m in modes if m in FAILURE_MODES]
     for f in TEXTS:
-        values[f] = str(form.get(f, "")).strip() or None
+        text = str(form.get(f, ""))
+        values[f] = (one_line(text) if f == "lesson" else text.strip()) or None
+    if values["lesson"] and (why := lesson_error(values["lesson"])):
+        errors["lesson"] = why
+    for f in ("what_worked", "what_to_change"):
+        if values[f] and len(values[f]) > NOTE_MAX:
+            errors[f] = f"keep this to {NOTE_MAX} characters"
     return values, errors
 
 
-def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAPI:
+def create_app(paths: Paths | None = None, store: Store | None = None, access: Access | None = None) -> FastAPI:
+    """The room; `access` says which hosts it answers and whether it wants a token (default: loopback, none)."""
     paths = paths or Paths.from_env()
     store = store or Store(paths.db)
     here = Path(__file__).parent
     templates = Jinja2Templates(directory=str(here / "templates"))
     templates.env.globals.update(rubric=RUBRIC, failure_modes=FAILURE_MODES, episode_path=episode_path,
-                                 compare_path=compare_path)
-    app = FastAPI(title="vidpipe review room", docs_url=None, redoc_url=None)
+                                 compare_path=compare_path, csrf_field=csrf_field, lesson_max=LESSON_MAX)
+    app = FastAPI(title="vidpipe review room", docs_url=None, redoc_url=None, openapi_url=None)
+    protect(app, access or Access())
     flashes: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def media_url(p: Path | None) -> str | None:
@@ -112,7 +140,8 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
             errors["clip"] = "this shot has no QC report yet; render it first"
         if errors:
             token = secrets.token_urlsafe(8)
-            flashes[token] = {"shot": shot, "values": {**{k: v for k, v in form.items()}, **values}, "errors": errors}
+            kept = {k: v for k, v in form.items() if k != CSRF_FIELD}
+            flashes[token] = {"shot": shot, "values": {**kept, **values}, "errors": errors}
             while len(flashes) > FLASH_KEEP:
                 flashes.popitem(last=False)
             return RedirectResponse(f"{episode_path(ep)}?flash={token}#shot-{shot}", status_code=303)
@@ -129,7 +158,7 @@ def create_app(paths: Paths | None = None, store: Store | None = None) -> FastAP
         """A person puts take N into the cut (same as `vidpipe take EP SHOT N`); the cut follows on its next run."""
         episode, _sv = data.shot_view(paths, ep, shot)
         raw = str((await request.form()).get("take", ""))
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise data.NotFound(f"shot {ep}|{shot} has no take {raw!r}")
         try:
             use_take(ShotRef(paths, episode, episode.shot(shot)), int(raw))
