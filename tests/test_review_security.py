@@ -139,8 +139,18 @@ def test_each_attack_is_refused_in_one_line_and_writes_nothing(served) -> None: 
         assert r.status_code == status, (name, r.status_code, r.text)
         assert len(r.text.strip().splitlines()) == 1 and "set-cookie" not in r.headers, name
         assert snapshot(paths) == before, f"{name}: a refused request changed files"
+    before = snapshot(paths)
+    broken = client.post(SCORE, content=b"--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token.encode(),
+                         headers={"Content-Type": "multipart/form-data; boundary=x", "Origin": base})
+    assert broken.status_code == 403 and snapshot(paths) == before  # an unreadable body is refused, not a 500
     assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == before_scores
     assert "BUY NOW" not in paths.lessons.read_text()
+
+    # A multipart form from the room's page reaches the route whole (the guard hands the body on after reading it).
+    multipart = client.post(SCORE, data={"overall": "9", "csrf_token": token}, files={"x": ("x.txt", b"x")},
+                            headers={"Origin": base})
+    assert multipart.status_code == 303 and "?flash=" in multipart.headers["location"]
+    assert "choose a score from 1 to 5" in client.get(multipart.headers["location"]).text
 
     # The same score from the room's own page is saved, and the hashes see it: they can catch a write.
     before = snapshot(paths)
@@ -232,6 +242,9 @@ def test_off_loopback_the_room_wants_its_access_token_once(room) -> None:  # typ
         r = httpx.post(base + SCORE + f"?token={access.token}", data=GOOD, timeout=10)
         assert r.status_code == 403  # the token logs a browser in on a GET, never lets a POST through
         client = httpx.Client(base_url=base, timeout=10)
+        raw = httpx.URL(base).copy_with(raw_path=f"//evil.example/?token={access.token}&x=1".encode())
+        r = httpx.Client(timeout=10).send(httpx.Request("GET", raw))
+        assert r.status_code == 303 and r.headers["location"] == "/evil.example/?x=1"  # stays in the room
         r = client.get(f"/episode/rev?token={access.token}", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/episode/rev"
         assert "samesite=strict" in r.headers["set-cookie"].lower()

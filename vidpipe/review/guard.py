@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from jinja2 import pass_context
 from markupsafe import Markup
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -152,12 +153,14 @@ class RoomGuard:
         """Off loopback: `?token=` once per browser session, then the signed cookie says who it is."""
         given = request.query_params.get("token")
         if given is not None:
-            if request.method not in SAFE_METHODS or not hmac.compare_digest(given.encode(), str(self.access.token).encode()):
+            right = hmac.compare_digest(given.encode(), str(self.access.token).encode())
+            if request.method not in SAFE_METHODS or not right:
                 return _refuse("wrong access token; use the link `vidpipe review serve` printed")
             request.session["auth"] = True
             request.session["csrf"] = secrets.token_urlsafe(32)  # a fresh session: no token made before login survives
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            return RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+            path = "/" + request.url.path.lstrip("/")  # never `//host`: that would send the browser elsewhere
+            return RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303)
         if not request.session.get("auth"):
             return _refuse("this review room needs its access token: open the link `vidpipe review serve` printed")
         return None
@@ -198,14 +201,18 @@ class RoomGuard:
         given = request.headers.get(CSRF_HEADER)
         if given is None and request.headers.get("content-type", "").split(";")[0].strip() in (
                 "application/x-www-form-urlencoded", "multipart/form-data"):
-            form: FormData = await Request(scope, _replay(body, _disconnected)).form()
+            try:
+                form: FormData = await Request(scope, _replay(body, _disconnected)).form()
+            except HTTPException:  # a malformed multipart body: no token can be read from it
+                form = FormData()
             try:
                 value = form.get(CSRF_FIELD)
                 given = value if isinstance(value, str) else None
             finally:
                 await form.close()
         if not expected or not given or not hmac.compare_digest(given.encode(), str(expected).encode()):
-            return "this form did not come from the review room's own page (missing or stale form token); reload the page and try again"
+            return ("this form did not come from the review room's own page (missing or stale form token); "
+                    "reload the page and try again")
         return None
 
 
