@@ -7,7 +7,7 @@ import typer
 from vidpipe.cli import app
 from vidpipe.review.app import create_app
 from vidpipe.review.guard import Access, display_host
-from vidpipe.review.urls import configured_url, default_port
+from vidpipe.review.urls import base_url, configured_url, default_port
 
 review_app = typer.Typer(help="The review room: watch, judge and compare clips in the browser.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
@@ -25,6 +25,8 @@ def serve(port: int | None = typer.Option(None, help="Port [default: VIDPIPE_REV
     shown = public.rstrip("/") if public else f"http://{display_host(host)}:{port}"
     if access.token is None:
         typer.echo(f"review room on {shown}")
+        if base_url() != shown:
+            typer.echo(f"links from Dagster point at {base_url()}; set VIDPIPE_REVIEW_URL={shown} to match")
     else:
         typer.echo(f"review room on {shown}/?token={access.token}")
         typer.echo(f"serving beyond loopback ({host}): open the link above once per browser; "
