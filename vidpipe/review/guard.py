@@ -77,7 +77,7 @@ class Access:
     secure_cookie: bool = False
 
     @classmethod
-    def for_serving(cls, bind: str = "127.0.0.1", public_url: str | None = None, token: str | None = None) -> Access:
+    def for_serving(cls, bind: str = "127.0.0.1", public_url: str | None = None) -> Access:
         """The allow-list for a room bound to `bind` and reached at `public_url`; a token when either is off loopback."""
         hosts = list(LOOPBACK_HOSTS)
         if bind.strip().lower() in WILDCARDS:  # every interface: the machine's own names
@@ -91,7 +91,7 @@ class Access:
             origins.append(f"{public.scheme}://{public.netloc}".lower())
         exposed = not is_loopback(bind) or bool(public and public.hostname and not is_loopback(public.hostname))
         return cls(hosts=tuple(dict.fromkeys(hosts)), origins=tuple(origins),
-                   token=(token or secrets.token_urlsafe(24)) if exposed else None,
+                   token=secrets.token_urlsafe(24) if exposed else None,
                    secure_cookie=bool(public and public.scheme == "https"))
 
 
