@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from resources import MediaRoot
+from sensors.asking import STATE_TAG
 from vidpipe.pipeline.status import record_failure
 
 
@@ -29,6 +30,7 @@ def run_failure_record(context: dg.RunFailureSensorContext, media: MediaRoot) ->
     record_failure(
         media.paths(),
         {"run_id": run.run_id, "job": run.job_name, "partition": run.tags.get("dagster/partition"),
+         "state": run.tags.get(STATE_TAG),
          "failed_steps": [s["step"] for s in steps], "steps": steps, "error": error},
         webhook_url=os.environ.get("VIDPIPE_FAILURE_WEBHOOK"),
     )

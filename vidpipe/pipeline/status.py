@@ -68,7 +68,13 @@ def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
 
 
 def scan_all(paths: Paths) -> list[EpisodeScan]:
-    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes, include_unsafe=True)]
+    """Every folder under data/episodes/, including one without an episode file (reported until fixed or removed)."""
+    listed = set(list_episodes(paths.episodes, include_unsafe=True))
+    folders = sorted(d.name for d in paths.episodes.iterdir() if d.is_dir() and not d.name.startswith(".")) \
+        if paths.episodes.is_dir() else []
+    return [scan_episode(paths, ep) if ep in listed else
+            EpisodeScan(ep, "", error=f"{paths.episodes / ep}: no episode.yaml in this folder (add one, or remove "
+                                      "the folder)") for ep in folders]
 
 
 @dataclass
@@ -97,13 +103,21 @@ def partition_sync(scans: list[EpisodeScan], have_episodes: set[str], have_shots
 
 
 def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
-    """(shot, fingerprint) of shots with no passing clip for their current spec."""
+    """(shot, fingerprint) of shots with no QC'd clip for their current spec, in episode order.
+
+    A shot whose clip for this spec was made and failed QC is not here: rendering it again would only
+    return the same cached clip; it waits for a person (another take, a resubmit, or accepting it).
+    """
     episode = load_episode(paths.episode_dir(episode_id))
     todo = []
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
         fp = shot_fingerprint(episode, s)
-        if not (ref.clip_path.exists() and ref.read().clip_current(fp)):
+        rec = ref.read() if ref.record_path.exists() else None
+        g, q = (rec.generation, rec.qc) if rec else (None, None)
+        made = ref.clip_path.exists() and g is not None and g.shot_fingerprint == fp and g.hash is not None \
+            and q is not None and q.clip_hash == g.hash
+        if not made:
             todo.append((s.id, fp))
     return todo
 
