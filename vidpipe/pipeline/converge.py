@@ -98,6 +98,9 @@ def cut_state(paths: Paths, episode_id: str) -> CutState:
     clips = [file_hash(r.clip_path) for r in refs if r.clip_path.exists()]
     if missing:
         return CutState(False, f"no clip yet for {', '.join(missing)}", clips)
+    stale = [r.shot.id for r in refs if not _made_for_spec(r)]
+    if stale:
+        return CutState(False, f"the spec of {', '.join(stale)} changed since its clip", clips)
     media = paths.episode_media(episode_id)
     cut = read_sidecar(media / "final.json")
     if not cut or not (media / "final.mp4").exists():
@@ -122,6 +125,11 @@ def cut_state(paths: Paths, episode_id: str) -> CutState:
     if delivered.get("key") != key:
         return CutState(False, "the delivery was made from another cut", clips)
     return CutState(True, None, clips)
+
+
+def _made_for_spec(ref: ShotRef) -> bool:
+    g = ref.read().generation if ref.record_path.exists() else None
+    return g is not None and g.shot_fingerprint == shot_fingerprint(ref.episode, ref.shot)
 
 
 # -- failed runs, as people should see them -------------------------------------------------------------
