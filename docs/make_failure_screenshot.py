@@ -58,6 +58,7 @@ def _render(work: Path) -> str:
 
 def main() -> list[Path]:
     from make_screenshots import _free_port, _wait_up
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from vidpipe.media.ffmpeg import stop_group
@@ -81,20 +82,28 @@ def main() -> list[Path]:
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    pages = {"dagster_failed_shot": "/assets/shot_qc?view=partitions&partition=kites%7Cs002",
-             "dagster_failed_shot_run": f"/runs/{run_id}"}
+    pages = {  # name → (path, text that must be on the page before the picture is taken)
+        "dagster_failed_shot": ("/assets/shot_qc?view=partitions&partition=kites%7Cs002", "Failed"),
+        "dagster_failed_shot_run": (f"/runs/{run_id}", "failed QC"),
+    }
     written = []
     try:
         _wait_up(url)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            for name, path in pages.items():
+            for name, (path, must_show) in pages.items():
                 page.goto(url + path, wait_until="networkidle", timeout=120_000)
-                skip = page.get_by_role("button", name="Skip")
+                page.wait_for_timeout(5000)
+                skip = page.get_by_role("button", name="Skip")  # the first-visit "join the community" dialog
                 if skip.count():
                     skip.first.click()
-                page.wait_for_timeout(4000)
+                    page.wait_for_timeout(1500)
+                try:
+                    page.get_by_text(must_show).first.wait_for(timeout=180_000)
+                except PlaywrightTimeout:
+                    print(f"warning: {path} never showed {must_show!r}; the picture shows what it did show")
+                page.wait_for_timeout(3000)
                 target = ROOT / "docs" / f"{name}.png"
                 page.screenshot(path=str(target))
                 written.append(target)

@@ -300,11 +300,11 @@ def test_blocking_check_stops_only_the_bad_shot_and_the_failure_record_says_why(
         assert done == {"shot_request"}  # nothing downstream of the failed check
         run = instance.get_run_by_id(results["s001"].run_id)
         failure = next(e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE")
-        ctx = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name="run_failure_record", dagster_instance=instance, dagster_run=run,
             dagster_event=failure.dagster_event, resources={"media": MediaRoot(root=str(project.root))},
-        ).for_run_failure()
-        run_failure_record(ctx)
+        ) as ctx:
+            run_failure_record(ctx.for_run_failure())
     server.server_close()
     rec = json.loads((project.data / "run_failures.jsonl").read_text().splitlines()[-1])
     assert rec["partition"] == "two|s001" and rec["job"] == run.job_name
