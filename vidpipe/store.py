@@ -16,11 +16,14 @@ Schema (documented here, migrated forward by `MIGRATIONS`; old data is never dro
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -116,36 +119,120 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+WRITE_WAIT_S = 8.0  # how long a writer waits for another process's lock before its rows go to the outbox
+READ_WAIT_S = 30.0  # readers wait longer: they have nowhere else to go
+_PROCESS = threading.RLock()  # DuckDB refuses a read-only and a read-write connection to one file in one process
+_LOCAL = threading.local()  # the mode of this thread's open connection (a nested connect reuses it)
+
+
 class Store:
-    """A DuckDB file. Every method opens, does its work and closes (never across a provider call)."""
+    """A DuckDB file. Every method opens, does its work and closes (never across a provider call).
+
+    Readers open the file read-only, so a notebook or the review room never takes the write lock.
+    A writer that cannot get the lock within WRITE_WAIT_S (another process holds it, e.g. a notebook's
+    read-only connection) does not fail: its statements go to the outbox `<db>.outbox.jsonl` beside the
+    file, and the next writer that gets the lock replays them in order before its own work.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._migrated = False
 
-    @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open()
-        try:
-            if not self._migrated:
-                self._migrate(con)
-            yield con
-        finally:
-            con.close()
+    @property
+    def outbox(self) -> Path:
+        return self.path.with_name(self.path.name + ".outbox.jsonl")
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        # Another process may hold the write lock for a moment; wait briefly rather than fail.
-        delay = 0.05
-        for attempt in range(40):
+    @contextmanager
+    def connect(self, read_only: bool = False, wait_s: float | None = None) -> Iterator[Any]:
+        """A connection. Read-only ones may be open in many processes at once (they still keep writers out).
+        A writer whose lock is held elsewhere gets a deferred connection: its execute() calls are queued in
+        the outbox, its fetches see nothing."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _PROCESS:
+            outer = getattr(_LOCAL, "mode", None)
+            if outer is not None:  # nested in this thread: DuckDB wants one configuration per file and process
+                read_only = outer == "ro"
+            elif read_only and not self.path.exists():
+                with self.connect():  # create and migrate it first; a reader cannot
+                    pass
+            con = self._open(read_only, wait_s)
+            if con is None:
+                deferred = _Deferred()
+                yield deferred
+                if deferred.statements:
+                    self._queue(deferred.statements)
+                return
+            _LOCAL.mode = "ro" if read_only else "rw"
             try:
-                return duckdb.connect(str(self.path))
-            except duckdb.IOException:
-                if attempt == 39:
+                if not read_only:
+                    if not self._migrated:
+                        self._migrate(con)
+                    self._drain(con)
+                yield con
+            finally:
+                _LOCAL.mode = outer
+                con.close()
+
+    def _open(self, read_only: bool, wait_s: float | None = None) -> duckdb.DuckDBPyConnection | None:
+        """Open, waiting a while for another process's lock; None = a writer that should defer."""
+        if wait_s is None:
+            wait_s = READ_WAIT_S if read_only else WRITE_WAIT_S
+        deadline = time.monotonic() + wait_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
                     raise
+                if time.monotonic() >= deadline:
+                    if read_only:
+                        raise
+                    return None
                 time.sleep(delay)
                 delay = min(delay * 1.5, 1.0)
-        raise AssertionError("unreachable")
+
+    # -- the outbox -------------------------------------------------------------------------
+    def _queue(self, statements: list[tuple[str, list[Any]]]) -> None:
+        """Append one transaction's statements to the outbox, durably (fsync) and under a file lock."""
+        line = json.dumps({"at": now().isoformat(), "statements": [[sql, _encode(params)] for sql, params in statements]})
+        with self.outbox.open("a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def pending(self) -> int:
+        """Transactions waiting in the outbox."""
+        try:
+            return sum(1 for ln in self.outbox.read_text(encoding="utf-8").splitlines() if ln.strip())
+        except FileNotFoundError:
+            return 0
+
+    def drain(self, wait_s: float | None = None) -> int:
+        """Replay the outbox now if the lock can be had (what every writer does first); returns how many
+        transactions are still waiting."""
+        if not self.pending():
+            return 0
+        with self.connect(wait_s=wait_s):
+            pass
+        return self.pending()
+
+    def _drain(self, con: duckdb.DuckDBPyConnection) -> None:
+        if not self.outbox.exists():
+            return
+        with self.outbox.open("r+", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            for line in f.read().splitlines():
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                con.execute("BEGIN TRANSACTION")
+                for sql, params in entry["statements"]:
+                    con.execute(sql, _decode(params))
+                con.execute("COMMIT")
+            f.seek(0)
+            f.truncate()
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
@@ -158,7 +245,8 @@ class Store:
         self._migrated = True
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        with self.connect() as con:
+        """A read (read-only connection: never takes the write lock)."""
+        with self.connect(read_only=_is_read(sql)) as con:
             cur = con.execute(sql, params or [])
             cols = [d[0] for d in cur.description or []]
             return [dict(zip(cols, r)) for r in cur.fetchall()]
@@ -179,7 +267,57 @@ class Store:
                 f"INSERT INTO qc ({', '.join(cols)}, created_at) VALUES ({', '.join('?' * len(cols))}, ?) RETURNING id",
                 [*vals, now()],
             ).fetchone()
-        return int(got[0]) if got else -1
+        return int(got[0]) if got else -1  # -1: queued in the outbox (the lock was held elsewhere)
+
+
+class _Deferred:
+    """Stands in for a connection while another process holds the lock: records writes for the outbox."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> "_Deferred":
+        if sql.strip().upper() not in ("BEGIN", "BEGIN TRANSACTION", "COMMIT", "ROLLBACK"):
+            self.statements.append((sql, list(params or [])))
+        return self
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list[Any]:
+        return []
+
+    description = None
+
+
+def _is_read(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in ("SELECT", "WITH", "DESCRIBE", "SHOW", "PRAGMA", "EXPLAIN") and "RETURNING" not in sql.upper()
+
+
+def _encode(params: list[Any]) -> list[Any]:
+    """JSON for the outbox; datetimes and dates keep their type."""
+    out = []
+    for v in params:
+        if isinstance(v, datetime):
+            out.append({"__datetime__": v.isoformat()})
+        elif isinstance(v, date):
+            out.append({"__date__": v.isoformat()})
+        else:
+            out.append(v)
+    return out
+
+
+def _decode(params: list[Any]) -> list[Any]:
+    out = []
+    for v in params:
+        if isinstance(v, dict) and "__datetime__" in v:
+            out.append(datetime.fromisoformat(v["__datetime__"]))
+        elif isinstance(v, dict) and "__date__" in v:
+            out.append(date.fromisoformat(v["__date__"]))
+        else:
+            out.append(v)
+    return out
 
     # -- judgements, lessons, decisions -----------------------------------------------------
     def add_score(self, row: dict[str, Any]) -> int:

@@ -33,15 +33,22 @@ def status(
         rows = [{"episode": c.id, "title": c.title, "status": c.status, "shots": c.shots, "rendered": c.rendered,
                  "cost_usd": c.cost_usd, "budget_usd": c.budget_usd,
                  "error": c.error or (errors.get(c.id) or {}).get("error")} for c in cards]
+        listed = {c.id for c in cards}
+        empty = sorted(d.name for d in paths.episodes.iterdir() if d.is_dir() and not d.name.startswith(".")
+                       and d.name not in listed) if paths.episodes.is_dir() else []
+        rows += [{"episode": ep, "title": None, "status": "failing", "shots": 0, "rendered": 0, "cost_usd": None,
+                  "budget_usd": None, "error": (errors.get(ep) or {}).get("error")
+                  or f"{ep}/: no episode.yaml in this folder (add one, or remove the folder)"} for ep in empty]
+        broken = any(r["error"] for r in rows)
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
-            return
+            raise typer.Exit(1 if broken else 0)
         for r in rows:
             spent = f"${r['cost_usd'] or 0:.2f}" + (f" of ${r['budget_usd']:.2f}" if r["budget_usd"] else "")
             line = f"{r['episode']:<16} {r['status']:<17} {r['rendered']}/{r['shots']} shots  {spent}"
             typer.echo(line + (f"\n  error: {r['error']}" if r["error"] else ""))
         _unknown(store)
-        return
+        raise typer.Exit(1 if broken else 0)  # a broken or empty episode folder is not "fine"
     view = episode_view(paths, episode, store)
     shots = [{"shot": s.id, "status": s.status, "model": s.take.model, "defects": s.take.defects,
               "failure": s.failure, "judge_error": s.judge_error,

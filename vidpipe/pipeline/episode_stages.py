@@ -22,6 +22,7 @@ from vidpipe.errors import VidpipeError
 from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
+from vidpipe.pipeline.converge import cut_state
 from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
@@ -294,12 +295,13 @@ def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
 
 
 def pending_episodes(paths: Paths) -> list[str]:
-    """Episodes whose delivery is missing or older than their spec (what a weekly batch should run)."""
+    """Episodes whose delivered cut is missing or is not the episode as written now (what a weekly batch
+    carries to delivery); an episode that cannot be read is not pending (its error is reported instead)."""
     todo = []
     for ep in list_episodes(paths.episodes):
-        delivered = read_sidecar(paths.episode_media(ep) / "delivery.json") or {}
-        fresh = (paths.episode_media(ep) / "delivery.mp4").exists() and delivered.get(
-            "episode_fingerprint") == episode_fingerprint(paths.episode_dir(ep))
-        if not fresh:
-            todo.append(ep)
+        try:
+            if not cut_state(paths, ep).current:
+                todo.append(ep)
+        except (VidpipeError, ValueError, OSError):
+            continue
     return todo

@@ -69,7 +69,13 @@ def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
 
 
 def scan_all(paths: Paths) -> list[EpisodeScan]:
-    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes, include_unsafe=True)]
+    """Every folder under data/episodes/, including one without an episode file (reported until fixed or removed)."""
+    listed = set(list_episodes(paths.episodes, include_unsafe=True))
+    folders = sorted(d.name for d in paths.episodes.iterdir() if d.is_dir() and not d.name.startswith(".")) \
+        if paths.episodes.is_dir() else []
+    return [scan_episode(paths, ep) if ep in listed else
+            EpisodeScan(ep, "", error=f"{paths.episodes / ep}: no episode.yaml in this folder (add one, or remove "
+                                      "the folder)") for ep in folders]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from vidpipe.episode import list_episodes, load_episode, shot_fingerprint
 from vidpipe.errors import NotFound, SpecError, VidpipeError
 from vidpipe.ledger import Ledger
 from vidpipe.paths import Paths
+from vidpipe.pipeline.converge import cut_state, latest_failures, shot_failure
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.review.takes import Take, list_takes
 from vidpipe.schema import Episode, Shot
@@ -65,7 +66,7 @@ class ShotView:
         """failing (no clip and an error) · not rendered · outdated (the spec changed since the clip: it
         re-renders) · awaiting decision (the record's verdict says the clip failed QC: a person chooses
         another take, resubmits or accepts it) · awaiting QC · accepted · awaiting score · rendered (passed and judged)."""
-        if self.take.clip is None:
+        if self.take.clip is None or (self.outdated and self.failure):  # a run for the current spec failed
             return "failing" if self.failure else "not rendered"
         if self.outdated:  # re-rendered on the next run: no decision is due on this clip
             return "outdated"
@@ -78,9 +79,10 @@ class ShotView:
         return "awaiting score" if self.take.overall is None else "rendered"
 
 
-def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]) -> ShotView:
+def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str],
+               runs: dict[str, dict[str, Any]] | None = None) -> ShotView:
     ref = ShotRef(paths, episode, s)
-    failure = failures.get(s.id)
+    failure = shot_failure(paths, ref, runs or {}) or failures.get(s.id)  # the failed run's reason, else the ledger's
     try:
         rec = ref.read()
     except SpecError as exc:  # a damaged shot.json: show the shot, say why its facts are missing
@@ -92,7 +94,8 @@ def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]
              "constraints": ", ".join(s.constraints)}
     blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
     return ShotView(s.id, s.title, s.mode, s.category, {k: v for k, v in parts.items() if v}, blocks,
-                    rec.prompt or takes[0].prompt, takes[0], takes, failure if takes[0].clip is None else None,
+                    rec.prompt or takes[0].prompt, takes[0], takes,
+                    failure if takes[0].clip is None or outdated else None,
                     rec.qc.judge_error if rec.qc else None, outdated, rec.qc_state, rec.state_line())
 
 
@@ -135,8 +138,8 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
     """Everything the episode page needs, tolerant of shots not rendered yet."""
     episode = load(paths, episode_id)
     media = paths.episode_media(episode_id)
-    failures = _failures(store, episode_id)
-    shots = [_shot_view(paths, episode, s, failures) for s in episode.shots]
+    failures, runs = _failures(store, episode_id), latest_failures(paths)
+    shots = [_shot_view(paths, episode, s, failures, runs) for s in episode.shots]
     final, delivery = media / "final.mp4", media / "delivery.mp4"
     spent = spend(store, episode_id)
     return {
@@ -145,8 +148,15 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
         "final": final if final.exists() else None,
         "delivery": delivery if delivery.exists() else None,
         "total_cost": spent if spent is not None else sum(s.cost for s in shots),
-        "status": episode_status(shots),
+        "status": _with_cut(episode_status(shots), paths, episode_id, final.exists()),
     }
+
+
+def _with_cut(status: Status, paths: Paths, episode_id: str, has_cut: bool) -> Status:
+    """A delivered cut that is not made of the current takes of the current spec makes the episode outdated."""
+    if has_cut and status in ("rendered", "awaiting score") and not cut_state(paths, episode_id).current:
+        return "outdated"
+    return status
 
 
 def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None = None) -> tuple[Episode, ShotView]:
@@ -154,7 +164,7 @@ def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None =
     s = next((s for s in episode.shots if s.id == shot_id), None)
     if s is None:
         raise NotFound(f"episode {episode_id!r} has no shot {shot_id!r}")
-    return episode, _shot_view(paths, episode, s, _failures(store, episode_id))
+    return episode, _shot_view(paths, episode, s, _failures(store, episode_id), latest_failures(paths))
 
 
 def episode_status(shots: list[ShotView]) -> Status:
