@@ -160,3 +160,9 @@ def drop_import(paths: Paths, episode_id: str) -> bool:
     target.unlink()
     (target.parent / "import.json").unlink(missing_ok=True)
     return True
+
+
+def edit_version(paths: Paths, episode_id: str) -> str:
+    """The imported edit's content hash, or "generated" while the cut follows the episode (Dagster's data version)."""
+    target = imported_edit_path(paths, episode_id)
+    return hashlib.sha256(target.read_bytes()).hexdigest()[:16] if target.is_file() else "generated"
