@@ -8,17 +8,21 @@ Each output is written through write_verified (never a half file) and cached on 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from vidpipe.episode import load_episode
 from vidpipe.errors import VidpipeError
+from vidpipe.edit_schema import SubtitleCue
+from vidpipe.finish.captions import episode_words
 from vidpipe.finish.frames import edit_frames
 from vidpipe.finish.media_index import episode_media, lookup
 from vidpipe.finish.reframe import crop_filter, plan_crop
 from vidpipe.media.assemble import AUDIO_ARGS, ENCODE_ARGS
 from vidpipe.media.audio_mix import measure, plan_loudness
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.subtitles import RULES, ass_filter, phrase_cues, styled_ass
 from vidpipe.media.verify import file_record, still_verified, write_verified
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import cache_hit, read_sidecar, stable_hash, write_sidecar
@@ -33,12 +37,14 @@ TRUE_PEAK_DB = -1.0
 class DeliveryFormat:
     aspect: tuple[int, int]
     lufs: float
+    captions: bool = False  # burn styled captions in (social feeds play muted)
 
 
 DELIVERY_FORMATS = {
     "16x9_streaming": DeliveryFormat((16, 9), -14.0),
     "16x9_broadcast": DeliveryFormat((16, 9), -23.0),
     "9x16_streaming": DeliveryFormat((9, 16), -14.0),
+    "9x16_captioned": DeliveryFormat((9, 16), -14.0, captions=True),
     "1x1_streaming": DeliveryFormat((1, 1), -14.0),
 }
 
@@ -64,18 +70,26 @@ def out_size(short: int, aspect: tuple[int, int]) -> tuple[int, int]:
     return w - w % 2, h - h % 2
 
 
-def reframe_video(master: Path, out: Path, aspect: tuple[int, int], lufs: float) -> tuple[int, int, float | None, int, int]:
-    """Reframe + loudness-normalise `master` into `out`; (width, height, measured LUFS, faces, samples)."""
+def reframe_video(master: Path, out: Path, aspect: tuple[int, int], lufs: float,
+                  captions: list[SubtitleCue] | None = None) -> tuple[int, int, float | None, int, int]:
+    """Reframe + loudness-normalise `master` into `out` (+ burnt-in styled captions); (w, h, LUFS, faces, samples)."""
     path = plan_crop(master, aspect)
     w, h = out_size(min(path.src_h, path.src_w), aspect)
     vf = crop_filter(path, w, h) if (path.crop_w, path.crop_h) != (path.src_w, path.src_h) else \
         f"scale={w}:{h}:flags=lanczos,setsar=1"
     chain, _ = plan_loudness(["-i", str(master)], [], "0:a:0", target_lufs=lufs, ceiling_db=TRUE_PEAK_DB)
+    shape = f"{aspect[0]}:{aspect[1]}"
 
     def encode(tmp: Path) -> None:
-        run_ffmpeg(["-y", "-i", str(master), "-filter_complex", f"[0:v:0]{vf},format=yuv420p[v];[0:a:0]{chain}[a]",
-                    "-map", "[v]", "-map", "[a]", *ENCODE_ARGS, *AUDIO_ARGS, "-movflags", "+faststart",
-                    "-f", "mp4", str(tmp)], what=f"delivering {out.name}")
+        with tempfile.TemporaryDirectory(prefix="vidpipe-deliver-") as work:
+            burn = ""
+            if captions:
+                ass = styled_ass(captions, Path(work) / "captions.ass", w, h, shape)
+                burn = "," + ass_filter(ass, Path(work))
+            run_ffmpeg(["-y", "-i", str(master), "-filter_complex",
+                        f"[0:v:0]{vf}{burn},format=yuv420p[v];[0:a:0]{chain}[a]", "-map", "[v]", "-map", "[a]",
+                        *ENCODE_ARGS, *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4", str(tmp)],
+                       what=f"delivering {out.name}")
 
     write_verified(out, encode, "video", playable=True)
     got = measure(["-i", str(out)], [], "0:a:0").integrated_lufs
@@ -119,12 +133,17 @@ def make_format_delivery(paths: Paths, episode_id: str, fmt: str) -> FormatDeliv
         raise VidpipeError(f"episode {episode_id}: no verified final cut at {master}; run final_cut first")
     out = media / "deliveries" / f"{fmt}.mp4"
     side = out.with_suffix(".json")
-    key = stable_hash({"master": record["sha256"], "fmt": fmt, "aspect": spec.aspect, "lufs": spec.lufs, "v": 1})
+    key = stable_hash({"master": record["sha256"], "fmt": fmt, "aspect": spec.aspect, "lufs": spec.lufs,
+                       "captions": spec.captions, "v": 1})
     hit = cache_hit(side, key, out)
     if hit and still_verified(out, hit.get("output")):
         return FormatDelivery(out, hit["width"], hit["height"], spec.lufs, hit.get("measured_lufs"),
                               Path(hit["poster"]) if hit.get("poster") else None, key, True)
-    w, h, got, faces, samples = reframe_video(master, out, spec.aspect, spec.lufs)
+    cues = None
+    if spec.captions:  # burnt only into this derived delivery, never into a shot clip QC reads for text
+        shape = f"{spec.aspect[0]}:{spec.aspect[1]}"
+        cues = phrase_cues(episode_words(paths, episode_id), RULES[shape])
+    w, h, got, faces, samples = reframe_video(master, out, spec.aspect, spec.lufs, cues)
     at = best_shot_time(paths, episode_id)
     poster = poster_frame(out, at if at is not None else float(record.get("duration_s") or 0) / 2,
                           out.with_suffix(".poster.jpg"))
