@@ -78,7 +78,7 @@ def voiceover(context: dg.AssetExecutionContext, media: MediaRoot, voice_api: Vo
     kinds={"python", "ffmpeg"},
     owners=["team:production"],
     code_version="1",
-    deps=[episode_shots, voiceover],
+    deps=[episode_shots, voiceover, "edited_timeline"],  # an NLE edit imported back (assets/finish.py)
     description="The episode's cut: every real shot in order with cuts/crossfades, clip audio + voiceover + "
     "ducked music bed, loudness-normalised, SRT from the voice timing. Requested by the final-cut gate "
     "sensor as soon as the last of the episode's shots has a passing clip.",

@@ -68,6 +68,7 @@ def test_definitions_load_with_groups_and_checks() -> None:
         "episode_shots": "edit", "shot_still": "generation", "shot_clip": "generation",
         "shot_qc": "qc", "voiceover": "edit", "final_cut": "edit", "delivery": "edit",
         "qc_scores": "learning", "lessons": "learning",
+        "edited_timeline": "finish", "edit_export": "finish", "delivery_formats": "finish",
     }
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert {("shot_request", "request_valid"), ("shot_clip", "technical_qc"), ("shot_qc", "score_threshold")} <= checks

@@ -2,7 +2,7 @@
 
 ElevenLabs returns per-character times; we keep them in `<out>.alignment.json`, derive word and
 sentence cues, and write `<out>.srt`. The preview speaks with espeak (vidpipe.media.speech) and
-spreads cues over the measured length in proportion to the text (marked approximate).
+times words from espeak-ng's own word events (vidpipe.media.speech.speak_timed).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from vidpipe.edit_schema import SubtitleCue
 from vidpipe.environment import voice_backend
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.media.speech import synthesize
+from vidpipe.media.speech import synthesize_timed
 from vidpipe.paths import Paths
 from vidpipe.pricing import estimate_voice
 from vidpipe.profile import load_profile
@@ -155,13 +155,17 @@ def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
     return media_seconds(out) or offset, words_from_chars(chars, starts, ends), alignment
 
 
-def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], None]:
+def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], dict[str, Any] | None]:
+    """espeak's own word events give the words' times (None → spread by length, marked approximate)."""
     with tempfile.TemporaryDirectory(prefix="vidpipe-tts-") as tmp:
-        wav = synthesize(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
+        wav, timed = synthesize_timed(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
         run_ffmpeg(["-y", "-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", str(out)],
                    what="preview speech to MP3")
     duration = media_seconds(out) or 0.0
-    return duration, approximate_words(text, duration), None
+    if not timed:
+        return duration, approximate_words(text, duration), None
+    words = [Word(text=w, start=s, end=min(e, duration) if duration else e) for w, s, e in timed]
+    return duration, words, {"engine": "espeak-ng", "word_events": [[w.text, w.start, w.end] for w in words]}
 
 
 def _concat_mp3(parts: list[Path], out: Path) -> None:

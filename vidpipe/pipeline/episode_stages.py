@@ -15,6 +15,7 @@ from vidpipe.episode import check_episode, episode_fingerprint, list_episodes, l
 from vidpipe.media.ambience import render_ambience
 from vidpipe.media.assemble import assemble
 from vidpipe.media.audio_mix import mix_voiceover
+from vidpipe.media.edit_plan import load_edit_list
 from vidpipe.media.probe import probe
 from vidpipe.media.upscale import upscale
 from vidpipe.media.verify import file_record, still_verified
@@ -136,7 +137,20 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
     return VoiceoverOutcome(track, cues, lines, False, used_backend, key, cost)
 
 
+def imported_edit_path(paths: Paths, episode_id: str) -> Path:
+    """Where `vidpipe import` puts an edit made in an NLE (vidpipe.finish.roundtrip writes it)."""
+    return paths.episode_media(episode_id) / "edit" / "edit.json"
+
+
 def build_edit_list(paths: Paths, episode_id: str) -> EditList:
+    """The episode's edit: the one imported from an NLE while there is one, else the generated edit."""
+    imported = imported_edit_path(paths, episode_id)
+    if imported.is_file():
+        return load_edit_list(imported)
+    return generated_edit_list(paths, episode_id)
+
+
+def generated_edit_list(paths: Paths, episode_id: str) -> EditList:
     """The episode's edit: shots in order with their transitions, voiceover, ducked music bed, subtitles."""
     episode = load_episode(paths.episode_dir(episode_id))
     media = paths.episode_media(episode_id)
