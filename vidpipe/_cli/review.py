@@ -14,7 +14,7 @@ app.add_typer(review_app, name="review")
 
 
 @review_app.command("serve")
-def serve(port: int | None = typer.Option(None, help="Port [default: VIDPIPE_REVIEW_URL's port, else 8765]"),
+def serve(port: int | None = typer.Option(None, help="Port (default: the port in VIDPIPE_REVIEW_URL, else 8765)"),
           host: str = typer.Option("127.0.0.1", help="Bind address (loopback by default; any other needs the printed token)")) -> None:
     """Serve the review room over the DuckDB store and the media folder."""
     import uvicorn
