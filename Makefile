@@ -22,9 +22,18 @@ setup: $(VENV)/.installed
 demo: setup
 	$(PY) launch.py render demo
 
-test: $(VENV)/.installed
+# What CI runs: the linter and the type checker on vidpipe/, then every test with branch coverage.
+test: lint
 	rm -f .coverage .coverage.*
 	COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -q -rs --cov --cov-report=term:skip-covered
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check vidpipe
+	$(VENV)/bin/mypy
+
+# The unit lane: the test modules measured fastest (tests/lanes.json), under two minutes.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -x -m "not slow"
 
 DEV_PORT ?= 3000
 dev: setup

@@ -66,6 +66,23 @@ shots:
 """
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--record-lanes", action="store_true", help="write tests/lanes.json from this run's timings")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--record-lanes"):
+        from tests.lanes import Recorder
+
+        config.pluginmanager.register(Recorder(), "vidpipe-lanes")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.lanes import mark_slow
+
+    mark_slow(items)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     """Under CI (VIDPIPE_CI=1) a skip fails the test unless it is marked `optional` with a reason.
