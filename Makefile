@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export VIDPIPE_ROOT := $(CURDIR)
 
-.PHONY: demo test dev bench bench-qc setup clean
+.PHONY: demo test test-fast lint dev bench bench-qc setup clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
