@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export VIDPIPE_ROOT := $(CURDIR)
 
-.PHONY: demo test dev bench setup clean
+.PHONY: demo test dev bench bench-qc setup clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ test: $(VENV)/.installed
 
 DEV_PORT ?= 3000
 dev: setup
-	$(VENV)/bin/dg dev -w workspace.yaml --port $(DEV_PORT)
+	$(PY) -m vidpipe.devserver -w workspace.yaml --port $(DEV_PORT)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py
+
+# The labelled QC benchmark alone: precision/recall per code and false blocking on clean clips.
+bench-qc: $(VENV)/.installed
+	$(PY) -m benchmarks.qc_bench.run
 
 clean:
 	rm -rf data/media data/dagster_home data/vidpipe.duckdb

@@ -9,8 +9,10 @@ import os
 import dagster as dg
 
 from assets import ALL_ASSETS
+from assets.finish import FINISH_ASSETS
 from resources import build_resources
 from sensors import JOBS, SCHEDULES, SENSORS
+from sensors.edit_import import edit_import_watch
 
 
 def executor_from_env() -> dg.ExecutorDefinition:
@@ -33,9 +35,9 @@ def executor_from_env() -> dg.ExecutorDefinition:
 
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, *FINISH_ASSETS],
     jobs=JOBS,
-    sensors=SENSORS,
+    sensors=[*SENSORS, edit_import_watch],
     schedules=SCHEDULES,
     resources=build_resources(),
     executor=executor_from_env(),

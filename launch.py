@@ -3,9 +3,10 @@
     python launch.py setup          # instance config, pools, partitions = the real episodes/shots
     python launch.py render EP      # episode_spec → every shot → voiceover/final cut/delivery → learning
 
-`render` materializes in-process against the project's real instance ($DAGSTER_HOME), so the
-runs, assets, checks and lineage show up in `make dev` afterwards. Shots that fail do not stop
-the others; the cut waits until every shot passes.
+`render` runs the project's named jobs (episode_spec_job, render_shot_job per shot, final_cut_job,
+learning_job: the phases of vidpipe.pipeline.stages) in-process against the real instance
+($DAGSTER_HOME), so the runs read as those jobs in `make dev` afterwards. Shots that fail do not
+stop the others; the cut waits until every shot passes.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import dagster as dg  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from assets import EPISODE_ASSETS, SHOT_ASSETS, episode_spec, lessons, qc_scores  # noqa: E402
-from assets.partitions import OLD_SHOT_SLOTS  # noqa: E402
+from assets.partitions import OLD_SHOT_SLOTS, apply_partition_requests, partition_requests  # noqa: E402
 from resources import build_resources  # noqa: E402
 from vidpipe.episode import load_episode  # noqa: E402
 from vidpipe.estimate import estimate_episode  # noqa: E402
 from vidpipe.paths import Paths  # noqa: E402
-from vidpipe.pipeline.status import partition_sync, scan_all, shot_partition  # noqa: E402
+from vidpipe.pipeline.stages import CUT, LEARN, PHASES, SHOT, SPEC, Phase  # noqa: E402
+from vidpipe.pipeline.status import scan_all, shot_partition  # noqa: E402
 
 POOLS = {"video_api": 4, "tts_api": 2, "duckdb": 1}
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # step logs stay in the UI, not the terminal
@@ -50,24 +51,16 @@ def _instance():  # type: ignore[no-untyped-def]
 
 
 def sync_partitions(inst) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Make the instance's partitions the real episodes and shots; also migrates an episode × slot instance.
+    """Make the instance's partitions the real episodes and shots (the sensors' own sync, applied here);
+    also migrates an episode × slot instance.
 
     Old 2-D keys were "ep|slot" strings, exactly the new shot keys, so past materializations of real
     shots stay attached; the slot dimension and phantom keys go.
     """
-    sync = partition_sync(scan_all(Paths.from_env()), set(inst.get_dynamic_partitions("episodes")),
-                          set(inst.get_dynamic_partitions("shots")))
-    inst.add_dynamic_partitions("episodes", sync.add_episodes)
-    inst.add_dynamic_partitions("shots", sync.add_shots)
-    for key in sync.delete_shots:
-        inst.delete_dynamic_partition("shots", key)
-    for key in sync.delete_episodes:
-        inst.delete_dynamic_partition("episodes", key)
-    old = inst.get_dynamic_partitions(OLD_SHOT_SLOTS)
-    for key in old:
-        inst.delete_dynamic_partition(OLD_SHOT_SLOTS, key)
-    return {"episodes+": len(sync.add_episodes), "episodes-": len(sync.delete_episodes),
-            "shots+": len(sync.add_shots), "shots-": len(sync.delete_shots), "old slots-": len(old)}
+    counts = apply_partition_requests(inst, partition_requests(inst, scan_all(Paths.from_env())))
+    return {"episodes+": counts.get("episodes+", 0), "episodes-": counts.get("episodes-", 0),
+            "shots+": counts.get("shots+", 0), "shots-": counts.get("shots-", 0),
+            "old slots-": counts.get(f"{OLD_SHOT_SLOTS}-", 0)}
 
 
 def setup() -> None:
@@ -81,7 +74,9 @@ def setup() -> None:
 
 
 def render(episode_id: str) -> int:
-    """Render one episode end to end through Dagster; print where the final video is."""
+    """Render one episode end to end through Dagster's named jobs, phase by phase (vidpipe.pipeline.stages)."""
+    from definitions import defs
+
     console = Console()
     t0 = time.monotonic()
     paths = Paths.from_env()
@@ -90,32 +85,50 @@ def render(episode_id: str) -> int:
     resources = build_resources()
     sync_partitions(inst)
 
-    def run(assets: list, key: object, label: str) -> dg.ExecuteInProcessResult:  # type: ignore[type-arg]
-        r = dg.materialize(assets, partition_key=key, instance=inst, resources=resources, raise_on_error=False,
-                           tags={"vidpipe/launched_by": "launch.py"}, run_config=QUIET)
+    def run(phase: Phase, key: str | None, label: str) -> dg.ExecuteInProcessResult:
+        job = defs.resolve_job_def(phase.job)
+        r = job.execute_in_process(partition_key=key, instance=inst, raise_on_error=False, run_config=QUIET,
+                                   tags={"vidpipe/launched_by": "launch.py"})
         if not r.success:
-            console.print(f"[red]✗ {label} failed[/red] (run {r.run_id}); see `make dev` → Runs")
+            console.print(f"[red]✗ {label} failed[/red] (run {r.run_id}): {_first_failure(r)}")
         return r
 
     console.print(f"[bold]{episode.title}[/bold] — {len(episode.shots)} shots, DAGSTER_HOME={inst.root_directory}")
-    if not run([episode_spec], episode_id, "episode_spec").success:
-        return 1
     est = estimate_episode(paths, episode_id, backend=resources["video_api"].backend_name(),
                            store=resources["store"].store())
-    console.print(est.line())  # before the first call that could cost money
+    console.print(est.line())  # before the first call that could cost money (cast plates are paid)
     if est.over_budget:
         console.print(f"[red]✗ over the episode's budget: nothing was sent[/red] (vidpipe estimate {episode_id})")
         return 1
+    for phase in PHASES:
+        if phase is SPEC and not run(SPEC, episode_id, "episode_spec").success:
+            return 1
+        if phase is SHOT and not _render_shots(console, run, episode_id, [s for s in episode.shots]):
+            return 1
+        if phase is CUT:
+            with console.status("voiceover, final cut, delivery…"):
+                cut = run(CUT, episode_id, "final cut")
+            if not cut.success:
+                return 1
+        if phase is LEARN:
+            run(LEARN, None, "learning")
+    final = paths.episode_media(episode_id) / "final.mp4"
+    console.print(f"[green]✓[/green] final cut: {final}  ({_meta(cut, 'final_cut').get('duration_s', '?')} s)")
+    console.print(f"  delivery: {paths.episode_media(episode_id) / 'delivery.mp4'}")
+    console.print(f"  done in {time.monotonic() - t0:.1f} s — `make dev` shows the runs, assets and lineage")
+    return 0
+
+
+def _render_shots(console: Console, run, episode_id: str, shots: list) -> bool:  # type: ignore[no-untyped-def]
     table = Table("shot", "mode", "model", "backend", "cached", "defects", "seconds")
     failed = []
     with console.status("rendering shots…") as status:
-        for s in episode.shots:
+        for s in shots:
             status.update(f"rendering {episode_id}|{s.id} ({s.mode}, {s.duration}s)…")
             ts = time.monotonic()
-            r = run(SHOT_ASSETS, shot_partition(episode_id, s.id), f"shot {s.id}")
+            r = run(SHOT, shot_partition(episode_id, s.id), f"shot {s.id}")
             meta = _meta(r, "shot_clip")
-            qc = _meta(r, "shot_qc")
-            defects = qc.get("defect_count")
+            defects = _meta(r, "shot_qc").get("defect_count")
             table.add_row(s.id, s.mode, str(meta.get("model", "-")), str(meta.get("backend", "-")),
                           str(meta.get("cache_hit", "-")), str(defects if defects is not None else "-"),
                           f"{time.monotonic() - ts:.1f}")
@@ -124,18 +137,18 @@ def render(episode_id: str) -> int:
     console.print(table)
     if failed:
         console.print(f"[red]{len(failed)} shot(s) failed: {', '.join(failed)}; the cut waits for them.[/red]")
-        return 1
-    with console.status("voiceover, final cut, delivery…"):
-        r = run(EPISODE_ASSETS, episode_id, "final cut")
-    if not r.success:
-        return 1
-    run([qc_scores, lessons], None, "learning")
-    final = paths.episode_media(episode_id) / "final.mp4"
-    cut = _meta(r, "final_cut")
-    console.print(f"[green]✓[/green] final cut: {final}  ({cut.get('duration_s', '?')} s)")
-    console.print(f"  delivery: {paths.episode_media(episode_id) / 'delivery.mp4'}")
-    console.print(f"  done in {time.monotonic() - t0:.1f} s — `make dev` shows the runs, assets and lineage")
-    return 0
+    return not failed
+
+
+def _first_failure(result) -> str:  # type: ignore[no-untyped-def]
+    """The failed step's own one-line reason (a dg.Failure description or the error message)."""
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data:
+            data = ev.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            return (data.error.message if data.error else "").strip().splitlines()[-1:][0] if data.error else ""
+    return "see `make dev` → Runs"
 
 
 def _meta(result, asset: str) -> dict:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.failures import decided_failures
 from assets.metadata import clean, file_meta, inline_thumbnail, media_link, review_link
 from assets.partitions import all_shots, episodes, shot_partition
 from assets.qc import shot_qc
@@ -29,8 +30,10 @@ def episode_shots(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Mat
     ep = context.partition_key
     status = episode_status(media.paths(), ep)
     if not status.ready:
+        why = "; ".join(f"{s}: {status.reasons[s]}" for s in status.failing if s in status.reasons)
         raise dg.Failure(f"episode {ep}: waiting for shots — missing {status.missing or 'none'}, "
-                         f"failing technical QC {status.failing or 'none'}")
+                         f"failed QC and waiting for a person's decision {status.failing or 'none'}"
+                         + (f" ({why})" if why else ""))
     return dg.MaterializeResult(
         metadata={"ready": True, "digest": status.digest,
                   "shot_partitions": dg.MetadataValue.json(
@@ -54,6 +57,7 @@ def _episode_shot_ids(media: MediaRoot, ep: str) -> list[str]:
     description="Narration of every shot voiced (ElevenLabs, or offline speech) and laid on one track at each "
     "shot's place in the cut; subtitle cues from the voice timing.",
 )
+@decided_failures
 def voiceover(context: dg.AssetExecutionContext, media: MediaRoot, voice_api: VoiceAPI) -> dg.MaterializeResult:
     out = make_voiceover(media.paths(), context.partition_key, backend=voice_api.backend_name())
     return dg.MaterializeResult(
@@ -74,11 +78,12 @@ def voiceover(context: dg.AssetExecutionContext, media: MediaRoot, voice_api: Vo
     kinds={"python", "ffmpeg"},
     owners=["team:production"],
     code_version="1",
-    deps=[episode_shots, voiceover],
+    deps=[episode_shots, voiceover, "edited_timeline"],  # an NLE edit imported back (assets/finish.py)
     description="The episode's cut: every real shot in order with cuts/crossfades, clip audio + voiceover + "
     "ducked music bed, loudness-normalised, SRT from the voice timing. Requested by the final-cut gate "
     "sensor as soon as the last of the episode's shots has a passing clip.",
 )
+@decided_failures
 def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
     out = make_final_cut(media.paths(), context.partition_key)
     return dg.MaterializeResult(
@@ -103,6 +108,7 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
     deps=[final_cut],
     description="The delivered file: the final cut upscaled (Lanczos) to 1080p for delivery.",
 )
+@decided_failures
 def delivery(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
     out = make_delivery(media.paths(), context.partition_key)
     return dg.MaterializeResult(

@@ -3,11 +3,13 @@
 
 import dagster as dg
 
+from assets.failures import RETRY, decided_failures
 from assets.metadata import clean, file_meta, inline_thumbnail, media_link, prompt_text, review_link
 from assets.partitions import all_shots, shot_key, shots
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
 from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
+from vidpipe.pipeline.converge import clean_dead_temp_files
 
 
 @dg.asset(
@@ -17,9 +19,11 @@ from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
     owners=["team:production"],
     code_version="1",
     deps=[shot_request, dg.AssetDep("cast_plate", partition_mapping=all_shots)],
+    retry_policy=RETRY,
     description="The shot's first-frame still (flux / imagen, or a storyboard frame offline) for "
     "image-to-video shots and character plates; shots that need none record that and pass through.",
 )
+@decided_failures
 def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: StillAPI) -> dg.MaterializeResult:
     ep, shot = shot_key(context)
     ref = ShotRef.load(media.paths(), ep, shot)
@@ -45,16 +49,21 @@ def shot_still(context: dg.AssetExecutionContext, media: MediaRoot, still_api: S
     code_version="1",
     pool="video_api",
     deps=[shot_request, shot_still],
-    check_specs=[dg.AssetCheckSpec("technical_qc", asset="shot_clip", blocking=True,
+    retry_policy=RETRY,
+    check_specs=[dg.AssetCheckSpec("technical_qc", asset="shot_clip",
                                    description="No technical defect of severity error (black/frozen frames, "
                                    "duration/resolution/aspect mismatch, missing audio, cut count…).")],
     description="The shot's clip on the routed model (never paid twice: cached by request hash, request id "
-    "persisted before polling). Blocking check: technical QC must find no error defect.",
+    "persisted before polling). Check: technical QC must find no error defect (shot_qc then records the pass "
+    "and fails the run with the reason, so the failing shot is red in shot_qc's partitions).",
 )
+@decided_failures
 def shot_clip(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore,
               video_api: VideoAPI) -> dg.MaterializeResult:
     ep, shot = shot_key(context)
     ref = ShotRef.load(media.paths(), ep, shot)
+    for debris in clean_dead_temp_files(ref.dir):
+        context.log.info(f"removed {debris.name}, left by a run that died")
     out = render_clip(ref, backend=video_api.backend_name(), store=store.store(), fallback=video_api.fallback)
     report = check_clip(ref)
     bad = [d.code for d in report.blocking_defects()]

@@ -19,7 +19,7 @@ import dagster as dg
 from PIL import Image
 
 from vidpipe.media.probe import probe, thumbnail_jpeg
-from vidpipe.review.urls import _base, episode_url, shot_url
+from vidpipe.review.urls import episode_url, media_url, shot_url
 
 INLINE_LIMIT = 1000  # the UI renders shorter markdown in place
 
@@ -56,7 +56,7 @@ def media_link(path: Path | None, media_root: Path) -> dg.MetadataValue | None:
         return None
 
     rel = Path(path).resolve().relative_to(Path(media_root).resolve()).as_posix()
-    return dg.MetadataValue.url(f"{_base(None)}/media/{rel}")
+    return dg.MetadataValue.url(media_url(rel))
 
 
 def prompt_text(prompt: str | None) -> dg.MetadataValue:

@@ -1,55 +1,67 @@
 """QC group: every clip's QC pass stored in DuckDB (and judged when a judge is configured)."""
 
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from assets.generation import shot_clip
+from assets.failures import RETRY, decided_failures, qc_failure
 from assets.metadata import clean, inline_thumbnail, media_link, review_link
 from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.errors import VidpipeError
 from vidpipe.pipeline import ShotRef, episode_status, record_qc
-from vidpipe.qc.verdict import SCORE_THRESHOLD
+from vidpipe.qc.verdict import SCORE_THRESHOLD, verdict
+from vidpipe.review.urls import shot_url
 
 
-@dg.asset(
+@dg.multi_asset(  # (a multi-asset only so that its checks may go unevaluated: can_subset makes them optional)
+    name="shot_qc",
     partitions_def=shots,
-    group_name="qc",
-    kinds={"python", "duckdb"},
-    owners=["team:production"],
-    code_version="1",
-    deps=[shot_clip],
+    retry_policy=RETRY,
+    can_subset=True,
     check_specs=[
         dg.AssetCheckSpec("score_threshold", asset="shot_qc",
-                          description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5."),
+                          description=f"Warn when a judged clip scores overall < {SCORE_THRESHOLD}/5. Not evaluated "
+                          "(skipped) on a clip nobody scored."),
         dg.AssetCheckSpec("judge_ran", asset="shot_qc",
                           description="Warn when the configured judge failed (the technical QC row is stored, "
-                          "the score stays null; score by hand with `vidpipe score` or re-run)."),
+                          "the score stays null; score by hand with `vidpipe score` or re-run). Not evaluated "
+                          "(skipped) when no judge is configured."),
     ],
-    description="The shot's QC report (review/<clip_id>/: contact sheet, frames, probe, qc.json) recorded as "
+    specs=[dg.AssetSpec("shot_qc", group_name="qc", kinds={"python", "duckdb"}, owners=["team:production"],
+                        code_version="1", deps=[shot_clip], description="The shot's QC report (review/<clip_id>/: contact sheet, frames, probe, qc.json) recorded as "
     "one row in DuckDB with the request's features. Scores come only from a judge (VLM or a person); "
     "an unjudged clip keeps scores null. Re-records its episode's `episode_shots` digest, so that "
-    "episode's final_cut (and only it) turns Unsynced when this shot changed.",
+    "episode's final_cut (and only it) turns Unsynced when this shot changed. A clip that fails QC fails this "
+    "asset with one line saying why (the partition is red; the row is stored first).")],
 )
-def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore, judge: Judge) -> dg.MaterializeResult:
+@decided_failures
+def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore,
+            judge: Judge) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     ep, shot = shot_key(context)
     paths = media.paths()
     ref = ShotRef.load(paths, ep, shot)
     report = record_qc(ref, store.store(), judge=judge.enabled())  # stores the technical row before judging
-    judge_error = ref.read().qc.judge_error if judge.enabled() and ref.read().qc else None
+    rec = ref.read()  # the verdict is the record's (vidpipe.pipeline.record), not recomputed here
+    judge_error = rec.qc.judge_error if judge.enabled() and rec.qc else None
     if judge_error:
         context.log.warning(f"{ref.key}: judge failed, QC row stored unscored: {judge_error}")
     scores = report.scores.model_dump() if report.scores else None
-    checks = [
-        dg.AssetCheckResult(
-            check_name="score_threshold", passed=report.passed(SCORE_THRESHOLD),
-            severity=dg.AssetCheckSeverity.WARN, metadata={"overall": scores["overall"] if scores else "unjudged"}),
-        dg.AssetCheckResult(
+    checks = []  # a check that did not run reports nothing (the UI shows it as not evaluated, never green)
+    if scores:
+        checks.append(dg.AssetCheckResult(
+            check_name="score_threshold", passed=rec.usable, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"overall": scores["overall"], "judge": report.judge or "?", "state": rec.state_line()}))
+    if judge.enabled():
+        checks.append(dg.AssetCheckResult(
             check_name="judge_ran", passed=judge_error is None, severity=dg.AssetCheckSeverity.WARN,
-            metadata=clean({"judge": "vlm" if judge.enabled() else "none (people score)", "error": judge_error})),
-    ]
+            metadata=clean({"judge": "vlm", "error": judge_error})))
     _rerecord_episode(context, paths, ep, shot)
-    return dg.MaterializeResult(
+    if not rec.usable:  # the record's verdict: failed QC and no person accepted it
+        raise qc_failure(ref.key, report, shot_url(ep, shot))
+    yield dg.MaterializeResult(
         metadata=clean({
             "review_dir": dg.MetadataValue.path(str(ref.review_dir)),
             "uri": media.publish(ref.review_dir / "contact_sheet.jpg"),
@@ -63,8 +75,8 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
             "contact_sheet_full": media_link(ref.review_dir / "contact_sheet.jpg", paths.media),
             "review": review_link(ep, shot),
         }),
-        check_results=checks,
     )
+    yield from checks
 
 
 def _rerecord_episode(context: dg.AssetExecutionContext, paths, ep: str, shot: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ marks exactly the edited episode's spec and the edited shot's request Unsynced.
 
 import dagster as dg
 
+from assets.failures import RETRY, decided_failures
 from assets.metadata import clean, inline_thumbnail, prompt_text, review_link
 from assets.partitions import all_shots, episodes, shot_key, shots
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
@@ -37,6 +38,7 @@ shot_spec = dg.AssetSpec(
     description="The episode file (data/episodes/<ep>/episode.yaml) parsed and validated; "
     "writes data/media/<ep>/episode.json. Its data version is the folder's content hash.",
 )
+@decided_failures
 def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot, video_api: VideoAPI,
                  store: DuckDBStore) -> dg.MaterializeResult:
     summary = spec_summary(media.paths(), context.partition_key)
@@ -81,6 +83,7 @@ def episode_spec(context: dg.AssetExecutionContext, media: MediaRoot, video_api:
     "under data/media/<ep>/cast/; every shot the member appears in cites it. Shot runs make the plates "
     "they need themselves under the same lock, so this asset never pays twice.",
 )
+@decided_failures
 def cast_plate(context: dg.AssetExecutionContext, media: MediaRoot, still_api: StillAPI) -> dg.MaterializeResult:
     plates = make_cast_plates(media.paths(), context.partition_key, backend=still_api.backend_name())
     meta: dict[str, object] = {"plates": len(plates), "cost_usd": round(sum(p.cost_usd for p in plates), 4)}
@@ -96,12 +99,14 @@ def cast_plate(context: dg.AssetExecutionContext, media: MediaRoot, still_api: S
     owners=["team:production"],
     code_version="1",
     deps=[shot_spec],
+    retry_policy=RETRY,
     check_specs=[dg.AssetCheckSpec("request_valid", asset="shot_request", blocking=True,
                                    description="No validation errors (design.md §2 codes); warnings pass.")],
     description="The shot's prompt composed in 5-part order (Subject → Action → Camera → Style → "
     "Constraints, time-coded blocks for multi-shot clips), validated against the canonical Seedance 2.0 "
     "schema and routed to a model. Blocking check: a request with errors never reaches generation.",
 )
+@decided_failures
 def shot_request(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBStore) -> dg.MaterializeResult:
     ep, shot = shot_key(context)
     ref = ShotRef.load(media.paths(), ep, shot)

@@ -30,7 +30,7 @@ def main() -> int:
     print("\nbenchmark results")
     for name, res in results.items():
         for key, value in res.items():
-            if any(w in key for w in ("ratio", "vmaf", "goal", "_s", "overhead", "error")):
+            if any(w in key for w in ("ratio", "vmaf", "goal", "_s", "overhead", "error", "rate", "codes")):
                 print(f"  {name:18s} {key:28s} {json.dumps(value)}")
     return 1 if any("error" in r for r in results.values()) else 0
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from vidpipe.episode import load_episode  # noqa: E402
 from vidpipe.paths import Paths  # noqa: E402
 from vidpipe.pipeline.record import ShotRef  # noqa: E402
-from vidpipe.providers.preview_sheet import panel_frames, storyboard_sheet  # noqa: E402
+from vidpipe.storyboard.sheet import panel_frames, storyboard_sheet  # noqa: E402
 
 
 def main(episode_id: str = "demo") -> list[Path]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,12 @@ class MediaRoot(dg.ConfigurableResource):
 
     def paths(self) -> Paths:
         return Paths.from_env(self.root or None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        _RunGuard.start(context)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        _RunGuard.stop(context)
 
     def publish(self, path: Path | None) -> str | None:
         """Upload an output file under data/media to S3 (when configured) and return its URI; None if no file."""
@@ -82,6 +90,50 @@ class Judge(dg.ConfigurableResource):
 
     def enabled(self) -> bool:
         return judge_backend(self.mode) == "vlm"
+
+
+class _RunGuard:
+    """Ends a step process whose run is over: a step must not outlive its run.
+
+    Under the multiprocess (or celery/k8s) executor each step is its own process; when the run worker is
+    killed, Dagster marks the run failed but nothing stops those processes (one was seen logging a
+    success 12 s after its run failed). Every vidpipe step holds MediaRoot, so while its resources are
+    set up a thread checks the run's status every POLL_S and exits the process once the run is FAILURE
+    or CANCELED. Claims are flock-based and outputs are written under temp names, so exiting loses
+    nothing that the next attempt would not redo.
+    """
+
+    POLL_S = 2.0
+    _events: dict[str, threading.Event] = {}
+
+    @classmethod
+    def start(cls, context: dg.InitResourceContext) -> None:
+        run, instance = context.dagster_run, context.instance
+        if run is None or instance is None or run.run_id in cls._events:
+            return
+        stop = cls._events[run.run_id] = threading.Event()
+        threading.Thread(target=cls._watch, args=(instance, run.run_id, stop), daemon=True,
+                         name=f"vidpipe-run-guard-{run.run_id[:8]}").start()
+
+    @classmethod
+    def stop(cls, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is not None:
+            ev = cls._events.pop(context.dagster_run.run_id, None)
+            if ev is not None:
+                ev.set()
+
+    @classmethod
+    def _watch(cls, instance: dg.DagsterInstance, run_id: str, stop: threading.Event) -> None:
+        over = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        while not stop.wait(cls.POLL_S):
+            try:
+                run = instance.get_run_by_id(run_id)
+            except Exception:  # noqa: BLE001 - storage briefly unreachable: look again next time
+                continue
+            if run is not None and run.status in over and not stop.is_set():
+                sys.stderr.write(f"vidpipe: run {run_id} is {run.status.value}; stopping this step (pid {os.getpid()})\n")
+                sys.stderr.flush()
+                os._exit(70)
 
 
 def build_resources(**overrides: Any) -> dict[str, Any]:

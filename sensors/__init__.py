@@ -4,9 +4,9 @@ from sensors.episodes import episode_discovery, final_cut_gate
 from sensors.failures import run_failure_record
 from sensors.jobs import JOBS
 from sensors.learning import qc_to_lessons
-from sensors.schedules import weekly_episode_batch
+from sensors.schedules import weekly_final_cuts, weekly_shot_renders
 
 SENSORS = [episode_discovery, final_cut_gate, qc_to_lessons, run_failure_record]
-SCHEDULES = [weekly_episode_batch]
+SCHEDULES = [weekly_shot_renders, weekly_final_cuts]
 
 __all__ = ["JOBS", "SCHEDULES", "SENSORS"]

@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from resources import MediaRoot
+from sensors.asking import STATE_TAG
 from vidpipe.pipeline.status import record_failure
 
 
@@ -23,12 +24,15 @@ def run_failure_record(context: dg.RunFailureSensorContext, media: MediaRoot) ->
     run = context.dagster_run
     steps = []
     for ev in context.get_step_failure_events():
-        err = ev.step_failure_data.error if ev.step_failure_data else None
-        steps.append({"step": ev.step_key, "error": _root_message(err) if err else ev.message})
+        data = ev.step_failure_data
+        err = data.error if data else None
+        told = data.user_failure_data.description if data and data.user_failure_data else None  # a dg.Failure's line
+        steps.append({"step": ev.step_key, "error": told or (_root_message(err) if err else ev.message)})
     error = steps[0]["error"] if steps else (context.failure_event.message if context.failure_event else None)
     record_failure(
         media.paths(),
         {"run_id": run.run_id, "job": run.job_name, "partition": run.tags.get("dagster/partition"),
+         "state": run.tags.get(STATE_TAG),
          "failed_steps": [s["step"] for s in steps], "steps": steps, "error": error},
         webhook_url=os.environ.get("VIDPIPE_FAILURE_WEBHOOK"),
     )

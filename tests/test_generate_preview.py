@@ -13,7 +13,7 @@ from vidpipe.environment import still_backend
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.generate import generate_jobs
 from vidpipe.providers import require_key, select_backend
-from vidpipe.providers.preview import RENDER_VERSION
+from vidpipe.storyboard.animatic import RENDER_VERSION
 from vidpipe.schema import Job
 from vidpipe.store import Store
 

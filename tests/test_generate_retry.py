@@ -47,8 +47,13 @@ def _caused(exc: ProviderError, cause: BaseException) -> ProviderError:
 @pytest.mark.parametrize("exc,unknown", [
     (ProviderRejected("422 invalid"), False),
     (ProviderRateLimited("429"), False),
-    (ProviderUnavailable("nginx 502, no request id", code="unavailable"), False),
+    (ProviderUnavailable("nginx 502, no request id", code="unavailable"), True),  # the app may have it
     (_caused(ProviderUnavailable("refused", code="connection"), httpx.ConnectError("refused")), False),
+    (_caused(ProviderUnavailable("dns", code="connection"), httpx.ConnectTimeout("connect")), False),
+    (_caused(ProviderUnavailable("pool", code="connection"), httpx.PoolTimeout("pool")), False),
+    (_caused(ProviderTimeout("read", code="timeout"), httpx.ReadTimeout("read")), True),
+    (_caused(ProviderTimeout("write", code="timeout"), httpx.WriteTimeout("write")), True),
+    (ProviderError("fal answered 200 without a request id", code="bad_reply"), True),
     (_caused(ProviderUnavailable("reset", code="connection"), httpx.RemoteProtocolError("reset")), True),
     (ProviderTimeout("read timeout"), True),
     (ProviderError("fal 500 (request abc failed on fal's side)", code="server_error"), True),

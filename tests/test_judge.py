@@ -10,7 +10,7 @@ import pytest
 from tests.fakes.gemini_fake import GeminiFake
 from tests.media_factory import Seg, make_clip
 from vidpipe.errors import ProviderError, ProviderNotConfigured
-from vidpipe.qc.judge import vlm_judge
+from vidpipe.pipeline.scoring import vlm_judge
 from vidpipe.qc.report import run_qc
 from vidpipe.store import Store
 

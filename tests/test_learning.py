@@ -93,7 +93,10 @@ def test_mined_lesson_lands_in_lessons_md_and_lints(store: Store, lessons: Path)
     assert text.startswith(before.decode())  # seed lessons untouched, appended newest last
     new = read_lessons(lessons)[-1]
     assert new.category == "dialogue" and "kling-3.0-omni" in new.lesson and "n=12/12" in new.evidence
-    assert store.query("SELECT id FROM lessons")[0]["id"] == new.id
+    rows = {r["id"]: r for r in store.query("SELECT id, source, human, author FROM lessons")}
+    assert rows[new.id]["source"] == "mined" and rows[new.id]["human"] is False and rows[new.id]["author"]
+    seed = read_lessons(lessons)[0]  # typed into the file by a person: mirrored, marked human-written
+    assert rows[seed.id]["source"] == "file" and rows[seed.id]["human"] is True
     findings = lesson_lint(DIALOGUE, category="dialogue", lessons_path=lessons, model="seedance-2.0")
     assert f"lesson:{new.id}" in [f.code for f in findings]
     on_winner = lesson_lint(DIALOGUE, category="dialogue", lessons_path=lessons, model="kling-3.0-omni")
@@ -123,7 +126,7 @@ def test_lessons_parse_and_seed_lint(lessons: Path) -> None:
 
 def test_human_score_caps_and_lands_in_duckdb(tmp_path: Path, store: Store, lessons: Path) -> None:
     from tests.media_factory import Seg, make_clip
-    from vidpipe.qc.judge import score_clip
+    from vidpipe.pipeline.scoring import score_clip
     from vidpipe.qc.report import run_qc
     from vidpipe.schema import Scores
 

@@ -10,7 +10,7 @@ import av
 import pytest
 
 from tests.media_factory import Seg, make_clip
-from vidpipe.providers.preview import animatic
+from vidpipe.storyboard.animatic import animatic
 from vidpipe.media.assemble import assemble
 from vidpipe.media.ffmpeg import run_ffmpeg
 from vidpipe.media.upscale import upscale

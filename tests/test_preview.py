@@ -12,9 +12,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from vidpipe.media.probe import probe
-from vidpipe.providers.preview import animatic, storyboard_frame
-from vidpipe.providers.preview_art import PAPER, fit, layout, set_text, text_areas
-from vidpipe.providers.preview_plan import camera_move, member, members, panels
+from vidpipe.storyboard.animatic import animatic, storyboard_frame
+from vidpipe.storyboard.art import PAPER, fit, set_text
+from vidpipe.storyboard.layout import layout, text_areas
+from vidpipe.storyboard.plan import camera_move, member, members, panels
 from vidpipe.qc.report import scene_cuts
 from vidpipe.schema import frame_size
 

@@ -62,7 +62,14 @@ def room(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert not run.failed
         (root / "rendered").touch()
     store = Store(paths.db)
-    return paths, store, TestClient(create_app(paths, store))
+    return paths, store, TestClient(create_app(paths, store), base_url="http://127.0.0.1")
+
+
+def form_token(client: TestClient) -> str:
+    """The session's form token, as the room's own page hands it to its forms (the client keeps the cookie)."""
+    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/episode/rev").text)
+    assert m, "the episode page's score form carries no form token"
+    return m[1]
 
 
 def test_episode_page_shows_player_sheet_prompt_blocks_and_form(room) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +111,8 @@ def test_index_lists_every_episode_with_title_count_status_cost_and_thumbnail(ro
 ])
 def test_unknown_routes_are_404_pages(room, method: str, url: str) -> None:  # type: ignore[no-untyped-def]
     _paths, _store, client = room
-    r = client.request(method, url, data={"overall": "3"} if method == "POST" else None, follow_redirects=False)
+    form = {"overall": "3", "csrf_token": form_token(client)} if method == "POST" else None
+    r = client.request(method, url, data=form, follow_redirects=False)
     assert r.status_code == 404, (url, r.status_code)
     if not url.startswith("/static"):
         assert "Not found" in r.text and "/static/room.css" in r.text  # the room's own page, not a bare body
@@ -113,7 +121,7 @@ def test_unknown_routes_are_404_pages(room, method: str, url: str) -> None:  # t
 def test_bad_submit_redirects_and_shows_errors_at_the_form_with_input_kept(room) -> None:  # type: ignore[no-untyped-def]
     _paths, store, client = room
     before = store.query("SELECT count(*) AS n FROM scores")[0]["n"]
-    r = client.post("/episode/rev/shot/s001/score", data={"overall": "9", "prompt_fidelity": "4",
+    r = client.post("/episode/rev/shot/s001/score", data={"overall": "9", "prompt_fidelity": "4", "csrf_token": form_token(client),
                                                           "lesson": "<script>alert(1)</script>"}, follow_redirects=False)
     assert r.status_code == 303
     loc = r.headers["location"]
@@ -131,7 +139,8 @@ def test_bad_submit_redirects_and_shows_errors_at_the_form_with_input_kept(room)
 def test_score_records_the_clips_real_model_in_duckdb_lessons_and_trends(room) -> None:  # type: ignore[no-untyped-def]
     paths, store, client = room
     form = {"overall": "4", "prompt_fidelity": "5", "subject_consistency": "4", "camera_and_motion": "4",
-            "audio_match": "3", "failure_modes": ["style drift"], "lesson": "Blue hour reads well in previews."}
+            "audio_match": "3", "failure_modes": ["style drift"], "lesson": "Blue hour reads well in previews.",
+            "csrf_token": form_token(client)}
     r = client.post("/episode/rev/shot/s001/score", data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/episode/rev#shot-s001"
     row = store.query("SELECT judge, model, overall, failure_modes FROM scores")[-1]
@@ -212,10 +221,13 @@ def test_compare_lists_current_kept_and_cached_takes_once_each(room) -> None:  #
 
 
 def test_links_into_the_room_quote_ids_and_follow_the_configured_base(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from vidpipe.review.urls import compare_url, episode_url, shot_url
+    from vidpipe.review.urls import compare_url, default_port, episode_url, media_url, shot_url
 
+    monkeypatch.delenv("VIDPIPE_REVIEW_URL", raising=False)
+    assert episode_url("ep01") == "http://127.0.0.1:8765/episode/ep01" and default_port() == 8765
     monkeypatch.setenv("VIDPIPE_REVIEW_URL", "http://room.local:9000/")
-    assert episode_url("ep01") == "http://room.local:9000/episode/ep01"
+    assert episode_url("ep01") == "http://room.local:9000/episode/ep01" and default_port() == 9000
+    assert media_url("ep01/shots/s1/clip.mp4") == "http://room.local:9000/media/ep01/shots/s1/clip.mp4"
     assert shot_url("ep01", "s1") == "http://room.local:9000/episode/ep01#shot-s1"
     assert compare_url("ep 1", "s/1", base="http://x") == "http://x/episode/ep%201/shot/s%2F1/compare"
 
@@ -234,7 +246,8 @@ def test_use_this_take_puts_another_take_into_the_cut(room) -> None:  # type: ig
     assert html.count("<video") == 2 and f"take {rec.chosen_take} <span class=\"badge rendered\">in the cut" in html
     assert html.count('class="primary use"') == 1 and f'name="take" value="{other}"' in html
     assert "seed " in html and "no defects" in html  # each take shows its QC
-    r = client.post("/episode/rev/shot/s002/compare/use", data={"take": str(other)}, follow_redirects=False)
+    token = form_token(client)
+    r = client.post("/episode/rev/shot/s002/compare/use", data={"take": str(other), "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/episode/rev/shot/s002/compare?used={other}"
     rec = ref.read()
     assert (rec.take_override, rec.chosen_take) == (other, other)
@@ -243,7 +256,7 @@ def test_use_this_take_puts_another_take_into_the_cut(room) -> None:  # type: ig
     assert f"Take {other} now goes into the cut" in html and "chosen by you" in html
     assert f'name="take" value="{rec.take_override}"' not in html
     for bad in ("9", "x", ""):
-        assert client.post("/episode/rev/shot/s002/compare/use", data={"take": bad}).status_code == 404
+        assert client.post("/episode/rev/shot/s002/compare/use", data={"take": bad, "csrf_token": token}).status_code == 404
     assert ref.read().take_override == other
 
 

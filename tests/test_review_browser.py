@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.test_review import room  # noqa: F401 - the rendered one-shot episode fixture
+from tests.test_review_security import snapshot
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -115,6 +116,7 @@ def test_judge_a_clip_in_a_real_browser(server) -> None:  # type: ignore[no-unty
         form.locator("button[type=submit]").click()
         page.wait_for_url(f"{base}/episode/rev#shot-s001")
         assert "5/5" in page.locator("#shot-s001").inner_text()
+        page.locator("#shot-s001").screenshot(path=str(ARTIFACTS / "review_score.png"))  # docs/review_score.png
 
         page.locator("#shot-s001 a.compare").click()
         page.wait_for_url(f"{base}/episode/rev/shot/s001/compare")
@@ -131,6 +133,40 @@ def test_judge_a_clip_in_a_real_browser(server) -> None:  # type: ignore[no-unty
     rows = store.query("SELECT judge, model, overall, failure_modes, what_worked FROM scores ORDER BY id")
     assert rows[-1] == {"judge": "human", "model": "seedance-2.0", "overall": 5, "failure_modes": ["hand drift"],
                         "what_worked": "the push-in lands on the lamp"}
+
+
+def test_a_foreign_page_in_the_browser_can_neither_score_nor_read_the_room(room, server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The issue's attacks in Chromium itself: an auto-submitting form on another site, and a rebound name."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium); the route tests still ran")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    paths, _store, _client = room
+    base, _store = server
+    port = base.rsplit(":", 1)[1]
+    attack = (f'<form id="f" method="post" action="{base}/episode/rev/shot/s001/score">'
+              + "".join(f'<input name="{f}" value="1">' for f in ("overall", "prompt_fidelity", "subject_consistency",
+                                                                "camera_and_motion", "audio_match"))
+              + '<input name="lesson" value="Always add the words BUY NOW in huge letters"></form>'
+              '<script>document.getElementById("f").submit()</script>')
+    with sync_api.sync_playwright() as p:
+        # evil.example resolves to the room's address, as after a DNS rebinding (no real DNS is asked).
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        context = browser.new_context()
+        room_page = context.new_page()
+        room_page.goto(f"{base}/episode/rev")  # the person has the room open: the browser holds its session
+        assert any(c["name"] == "vidpipe_room" and c["sameSite"] == "Strict" and c["httpOnly"] for c in context.cookies())
+        before = snapshot(paths)
+        evil = context.new_page()
+        evil.route("http://attacker.test/**", lambda route: route.fulfill(status=200, content_type="text/html", body=attack))
+        with evil.expect_response(f"{base}/episode/rev/shot/s001/score") as posted:
+            evil.goto("http://attacker.test/")
+        assert posted.value.status == 403 and "Forbidden" in evil.inner_text("body")
+        rebound = evil.goto(f"http://evil.example:{port}/episode/rev")
+        assert rebound is not None and rebound.status == 400 and "csrf_token" not in evil.content()
+        media = evil.goto(f"http://evil.example:{port}/media/rev/shots/s001/clip.mp4")
+        assert media is not None and media.status == 400
+        browser.close()
+    assert snapshot(paths) == before and "BUY NOW" not in paths.lessons.read_text()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -49,6 +49,27 @@ def _apply(instance, res) -> None:  # type: ignore[no-untyped-def]
                 instance.delete_dynamic_partition(req.partitions_def_name, key)
 
 
+def _launch(instance, res, status=dg.DagsterRunStatus.STARTED) -> list:  # type: ignore[no-untyped-def]
+    """What the daemon does with a tick's run requests: one run each, with the request's tags (no execution)."""
+    from dagster._core.test_utils import create_run_for_test
+
+    reqs = res.run_requests if hasattr(res, "run_requests") else list(res)
+    return [create_run_for_test(instance, job_name=r.job_name or "final_cut_job", status=status,
+                                tags={**r.tags, "dagster/partition": r.partition_key, "dagster/run_key": r.run_key})
+            for r in reqs]
+
+
+def _finish(instance, failed: set[str] = frozenset()) -> None:  # type: ignore[no-untyped-def,assignment]
+    """The started runs end: failed for the partitions in `failed`, successfully for the others."""
+    from dagster._core.test_utils import create_run_for_test
+
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        instance.delete_run(run.run_id)
+        bad = run.tags["dagster/partition"] in failed
+        create_run_for_test(instance, job_name=run.job_name, tags=run.tags,
+                            status=dg.DagsterRunStatus.FAILURE if bad else dg.DagsterRunStatus.SUCCESS)
+
+
 def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(project) -> None:  # type: ignore[no-untyped-def]
     from sensors.episodes import episode_discovery
 
@@ -68,15 +89,21 @@ def test_discovery_adds_real_partitions_requests_shot_runs_and_is_idempotent(pro
         observed = {(e.asset_key.path[-1], e.partition) for e in res.asset_events}
         assert ("episode_file", "two") in observed and ("shot_spec", "two|s002") in observed
         _apply(instance, res)
+        # the same tick again before the daemon made the runs: the same shot run keys (the daemon drops repeats);
+        # a spec run is asked once per file change
+        assert {r.run_key for r in _tick(episode_discovery, project, instance, res.cursor).run_requests} == {
+            r.run_key for r in res.run_requests if r.job_name == "render_shot_job"}
+        _launch(instance, res)  # started: nothing more is asked while they are in play
         again = _tick(episode_discovery, project, instance, res.cursor)
         assert isinstance(again, dg.SkipReason)
-        # editing one shot: that episode only; the edited shot gets a new run key, the unrendered s001 keeps
-        # its key (the daemon drops a repeated run key, so nothing is paid twice)
+        _finish(instance, failed={"two|s001"})
+        # editing one shot: that episode's spec and the edited shot are asked for; s001, whose run failed a
+        # moment ago, waits for its backoff
         _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
         third = _tick(episode_discovery, project, instance, res.cursor)
         keys = {r.partition_key: r.run_key for r in res.run_requests}
         assert {r.partition_key: r.run_key == keys[r.partition_key] for r in third.run_requests} == {
-            "two": False, "two|s001": True, "two|s002": False}
+            "two": False, "two|s002": False}
         assert [e.partition for e in third.asset_events if e.asset_key.path[-1] == "shot_spec"] == ["two|s001", "two|s002"]
         # removing a shot and an episode removes their partitions
         _write(project, "two", TWO_SHOTS.split("  - {id: s002")[0])
@@ -108,6 +135,7 @@ def test_a_bad_episode_is_reported_and_the_others_carry_on(project, bad) -> None
         assert not any(isinstance(r, dg.DeleteDynamicPartitionsRequest) and "broken|s001" in r.partition_keys
                        for r in res.dynamic_partitions_requests)
         _apply(instance, res)
+        _launch(instance, res)
         assert isinstance(_tick(episode_discovery, project, instance, res.cursor), dg.SkipReason)  # reported once
         # the gate meets QC of a broken episode without failing the tick
         assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)
@@ -138,10 +166,11 @@ def test_gate_requests_a_cut_on_the_tick_after_the_last_shots_qc(project) -> Non
         _materialize_shots(project, instance, "two", ["s001", "s002"])
         _materialize_shots(project, instance, "three", ["s001", "s002"])
         res = _tick(final_cut_gate, project, instance)
-        assert [(r.partition_key, r.job_name) for r in res.run_requests] == [("two", None)]  # three lacks s003
-        assert isinstance(_tick(final_cut_gate, project, instance, res.cursor), dg.SkipReason)
+        assert [(r.partition_key, r.job_name) for r in res.run_requests] == [("two", "final_cut_job")]  # three lacks s003
+        _launch(instance, res)
+        assert isinstance(_tick(final_cut_gate, project, instance), dg.SkipReason)  # its run is in play
         _materialize_shots(project, instance, "three", ["s003"])
-        res2 = _tick(final_cut_gate, project, instance, res.cursor)
+        res2 = _tick(final_cut_gate, project, instance)
         assert [r.partition_key for r in res2.run_requests] == ["three"]
         assert res2.run_requests[0].run_key.startswith("final:three:")
 
@@ -182,25 +211,41 @@ def test_learning_sensor_and_assets_run_for_real(project) -> None:  # type: igno
         assert Path(meta["lessons"]["path"].value).exists()
 
 
-def test_weekly_schedule_requests_each_pending_episode(project) -> None:  # type: ignore[no-untyped-def]
-    from sensors.schedules import weekly_episode_batch
+def test_weekly_schedules_carry_pending_episodes_to_delivery_with_stable_keys(project) -> None:  # type: ignore[no-untyped-def]
+    from resources import MediaRoot
+    from sensors.schedules import weekly_final_cuts, weekly_shot_renders
     from vidpipe.pipeline.run import render_episode
+    from vidpipe.pipeline.status import read_episode_errors
 
     _write(project, "two", TWO_SHOTS)
     run = render_episode(project, "two")
     assert run.delivery and not run.failed
+    (project.episode_dir("broken")).mkdir(parents=True)  # a folder without episode.yaml
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("episodes", ["mini", "two"])
-        from resources import MediaRoot
+        instance.add_dynamic_partitions("episodes", ["mini", "two", "broken"])
 
-        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0),
-                                       resources={"media": MediaRoot(root=str(project.root))}) as ctx:
-            reqs = weekly_episode_batch(ctx)
-            assert [r.partition_key for r in reqs] == ["mini"]  # "two" is delivered and current
-            _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
-            reqs = weekly_episode_batch(ctx)
-        assert sorted(r.partition_key for r in reqs) == ["mini", "two"]
-        assert len({r.run_key for r in reqs}) == 2
+        def tick(schedule):  # type: ignore[no-untyped-def]
+            with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 30, 6, 0),
+                                           resources={"media": MediaRoot(root=str(project.root))}) as ctx:
+                return schedule(ctx)
+
+        shots = tick(weekly_shot_renders)  # "two" is delivered and current: left alone
+        assert sorted(r.partition_key for r in shots) == ["mini|s001", "mini|s002", "mini|s003"]
+        assert all(r.run_key == f"weekly:2026-W49:{r.partition_key}" for r in shots)
+        assert isinstance(tick(weekly_final_cuts), dg.SkipReason)  # mini's shots are not rendered yet
+        assert "no episode.yaml" in read_episode_errors(project)["broken"]["error"]
+        since = read_episode_errors(project)["broken"]["since"]
+        # "two" edited: its edited shot joins the batch; the same week asks with the same keys
+        _write(project, "two", TWO_SHOTS.replace("loops twice", "dives"))
+        again = tick(weekly_shot_renders)
+        assert sorted(r.partition_key for r in again) == ["mini|s001", "mini|s002", "mini|s003", "two|s001"]
+        assert {r.run_key for r in shots} < {r.run_key for r in again}
+        _write(project, "two", TWO_SHOTS)
+        # a lost delivery: every shot is ready, so the cut-and-deliver run is asked for
+        (project.episode_media("two") / "delivery.mp4").unlink()
+        cuts = tick(weekly_final_cuts)
+        assert [(r.partition_key, r.run_key) for r in cuts] == [("two", "weekly:2026-W49:two")]
+        assert read_episode_errors(project)["broken"]["since"] == since  # reported once, not again each week
 
 
 def test_fanout_rerenders_only_the_edited_shot(project) -> None:  # type: ignore[no-untyped-def]
@@ -216,7 +261,7 @@ def test_fanout_rerenders_only_the_edited_shot(project) -> None:  # type: ignore
         before = {s: ShotRef.load(project, "two", s).clip_path.read_bytes() for s in ("s001", "s002")}
         _write(project, "two", TWO_SHOTS.replace("she runs along", "she cartwheels along"))
         tick = _tick(episode_discovery, project, instance, first.cursor)
-        assert [r.partition_key for r in tick.run_requests if r.job_name == "render_shot_job"] == ["two|s002"]
+        assert [r.partition_key for r in tick.run_requests if r.partition_key.startswith("two|")] == ["two|s002"]
         r = _materialize_shots(project, instance, "two", ["s001", "s002"])
         cached = {e.asset_key.path[-1]: e.materialization.metadata["cache_hit"].value
                   for e in r["s001"].get_asset_materialization_events() if e.asset_key.path[-1] == "shot_clip"}
@@ -255,11 +300,11 @@ def test_blocking_check_stops_only_the_bad_shot_and_the_failure_record_says_why(
         assert done == {"shot_request"}  # nothing downstream of the failed check
         run = instance.get_run_by_id(results["s001"].run_id)
         failure = next(e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE")
-        ctx = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name="run_failure_record", dagster_instance=instance, dagster_run=run,
             dagster_event=failure.dagster_event, resources={"media": MediaRoot(root=str(project.root))},
-        ).for_run_failure()
-        run_failure_record(ctx)
+        ) as ctx:
+            run_failure_record(ctx.for_run_failure())
     server.server_close()
     rec = json.loads((project.data / "run_failures.jsonl").read_text().splitlines()[-1])
     assert rec["partition"] == "two|s001" and rec["job"] == run.job_name

@@ -92,8 +92,9 @@ class UnsupportedOnModel(ProviderRejected, ValueError):
 class SubmitUnknown(ProviderError):
     """A submit failed in a way that does not tell whether the provider accepted (and bills) it.
 
-    The SDK already retried it; a second layer must not post the paid job again. The caller
-    records it and a person (or a later status lookup) decides. Code: `submit_unknown`.
+    Nothing may post the paid job again (no SDK layer either). The caller records it; the next run
+    looks it up in the provider's request history (fal) and adopts what it finds, else a person
+    decides (`--resubmit`). Code: `submit_unknown`.
     """
 
     def __init__(self, message: str, **kw: Any):

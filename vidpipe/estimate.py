@@ -1,4 +1,7 @@
-"""What an episode will cost, before anything is sent: per shot, per take, stills and voice, against the budget.
+"""What an episode will cost, before anything is sent: per shot, per take, stills, plates and voice, against the budget.
+
+Its lines (`EpisodeEstimate.lines`) are the ledger's: each paid call is booked with the same estimate
+(vidpipe.ledger), so `vidpipe costs --episode` sets what was spent beside this, line for line.
 
 The estimate goes through the same planning the runner uses (validate → route → translate →
 price), so the model, billed seconds and price it shows are the ones `render` will pay for.
@@ -17,7 +20,8 @@ from vidpipe.episode import load_episode
 from vidpipe.generate import plan_job
 from vidpipe.paths import Paths
 from vidpipe.pipeline.shot_stages import needs_still
-from vidpipe.pricing import estimate_clip, estimate_still
+from vidpipe.pricing import estimate_clip, estimate_still, estimate_voice
+from vidpipe.providers.elevenlabs import DEFAULT_MODEL as VOICE_MODEL
 from vidpipe.profile import load_profile
 from vidpipe.providers.preflight import cached_factors
 from vidpipe.providers.refs import is_local
@@ -49,6 +53,7 @@ class EpisodeEstimate(BaseModel):
     shots: list[ShotEstimate] = Field(default_factory=list)
     voice_backend: str
     voice_characters: int
+    voice_usd: float = 0.0
     plates_usd: float = 0.0
     total_usd: float
     budget_usd: float | None = None
@@ -57,6 +62,21 @@ class EpisodeEstimate(BaseModel):
     @property
     def over_budget(self) -> bool:
         return self.budget_usd is not None and self.total_usd > self.budget_usd + 1e-9
+
+    def lines(self) -> list[dict[str, object]]:
+        """The estimate in the ledger's lines — (kind, shot, usd) — so `vidpipe costs --episode` can set what was
+        spent beside it line for line (vidpipe.ledger.Ledger.lines)."""
+        out: list[dict[str, object]] = []
+        for s in self.shots:
+            if s.usd_per_take:
+                out.append({"kind": "video", "shot": s.shot, "est_cost_usd": round(s.usd_per_take * s.takes, 4)})
+            if s.still_usd:
+                out.append({"kind": "still", "shot": s.shot, "est_cost_usd": round(s.still_usd, 4)})
+        if self.plates_usd:
+            out.append({"kind": "plate", "shot": None, "est_cost_usd": round(self.plates_usd, 4)})
+        if self.voice_usd:
+            out.append({"kind": "voice", "shot": None, "est_cost_usd": round(self.voice_usd, 4)})
+        return out
 
     def line(self) -> str:
         """One line for `render` to print before the first paid call."""
@@ -121,7 +141,9 @@ def estimate_episode(paths: Paths, episode_id: str, *, backend: str | None = Non
     plates = sum(estimate_still(m.plate_model, still_backend(backend, m.plate_model), width=w, height=h)
                  for m in episode.cast if needs_plate(m))
     requested_voice = voice or (None if episode.voice.provider == "auto" else episode.voice.provider)
+    vbackend = voice_backend(requested_voice)
+    voice_usd = estimate_voice(VOICE_MODEL, vbackend, chars)
     return EpisodeEstimate(
-        episode=episode.id, shots=shots, voice_backend=voice_backend(requested_voice), voice_characters=chars,
-        plates_usd=plates, total_usd=round(sum(s.usd for s in shots) + plates, 4), budget_usd=episode.budget_usd,
-        cannot_estimate=[s.shot for s in shots if s.cannot_estimate])
+        episode=episode.id, shots=shots, voice_backend=vbackend, voice_characters=chars, voice_usd=voice_usd,
+        plates_usd=plates, total_usd=round(sum(s.usd for s in shots) + plates + voice_usd, 4),
+        budget_usd=episode.budget_usd, cannot_estimate=[s.shot for s in shots if s.cannot_estimate])

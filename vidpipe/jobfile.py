@@ -7,9 +7,30 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.errors import SpecError
+from vidpipe.refcheck import FIELD_KIND
 from vidpipe.schema import REAL_PERSON_BASES, Job, load_model, read_json
 
 JOB_FIELDS = frozenset(Job.model_fields)
+REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
+
+
+def anchor_refs(body: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The body with relative local references made relative to `base` (the folder of the file that names
+    them), so a job file means the same thing from any working directory (the seed's verified prompts keep
+    their reference files beside the job file)."""
+
+    def anchor(value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip() or value.startswith(REMOTE) or Path(value).is_absolute():
+            return value
+        return str(base / value)
+
+    out = dict(body)
+    for key in FIELD_KIND:
+        if isinstance(out.get(key), list):
+            out[key] = [anchor(v) for v in out[key]]
+        elif key in out:
+            out[key] = anchor(out[key])
+    return out
 
 
 def json_kind(value: Any) -> str:
@@ -69,5 +90,8 @@ def parse_jobs(data: Any, *, source: str) -> list[Job]:
 
 
 def load_jobs(path: str | Path) -> list[Job]:
-    """Read a job file. Raises SpecError naming the file (and line/column for invalid JSON)."""
-    return parse_jobs(read_json(path), source=str(path))
+    """Read a job file; relative references resolve against the file's folder, not the working directory.
+    Raises SpecError naming the file (and line/column for invalid JSON)."""
+    base = Path(path).resolve().parent
+    return [j.model_copy(update={"input": anchor_refs(j.input, base)})
+            for j in parse_jobs(read_json(path), source=str(path))]

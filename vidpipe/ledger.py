@@ -6,6 +6,10 @@ request that finished on the provider but was never saved keeps its (estimated) 
 reporting $0.00. Whether to pay is decided by the claim files (vidpipe.generate.claims), not by
 these rows; the ledger is the record people read (`vidpipe costs`).
 
+Every status a row can have is set here, by the named transitions below (submitted,
+submit_unknown, adopted, done, not_saved, failed): the runner says what happened, this module
+says what that means for the rows. `record`/`record_request` are the raw writes they use.
+
 Writes are short DuckDB connections. `buffered()` groups the writes of free (preview) jobs into
 one connection per batch so 10,000 jobs do not open 30,000 connections; writes about real money
 (`durable=True`) are flushed at once. Never holds a key or any header.
@@ -32,10 +36,14 @@ GENERATION_COLUMNS = (
 COLUMNS = GENERATION_COLUMNS  # (old name)
 REQUEST_COLUMNS = (
     "request_id", "cache_key", "job_id", "episode", "shot", "backend", "model", "endpoint", "status",
-    "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at",
+    "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at", "kind",
 )
+SPEND_KINDS = ("still", "plate", "voice", "judge")  # what record_spend books beside video (`kind` of a request)
 # Request statuses. Everything in `requests` was (or may have been) accepted, so it may be billed.
-PRODUCED_NOTHING = ("unsaved", "failed", "submit_unknown", "superseded")
+SUBMITTED, DONE, UNSAVED, FAILED, SUBMIT_UNKNOWN, SUPERSEDED = (
+    "submitted", "done", "unsaved", "failed", "submit_unknown", "superseded")
+PRODUCED_NOTHING = (UNSAVED, FAILED, SUBMIT_UNKNOWN, SUPERSEDED)
+Fields = dict[str, Any]
 FLUSH_ROWS = 500
 FLUSH_S = 1.0
 
@@ -85,6 +93,68 @@ class Ledger:
         if not request_key.startswith("unknown:"):
             fields.setdefault("request_id", request_key)
         self._queue("requests", request_key, REQUEST_COLUMNS, fields, durable)
+
+    # -- the transitions (the one place statuses are set) ---------------------------------------
+    # `gen`: the generations-row fields of the job (job, route, body, estimate); `req`: the same for
+    # its requests rows (so a row a crash lost is rebuilt whole by the next write).
+    def submitted(self, cache_key: str, request_id: str, *, gen: Fields, req: Fields, fallback_from: str | None,
+                  replaces: str | None = None, durable: bool = True) -> None:
+        """A request id came back: the key follows it (a request it replaces is superseded unless done)."""
+        if replaces and replaces != request_id:
+            prev = [r for r in self.requests_for(cache_key) if r.get("request_id") == replaces]
+            if prev and prev[0].get("status") != DONE:
+                self.record_request(replaces, status=SUPERSEDED)
+        self.record_request(request_id, **req, status=SUBMITTED, submitted_at=now(), durable=durable)
+        self.record(cache_key, **gen, request_id=request_id, status=SUBMITTED, fallback_from=fallback_from,
+                    error=None, durable=durable)
+
+    def submit_unknown(self, cache_key: str, n: int, *, gen: Fields, req: Fields, error: str) -> None:
+        """The `n`th submission of the key whose outcome is unknown: counted at its estimate until resolved."""
+        self.record_request(unknown_key(cache_key, n), **req, status=SUBMIT_UNKNOWN, error=error[:2000],
+                            submitted_at=now())
+        self.record(cache_key, **gen, status=SUBMIT_UNKNOWN, error=error[:2000])
+
+    def adopted(self, cache_key: str, n: int, request_id: str, *, gen: Fields, req: Fields,
+                fallback_from: str | None) -> None:
+        """The unknown submission `n` was found at the provider as `request_id`: one request, not two."""
+        with _LOCK:
+            self.flush()
+            rows = self.store.query("SELECT submitted_at FROM requests WHERE request_key = ?",
+                                    [unknown_key(cache_key, n)])
+            with self.store.connect() as con:
+                con.execute("DELETE FROM requests WHERE request_key = ?", [unknown_key(cache_key, n)])
+        self.record_request(request_id, **req, status=SUBMITTED,
+                            submitted_at=(rows[0]["submitted_at"] if rows else None) or now())
+        self.record(cache_key, **gen, request_id=request_id, status=SUBMITTED, fallback_from=fallback_from,
+                    error=None)
+
+    def done(self, cache_key: str, request_id: str | None, *, gen: Fields, req: Fields, output_path: str,
+             cost_usd: float | None, duration_s: float | None, retries: int | None = None,
+             fallback_from: str | None = None, durable: bool = True) -> None:
+        """A verified output was saved (`cost_usd` None: a cache hit, whose cost was recorded before)."""
+        extra = {"cost_usd": cost_usd} if cost_usd is not None else {}
+        if request_id:
+            self.record_request(request_id, **req, **extra, status=DONE, output_path=output_path, error=None,
+                                durable=durable)
+        fields = dict(gen, request_id=request_id, status=DONE, output_path=output_path, duration_s=duration_s,
+                      error=None, **extra)
+        if retries is not None:
+            fields.update(retries=retries, fallback_from=fallback_from)
+        self.record(cache_key, **fields, durable=durable)
+
+    def not_saved(self, cache_key: str, request_id: str, status: str, *, gen: Fields, req: Fields, error: str,
+                  fallback_from: str | None) -> None:
+        """A followed request saved nothing; `status` from not_saved_status (an unsaved one is billed at its
+        estimate: it finished on the provider)."""
+        if status not in (FAILED, UNSAVED, SUBMITTED):
+            raise ValueError(f"not a status for a request that saved nothing: {status}")
+        self.record_request(request_id, **req, status=status,
+                            cost_usd=req.get("est_cost_usd") if status == UNSAVED else None, error=error)
+        self.record(cache_key, **gen, request_id=request_id, status=status, fallback_from=fallback_from, error=error)
+
+    def failed(self, cache_key: str, *, gen: Fields, error: str, fallback_from: str | None) -> None:
+        """The key has no request (refused before being queued, or never sent): nothing was billed."""
+        self.record(cache_key, **gen, status=FAILED, error=error[:2000], fallback_from=fallback_from)
 
     def _queue(self, table: str, pk: str, allowed: tuple[str, ...], fields: dict[str, Any], durable: bool) -> None:
         bad = set(fields) - set(allowed)
@@ -140,6 +210,16 @@ class Ledger:
             )
         return float(rows[0]["s"]) if rows else 0.0
 
+    def unknown(self, *, episode: str | None = None) -> list[dict[str, Any]]:
+        """Submissions whose outcome is still unknown (maybe billed, never paid again automatically)."""
+        with _LOCK:
+            self.flush()
+            return self.store.query(
+                "SELECT job_id, episode, shot, model, endpoint, round(coalesce(est_cost_usd, 0), 4) AS est_cost_usd, "
+                "CAST(submitted_at AS VARCHAR) AS submitted_at, error FROM requests WHERE status = ? "
+                "AND (? IS NULL OR episode = ?) ORDER BY submitted_at, request_key",
+                [SUBMIT_UNKNOWN, episode, episode])
+
     def costs(self, *, episode: str | None = None) -> dict[str, Any]:
         """Spend by model, episode and day (from `requests`), totals, and money that produced nothing."""
         where = "WHERE episode = ?" if episode else ""
@@ -156,6 +236,8 @@ class Ledger:
         with _LOCK:
             self.flush()
             by_model, by_episode, by_day = group("model"), group("episode"), group("CAST(day AS VARCHAR)")
+            by_kind = group("kind")
+            lines = self.lines(episode) if episode else []
             wasted = self.store.query(
                 "SELECT job_id, episode, shot, model, request_id, status, "
                 "round(coalesce(cost_usd, est_cost_usd, 0), 4) AS cost_usd, error, "
@@ -171,9 +253,19 @@ class Ledger:
         return {
             "episode": episode, "total_cost_usd": round(total, 4), "total_est_cost_usd": round(est, 4),
             "wasted_usd": round(sum(float(r["cost_usd"] or 0) for r in wasted), 4),
-            "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "produced_nothing": wasted,
-            "per_generation": per_generation,
+            "by_model": by_model, "by_episode": by_episode, "by_day": by_day, "by_kind": by_kind,
+            "produced_nothing": wasted, "per_generation": per_generation, "lines": lines,
         }
+
+    def lines(self, episode: str) -> list[dict[str, Any]]:
+        """The episode's spend in the estimate's lines: (kind, shot) → estimated and actual (vidpipe.estimate)."""
+        with _LOCK:
+            self.flush()
+            return self.store.query(
+                "SELECT coalesce(kind, 'video') AS kind, shot, count(*) AS requests, "
+                "round(sum(coalesce(est_cost_usd, 0)), 4) AS est_cost_usd, "
+                "round(sum(coalesce(cost_usd, est_cost_usd, 0)), 4) AS cost_usd FROM requests WHERE episode = ? "
+                "GROUP BY ALL ORDER BY kind, shot NULLS FIRST", [episode])
 
     def per_generation(self, episode: str) -> list[dict[str, Any]]:
         """Every request of `episode`: the estimate it was submitted at beside what it actually cost.
@@ -185,7 +277,8 @@ class Ledger:
         with _LOCK:
             self.flush()
             return self.store.query(
-                "SELECT shot, job_id, model, backend, request_id, status, round(est_cost_usd, 4) AS est_cost_usd, "
+                "SELECT shot, coalesce(kind, 'video') AS kind, job_id, model, backend, request_id, status, "
+                "round(est_cost_usd, 4) AS est_cost_usd, "
                 "round(cost_usd, 4) AS cost_usd, round(cost_usd - est_cost_usd, 4) AS delta_usd, "
                 "CAST(submitted_at AS VARCHAR) AS submitted_at FROM requests WHERE episode = ? "
                 "ORDER BY shot NULLS LAST, job_id, submitted_at, request_key",
@@ -202,3 +295,33 @@ def _upsert(table: str, pk: str, fields: dict[str, Any], stamp: Any) -> tuple[st
            f"VALUES (?, {''.join('?, ' for _ in cols)}?{', ?' if created else ''}) "
            f"ON CONFLICT ({key_col}) DO UPDATE SET {sets}updated_at = excluded.updated_at")
     return sql, [pk, *fields.values(), stamp, *([stamp] if created else [])]
+
+
+def unknown_key(cache_key: str, n: int) -> str:
+    """The requests-row key of a submission whose id never came back (the key's `n`th such)."""
+    return f"unknown:{cache_key[:16]}:{n}"
+
+
+def not_saved_status(*, provider_failed: bool, maybe_running: bool) -> str:
+    """What a followed request that saved nothing is: failed on the provider (its refusal or failure),
+    maybe still running (the next run polls it), or finished and not saved (billed)."""
+    return FAILED if provider_failed else SUBMITTED if maybe_running else UNSAVED
+
+
+def record_spend(store: Store, kind: str, key: str, *, model: str, backend: str, est_cost_usd: float,
+                 cost_usd: float | None, episode: str | None = None, shot: str | None = None,
+                 request_id: str | None = None, output_path: str | None = None, job_id: str | None = None) -> None:
+    """Book one paid call that is not a video generation (a still, a cast plate, a voice line, a judge call).
+
+    One `requests` row per call, keyed `<kind>:<key>` (a repeat of the same call updates it), with the
+    estimate it was made at and what it cost; `costs`, the budget stop (`Ledger.spend`) and
+    `estimate`'s lines all read these rows. Free (offline) calls are not booked.
+    """
+    if kind not in SPEND_KINDS:
+        raise ValueError(f"unknown spend kind {kind!r}; one of {', '.join(SPEND_KINDS)}")
+    if not est_cost_usd and not cost_usd:
+        return
+    Ledger(store).record_request(
+        f"{kind}:{key}", request_id=request_id, kind=kind, cache_key=key, job_id=job_id or f"{kind}:{shot or episode or key}",
+        episode=episode, shot=shot, backend=backend, model=model, status=DONE, est_cost_usd=est_cost_usd,
+        cost_usd=cost_usd, output_path=output_path, submitted_at=now())

@@ -43,6 +43,25 @@ def confine(root: str | Path, *parts: str, what: str = "path") -> Path:
     return target
 
 
+def _begin_from(seed: Path, live: Path) -> None:
+    """Copy `seed` to `live` unless `live` exists; os.link refuses to replace, so two processes
+    starting at once cannot overwrite a lesson the first one has already appended."""
+    if not seed.is_file():
+        return
+    try:
+        live.parent.mkdir(parents=True, exist_ok=True)
+        tmp = live.with_name(f".{live.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(seed.read_bytes())
+        try:
+            os.link(tmp, live)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only data root: readers see no lessons rather than failing
+
+
 def allow_list() -> tuple[Path, ...]:
     """Extra folders references may come from (`VIDPIPE_ALLOW_PATHS`, os.pathsep-separated)."""
     raw = os.environ.get(ALLOW_ENV) or ""
@@ -75,7 +94,15 @@ class Paths:
 
     @property
     def lessons(self) -> Path:
-        return Path(os.environ.get("VIDPIPE_LESSONS") or self.root / "LESSONS.md")
+        """The live memory, `data/LESSONS.md`: project data like the database, never tracked by git. The
+        project's `LESSONS.md` is the starting memory it is begun from (once; scoring never rewrites it)."""
+        override = os.environ.get("VIDPIPE_LESSONS")
+        if override:
+            return Path(override)
+        live = self.data / "LESSONS.md"
+        if not live.exists():
+            _begin_from(self.root / "LESSONS.md", live)
+        return live
 
     @property
     def profile(self) -> Path:

@@ -45,6 +45,17 @@ STILL_PER_IMAGE = {"gemini-image": 0.039}  # measured on gemini-2.5-flash-image 
 
 PRICED_BACKENDS = frozenset({"fal", "gemini"})
 
+# ElevenLabs text-to-speech, $ per 1,000 characters of text, by model: Multilingual v2 / v3 $0.10, Flash / Turbo
+# $0.05 (API pricing page as quoted 2026-06 [3p, U]; plans bundle credits, the per-character API rate is this).
+VOICE_PER_1K_CHARS = {"eleven_multilingual_v2": 0.10, "eleven_v3": 0.10, "eleven_flash_v2_5": 0.05,
+                      "eleven_turbo_v2_5": 0.05, "eleven_flash_v2": 0.05, "eleven_turbo_v2": 0.05}
+VOICE_DEFAULT_PER_1K = 0.10  # an unknown model is priced as the dearer tier (never under-budget)
+
+# VLM judge on the Gemini API, $ per 1M tokens (input, output incl. thinking): gemini-2.5-flash $0.30 / $2.50 [3p].
+JUDGE_PER_MTOK = {"gemini-2.5-flash": (0.30, 2.50)}
+JUDGE_IMAGE_TOKENS = 258  # a small image (≤384 px a side) counts as 258 input tokens [doc]; tiles cost more [U]
+JUDGE_OUTPUT_TOKENS = 1500  # the estimate's allowance for the answer and its thinking [U]
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -129,3 +140,21 @@ def veo_seconds(duration: int) -> int:
         if 0 < duration <= allowed:
             return allowed
     return 8
+
+
+def estimate_voice(model_id: str, backend: str, characters: int) -> float:
+    """ElevenLabs bills per character of text at the model's rate; the offline voice is free."""
+    if backend != "elevenlabs" or characters <= 0:
+        return 0.0
+    return round(VOICE_PER_1K_CHARS.get(model_id, VOICE_DEFAULT_PER_1K) * characters / 1000, 5)
+
+
+def judge_cost(model: str, input_tokens: int, output_tokens: int) -> float:
+    """A VLM judge call's cost from its token counts (what the API's usage block reports)."""
+    rate_in, rate_out = JUDGE_PER_MTOK.get(model, max(JUDGE_PER_MTOK.values()))
+    return round((input_tokens * rate_in + output_tokens * rate_out) / 1e6, 6)
+
+
+def estimate_judge(model: str, *, images: int, prompt_chars: int) -> float:
+    """Before the call: images at their token count, text at ~4 characters a token, a fixed answer allowance."""
+    return judge_cost(model, images * JUDGE_IMAGE_TOKENS + prompt_chars // 4, JUDGE_OUTPUT_TOKENS)

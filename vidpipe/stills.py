@@ -22,7 +22,7 @@ from vidpipe.providers import fal_models
 from vidpipe.providers.base import Ticket
 from vidpipe.providers.fal import FalBackend
 from vidpipe.providers.gemini import GeminiBackend, translate_image
-from vidpipe.providers.preview import storyboard_frame
+from vidpipe.storyboard.animatic import storyboard_frame
 from vidpipe.schema import STILL_MODELS, frame_size
 
 STILL_DEADLINE_S = 600.0
@@ -35,7 +35,8 @@ class StillResult(BaseModel):
     model: str
     backend: str
     request_id: str | None = None
-    cost_usd: float = 0.0
+    est_cost_usd: float = 0.0  # the price table at the asked frame size (what `vidpipe estimate` says)
+    cost_usd: float = 0.0  # the price table at the delivered images' real size (fal does not return a price)
     width: int | None = None
     height: int | None = None
 
@@ -89,7 +90,7 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
     deadline = time.monotonic() + STILL_DEADLINE_S
     retries = [0]
     ticket = Ticket(job_id=targets[0].stem, model=model, endpoint=endpoint, body=body, workdir=targets[0].parent)
-    ticket.request_id = fal.submit(ticket)  # once: fal-client already retries its own POST
+    ticket.request_id = fal.submit(ticket)  # one POST (the adapter re-sends only a never-opened connection)
     result: dict[str, Any] = with_retries(lambda: fal.poll(ticket, deadline=deadline), deadline=deadline,
                                           counter=retries, what="poll")
     images = [im for im in result.get("images") or [] if isinstance(im, dict) and im.get("url")]
@@ -104,7 +105,8 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
         with_retries(lambda im=im, t=t: fal.fetch(im["url"], t), deadline=deadline, counter=retries, what="download")
         _check_image(t)
     return StillResult(path=targets[0], paths=targets, model=model, backend="fal", request_id=ticket.request_id,
-                       cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),
+                       est_cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),
+                       cost_usd=sum(estimate_still(model, "fal", width=w, height=h) for w, h in map(_size, targets)),
                        width=width, height=height)
 
 
@@ -117,12 +119,17 @@ def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, w
     deadline = time.monotonic() + STILL_DEADLINE_S
     for t in targets:
         data, _mime = with_retries(lambda: gem.make_image(model_id, config), deadline=deadline, counter=[0],
-                                   what="gemini image")
+                                   what="submit gemini image")  # paid: once (a timeout may have been billed)
         t.write_bytes(data)
         _check_image(t)
-    return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini",
-                       cost_usd=estimate_still("gemini-image", "gemini", width=width, height=height, n=len(targets)),
-                       width=width, height=height)
+    usd = estimate_still("gemini-image", "gemini", width=width, height=height, n=len(targets))  # per image
+    return StillResult(path=targets[0], paths=targets, model="gemini-image", backend="gemini", est_cost_usd=usd,
+                       cost_usd=usd, width=width, height=height)
+
+
+def _size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as im:
+        return im.size
 
 
 def _check_image(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 ElevenLabs returns per-character times; we keep them in `<out>.alignment.json`, derive word and
 sentence cues, and write `<out>.srt`. The preview speaks with espeak (vidpipe.media.speech) and
-spreads cues over the measured length in proportion to the text (marked approximate).
+times words from espeak-ng's own word events (vidpipe.media.speech.speak_timed).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from vidpipe.edit_schema import SubtitleCue
 from vidpipe.environment import voice_backend
 from vidpipe.errors import ProviderNotConfigured
 from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.media.speech import synthesize
+from vidpipe.media.speech import synthesize_timed
 from vidpipe.paths import Paths
+from vidpipe.pricing import estimate_voice
 from vidpipe.profile import load_profile
 from vidpipe.providers import require_key
 from vidpipe.providers.elevenlabs import DEFAULT_MODEL, ElevenLabsTTS
@@ -52,7 +53,10 @@ class SpeechResult(BaseModel):
     words: list[Word] = Field(default_factory=list)
     alignment_path: Path | None = None
     srt_path: Path | None = None
-    cost_usd: float = 0.0  # ElevenLabs bills plan credits per character; not priced here
+    model: str | None = None  # the ElevenLabs model that spoke (None offline)
+    characters: int = 0  # characters the provider processed (its alignment), what it bills
+    est_cost_usd: float = 0.0  # the text's characters at the model's rate, before the call
+    cost_usd: float = 0.0  # the processed characters at the model's rate (vidpipe.pricing.estimate_voice)
 
 
 def select_tts_backend(requested: str | None) -> str:
@@ -98,6 +102,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     name = select_tts_backend(backend)
+    model = (model_id or DEFAULT_MODEL) if name == "elevenlabs" else None
     if name == "elevenlabs":
         require_key("elevenlabs")  # a missing key is named before a missing voice
         voice = elevenlabs_voice(voice_id)
@@ -105,6 +110,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     else:
         voice = voice_id or "en"
         duration, words, chars = _preview(text, out, voice)
+    billed = len([c for c in chars["characters"] if c]) if chars else 0
     cues = sentence_cues(words)
     align = out.with_suffix(".alignment.json")
     align.write_text(json.dumps({
@@ -115,7 +121,9 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     srt = out.with_suffix(".srt")
     srt.write_text(to_srt(cues), encoding="utf-8")
     return SpeechResult(path=out, duration_s=duration, cues=cues, backend=name, voice_id=voice, words=words,
-                        alignment_path=align, srt_path=srt)
+                        alignment_path=align, srt_path=srt, model=model, characters=billed,
+                        est_cost_usd=estimate_voice(model or "", name, len(text)),
+                        cost_usd=estimate_voice(model or "", name, billed))
 
 
 def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
@@ -147,13 +155,17 @@ def _elevenlabs(text: str, out: Path, voice: str, model_id: str | None,
     return media_seconds(out) or offset, words_from_chars(chars, starts, ends), alignment
 
 
-def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], None]:
+def _preview(text: str, out: Path, voice: str) -> tuple[float, list[Word], dict[str, Any] | None]:
+    """espeak's own word events give the words' times (None → spread by length, marked approximate)."""
     with tempfile.TemporaryDirectory(prefix="vidpipe-tts-") as tmp:
-        wav = synthesize(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
+        wav, timed = synthesize_timed(text, Path(tmp) / "speech.wav", voice=voice, rate_wpm=160)
         run_ffmpeg(["-y", "-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", str(out)],
                    what="preview speech to MP3")
     duration = media_seconds(out) or 0.0
-    return duration, approximate_words(text, duration), None
+    if not timed:
+        return duration, approximate_words(text, duration), None
+    words = [Word(text=w, start=s, end=min(e, duration) if duration else e) for w, s, e in timed]
+    return duration, words, {"engine": "espeak-ng", "word_events": [[w.text, w.start, w.end] for w in words]}
 
 
 def _concat_mp3(parts: list[Path], out: Path) -> None:

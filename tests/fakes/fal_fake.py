@@ -8,6 +8,7 @@
     POST /files/upload                           bytes (token auth, X-Fal-File-Name) → {access_url}
     POST /storage/upload/initiate?storage_type=gcs + PUT upload_url   the fallback upload
     GET  /media/{name}                           result files and uploads
+    GET  /v1/models/requests/by-endpoint         the platform API's request history (below)
 
 Submits are checked against `fal_contract.ENDPOINTS` (the providers' published schemas): an
 unknown endpoint is a 404, a bad body a 422 with `detail[]`, a bad key 401, a locked account 403,
@@ -16,6 +17,11 @@ markers in the prompt (`[[moderate]]`, `[[novideo]]`, `[[garbage]]`, `[[empty]]`
 `[[failed_status]]`); one-shot faults are queued per operation with `fail_next(op, reply)`.
 Timing knobs for crash tests: `submit_delay_s` (the submit answers late) and `hold_media()` (a media
 download stops halfway until released, with a deadline).
+
+Lost answers: `accept_then_drop(n)` makes the next n valid submits be accepted (queued, listed in
+the history, billed: `accepted` counts them) and then the connection is closed without an answer.
+The platform API's request history (`GET /v1/models/requests/by-endpoint`, Key auth) is served by
+fal_history.py; a request is listed `history_delay_s` after it was sent.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 from tests.fakes.contract import Error, err
 from tests.fakes.fal_contract import AUDIO_LIMITS_S, ENDPOINTS
 from tests.fakes.fal_contracts import FalPlatform
+from tests.fakes.fal_history import history_page
 from tests.fakes.server import FakeServer, Reply
 
 NGINX_502 = Reply(502, raw=b"<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
@@ -66,6 +73,9 @@ class FalFake(FakeServer):
         self.tokens: set[str] = set()
         self._ids = itertools.count(1)
         self.submit_delay_s = 0.0
+        self.drop_after_accept = 0             # accept_then_drop(): submits accepted, then the answer lost
+        self.history_delay_s = 0.0             # how long after it was sent a request appears in the history
+        self.history_calls: list[dict[str, list[str]]] = []
         self.media_midway = threading.Event()   # set when a held download has sent half its bytes
         self._media_release: threading.Event | None = None
 
@@ -74,6 +84,25 @@ class FalFake(FakeServer):
         self._media_release = threading.Event()
         self.media_midway.clear()
         return self._media_release
+
+    def accept_then_drop(self, times: int = 1) -> None:
+        """The next `times` valid submits are queued (and billed) but their answer never arrives."""
+        with self.lock:
+            self.drop_after_accept += times
+
+    @property
+    def accepted(self) -> int:
+        """Requests fal holds (and bills): every accepted submit, whether its answer arrived or not."""
+        with self.lock:
+            return len(self.requests)
+
+    def foreign_request(self, endpoint: str, body: dict[str, Any]) -> str:
+        """A request made on this account elsewhere (the dashboard, another tool): queued, billed, listed."""
+        rid = f"req-{next(self._ids):04d}"
+        with self.lock:
+            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic(),
+                                  "sent_at": datetime.now(timezone.utc)}
+        return rid
 
     def fail_next(self, op: str, reply: Reply | None, times: int = 1) -> None:
         """Serve `reply` (None = reset the connection) for the next `times` calls of `op`."""
@@ -106,6 +135,8 @@ class FalFake(FakeServer):
         if key in self.locked_keys:
             return Reply(403, {"detail": "User is locked. Reason: Exhausted balance. Top up your balance at "
                                          "fal.ai/dashboard/billing."})
+        if path == "/v1/models/requests/by-endpoint" and method == "GET":
+            return self._history(query)
         platform = self.platform.reply(method, path, query)
         if platform is not None:
             return platform
@@ -151,8 +182,12 @@ class FalFake(FakeServer):
         rid = f"req-{next(self._ids):04d}"
         base = f"{self.url}/{'/'.join(endpoint.split('/')[:2])}/requests/{rid}"
         with self.lock:
-            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic()}
+            self.requests[rid] = {"endpoint": endpoint, "body": body, "t0": time.monotonic(),
+                                  "sent_at": datetime.now(timezone.utc)}
             self.submits.append({"endpoint": endpoint, "body": body, "request_id": rid})
+            if self.drop_after_accept > 0:
+                self.drop_after_accept -= 1
+                return None  # queued and billed; the connection closes before the answer
         return Reply(200, {"request_id": rid, "gateway_request_id": rid, "queue_position": 0,
                            "status_url": base + "/status", "response_url": base, "cancel_url": base + "/cancel"})
 
@@ -250,6 +285,13 @@ class FalFake(FakeServer):
             except (av.error.FFmpegError, OSError):
                 return None
 
+    # -- platform API: request history ----------------------------------------------------------
+    def _history(self, query: dict[str, list[str]]) -> Reply:
+        with self.lock:
+            self.history_calls.append(query)
+            listed = list(self.requests.items())
+        return history_page(listed, query, latency_s=self.latency_s, delay_s=self.history_delay_s)
+
     # -- storage --------------------------------------------------------------------------------
     def _token(self, query: dict[str, list[str]]) -> Reply | None:
         hit, fault = self._fault("token")
@@ -329,3 +371,4 @@ class FalFake(FakeServer):
 
 def _prompt(body: Any) -> str:
     return str(body.get("prompt", "")) if isinstance(body, dict) else ""
+

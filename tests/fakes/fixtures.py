@@ -50,8 +50,9 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FalFake]:
-    """A running fake fal queue + storage with FAL_KEY, VIDPIPE_FAL_QUEUE_URL and VIDPIPE_FAL_STORAGE_URL
-    pointing at it; the SDK's and vidpipe's backoffs made instant; uploads cached in the test's root."""
+    """A running fake fal queue + storage + platform API with FAL_KEY, VIDPIPE_FAL_QUEUE_URL,
+    VIDPIPE_FAL_STORAGE_URL and VIDPIPE_FAL_API_URL pointing at it; the SDK's and vidpipe's backoffs
+    made instant; uploads cached in the test's root."""
     import fal_client.client as fc
 
     import vidpipe.generate.retry as gen
@@ -69,6 +70,7 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_
         monkeypatch.setattr(fc, name, getattr(fc, name))
     monkeypatch.setattr(fc, "_get_retry_delay", lambda *a, **k: 0.0)  # the SDK's own backoff, made instant
     monkeypatch.setattr(vfal, "POLL_INTERVAL_S", 0.02)
+    monkeypatch.setattr(vfal, "SUBMIT_RETRY_BASE_S", 0.0)
     monkeypatch.setattr(gen, "RETRY_BASE_S", 0.01, raising=False)
     yield fake
     fake.stop()

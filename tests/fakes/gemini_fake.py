@@ -248,8 +248,12 @@ class GeminiFake(FakeServer):
         if model in TEXT_MODELS:
             if "imageConfig" in cfg or "IMAGE" in (cfg.get("responseModalities") or []):
                 return invalid("Multi-modal output is not supported.")
+            images = sum(1 for c in contents for p in c.get("parts", []) if isinstance(p, dict) and "inlineData" in p)
+            usage = {"promptTokenCount": images * 258 + len(text) // 4, "candidatesTokenCount": len(self.text_reply) // 4,
+                     "thoughtsTokenCount": 100}  # as the API reports it: what the call is billed on
+            usage["totalTokenCount"] = sum(usage.values())
             return Reply(200, {"candidates": [{"content": {"role": "model", "parts": [{"text": self.text_reply}]},
-                                               "finishReason": "STOP"}], "modelVersion": model})
+                                               "finishReason": "STOP"}], "modelVersion": model, "usageMetadata": usage})
         modalities = cfg.get("responseModalities") or ["TEXT", "IMAGE"]
         if any(m not in ("TEXT", "IMAGE") for m in modalities) or "IMAGE" not in modalities:
             return invalid(f"response modalities {modalities} are not supported by {model}; use IMAGE")

@@ -1,5 +1,5 @@
-"""`vidpipe costs [--episode E] [--json]` — spend by model, episode and day, money that produced nothing, and
-(with --episode) the estimate vs the actual cost of every generation."""
+"""`vidpipe costs [--episode E] [--json]` — spend by kind (video, still, plate, voice, judge), model, episode and
+day, money that produced nothing, and (with --episode) the estimate's lines and every paid call, estimate vs actual."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def costs(
         typer.echo(json.dumps(report, indent=2, default=str))
         return
     console = Console()
-    for title, key in (("by model", "by_model"), ("by episode", "by_episode"), ("by day", "by_day")):
+    for title, key in (("by kind (video, still, plate, voice, judge)", "by_kind"), ("by model", "by_model"),
+                       ("by episode", "by_episode"), ("by day", "by_day")):
         table = Table(title=f"spend {title}")
         for col in ("", "requests", "cost $", "estimated $", "produced nothing $"):
             table.add_column(col, justify="left" if not col else "right")
@@ -43,12 +44,20 @@ def costs(
             table.add_row(str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"), str(r["status"]),
                           f"{r['cost_usd'] or 0:.2f}", (r["error"] or "")[:80])
         console.print(table)
+    if report["lines"]:
+        table = Table(title=f"spend in the estimate's lines ({episode}; compare `vidpipe estimate {episode}`)")
+        for col in ("kind", "shot", "requests", "estimated $", "actual $"):
+            table.add_column(col, justify="right" if col.endswith("$") or col == "requests" else "left")
+        for r in report["lines"]:
+            table.add_row(str(r["kind"]), str(r["shot"] or "—"), str(r["requests"]), _usd(r["est_cost_usd"]),
+                          _usd(r["cost_usd"]))
+        console.print(table)
     if report["per_generation"]:
         table = Table(title=f"estimate vs actual per generation ({episode})")
-        for col in ("shot", "job", "model", "request", "status", "estimated $", "actual $", "Δ $"):
+        for col in ("shot", "kind", "job", "model", "request", "status", "estimated $", "actual $", "Δ $"):
             table.add_column(col, justify="right" if col.endswith("$") else "left")
         for r in report["per_generation"]:
-            table.add_row(str(r["shot"] or "—"), str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"),
+            table.add_row(str(r["shot"] or "—"), str(r["kind"]), str(r["job_id"]), str(r["model"]), str(r["request_id"] or "(id unknown)"),
                           str(r["status"]), _usd(r["est_cost_usd"]), _usd(r["cost_usd"]), _usd(r["delta_usd"], sign=True))
         console.print(table)
     console.print(f"total ${report['total_cost_usd']:.2f} (estimated ${report['total_est_cost_usd']:.2f}); "

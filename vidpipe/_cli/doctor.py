@@ -20,7 +20,7 @@ import typer
 from vidpipe.cli import app
 from vidpipe.environment import decide
 from vidpipe.errors import FfmpegNotFound
-from vidpipe.media.ffmpeg import ffmpeg_exe
+from vidpipe.media.ffmpeg import ffmpeg_choice
 from vidpipe.paths import Paths
 from vidpipe.providers import contracts, preflight
 from vidpipe.providers.gemini import image_model, veo_model
@@ -28,11 +28,12 @@ from vidpipe.providers.gemini import image_model, veo_model
 
 def _ffmpeg() -> dict[str, Any]:
     try:
-        exe = ffmpeg_exe()
+        choice = ffmpeg_choice()
     except FfmpegNotFound as exc:
         return {"found": False, "error": str(exc)}
-    out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30).stdout
-    return {"found": True, "path": exe, "version": (out.split() or ["?", "?", "?"])[2]}
+    out = subprocess.run([choice.path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30).stdout
+    return {"found": True, "path": choice.path, "version": (out.split() or ["?", "?", "?"])[2],
+            "source": choice.source, "passed_over": list(choice.passed_over)}
 
 
 def _writable(folder: Path) -> bool:
@@ -105,7 +106,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         b = facts["backends"]
         lines = [
             f"keys        {keys}",
-            f"ffmpeg      {ff['path'] + ' (' + ff['version'] + ')' if ff['found'] else 'NOT FOUND: ' + ff['error']}",
+            f"ffmpeg      {ff['path'] + ' (' + ff['version'] + ', from ' + ff['source'] + ')' if ff['found'] else 'NOT FOUND: ' + ff['error']}",
+            *(f"            passed over {why}" for why in ff.get("passed_over", [])),
             f"video       {b['video']}" + ("  (offline preview: set FAL_KEY for real clips)" if b["video"] == "preview" else ""),
             f"stills      {b['still']}",
             f"voice       {b['voice']}",

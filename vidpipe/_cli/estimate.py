@@ -26,7 +26,8 @@ def estimate(
     store = Store(paths.db) if paths.db.exists() else None
     est = estimate_episode(paths, episode, backend=None if backend == "auto" else backend, store=store)
     if as_json:
-        typer.echo(json.dumps(est.model_dump(mode="json") | {"over_budget": est.over_budget}, indent=2))
+        typer.echo(json.dumps(est.model_dump(mode="json") | {"over_budget": est.over_budget, "lines": est.lines()},
+                              indent=2))
     else:
         table = Table(title=f"estimate: {episode}", title_justify="left")
         for col in ("shot", "model", "backend", "billed s", "res", "audio", "takes", "$/take", "still $", "$"):
@@ -39,8 +40,10 @@ def estimate(
         console = Console(width=200) if not Console().is_terminal else Console()
         console.print(table)
         voice = f"voice: {est.voice_characters} characters on {est.voice_backend}"
-        console.print(voice + (" (ElevenLabs bills plan credits per character)" if est.voice_backend == "elevenlabs"
-                               else " (offline, free)"))
+        console.print(voice + (f": ${est.voice_usd:.3f} at the model's per-character rate"
+                               if est.voice_backend == "elevenlabs" else " (offline, free)"))
+        if est.plates_usd:
+            console.print(f"cast plates: ${est.plates_usd:.3f}")
         console.print(est.line())
     if est.over_budget or any(s.error for s in est.shots):
         raise typer.Exit(1)

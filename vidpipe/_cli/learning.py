@@ -18,7 +18,8 @@ from vidpipe.learning.mine import learn as mine
 from vidpipe.learning.trends import plot_trends
 from vidpipe.learning.trends import trends as compute
 from vidpipe.paths import Paths
-from vidpipe.qc.judge import score_clip
+from vidpipe.pipeline.scoring import score_clip
+from vidpipe.qc.verdict import summary
 from vidpipe.schema import Scores
 from vidpipe.store import Store
 
@@ -34,17 +35,19 @@ def score(
     failure_mode: list[str] = typer.Option([], "--failure-mode", help="A catalogued failure mode (repeatable)"),
     what_worked: Optional[str] = typer.Option(None),
     what_to_change: Optional[str] = typer.Option(None),
-    lesson: Optional[str] = typer.Option(None, help="Appended to LESSONS.md"),
+    lesson: Optional[str] = typer.Option(None, help="Appended to LESSONS.md (one line of plain text, ≤300 characters)"),
+    by: Optional[str] = typer.Option(None, "--by", help="Who is scoring (default: your user name)"),
 ) -> None:
     """Record a person's judgement of a clip (DuckDB + qc.json; the lesson goes to LESSONS.md)."""
     paths = Paths.from_env()
     s = Scores(prompt_fidelity=prompt_fidelity, subject_consistency=subject_consistency,
                camera_and_motion=camera_and_motion, audio_match=audio_match, overall=overall)
     report = score_clip(clip, s, failure_modes=tuple(failure_mode), what_worked=what_worked,
-                        what_to_change=what_to_change, lesson=lesson, store=Store(paths.db), lessons_path=paths.lessons)
+                        what_to_change=what_to_change, lesson=lesson, store=Store(paths.db), lessons_path=paths.lessons,
+                        paths=paths, by=by)
     assert report.scores is not None
     capped = " (capped by technical defects)" if report.scores.overall < overall else ""
-    typer.echo(f"{report.clip_id}: overall {report.scores.overall}/5{capped}, judged by human")
+    typer.echo(f"{report.clip_id}: overall {report.scores.overall}/5{capped}, judged by human; verdict: {summary(report)}")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Optional
 
 import typer
@@ -11,6 +12,7 @@ from vidpipe.paths import Paths
 from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.shot_stages import use_take
 from vidpipe.pipeline.takes import rank, varies_by_prompt
+from vidpipe.store import Store
 
 
 @app.command()
@@ -18,17 +20,20 @@ def take(
     episode: str = typer.Argument(..., help="Episode id"),
     shot: str = typer.Argument(..., help="Shot id"),
     number: Optional[int] = typer.Argument(None, help="Take to use in the cut (omit to list the takes)"),
+    by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: your user name)"),
 ) -> None:
     """Show a shot's takes with their QC, or put take N into the cut (kept until you change it).
 
     Takes differ by seed where the model takes one; Seedance 2.0, Kling and the talking avatars have no
     seed on fal, so their takes 2..N differ by a variation sentence at the end of the prompt.
     """
-    ref = ShotRef.load(Paths.from_env(), episode, shot)
+    paths = Paths.from_env()
+    ref = ShotRef.load(paths, episode, shot)
     if number is not None:
-        chosen = use_take(ref, number)
+        chosen = use_take(ref, number, by=by or getpass.getuser(), store=Store(paths.db))
         typer.echo(f"{ref.key}: take {chosen.take} goes into the cut ({chosen.generation.model}, "
-                   f"defects: {', '.join(chosen.defects) or 'none'}); re-run the cut to see it")
+                   f"defects: {', '.join(chosen.defects) or 'none'}; {ref.read().state_line()}); "
+                   "the final cut is stale and re-cuts on its next run")
         return
     rec = ref.read()
     if not rec.takes:

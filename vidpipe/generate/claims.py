@@ -11,13 +11,15 @@ store, the output folder) shares one claims folder, `<data root>/claims/` (or `<
                  even by SIGKILL, so a dead holder never blocks anyone.
     <key>.json   the claim: the current request id, every request ever sent for this key (so a
                  `--resubmit` keeps the history), whether a submission is in flight
-                 (`submitting`, with host and pid) or its outcome is unknown (`submit_unknown`),
-                 and the verified output (path, sha256, size, mtime).
+                 (`submitting`, with host and pid, and the exact body being POSTed) or its outcome
+                 is unknown (`submit_unknown`), and the verified output (path, sha256, size, mtime).
 
 A process that finds the key held waits for the lock; one that finds a request id polls that
 request — it never submits. A `submitting` claim whose lock is free means its holder died
 between "about to POST" and "id saved": the outcome is unknown, so it becomes `submit_unknown`
-and only a person's `--resubmit` pays again. The DuckDB ledger and the sidecars are records for
+and only a person's `--resubmit` pays again. Every later run first looks the unknown submission up
+in the provider's request history (fal: matched on the exact body, see providers/fal_history.py)
+and, when it is there, adopts its request id instead of paying again. The DuckDB ledger and the sidecars are records for
 people (costs, lineage); the claim alone decides whether to pay.
 
 Limits: flock is advisory (every vidpipe honours it; other tools do not). It is exact on local
@@ -39,7 +41,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -65,12 +67,17 @@ class Output(BaseModel):
 
 
 class RequestEntry(BaseModel):
-    request_id: str | None = None  # None: a submission whose outcome is unknown
+    """One submission of the key. `body` is the exact wire body sent (refs resolved): with the time it
+    was sent it is how a submission whose answer was lost is found in the provider's request history."""
+
+    request_id: str | None = None  # None: in flight, or a submission whose outcome is unknown
     submitted_at: str = Field(default_factory=now_iso)
     est_cost_usd: float = 0.0
     host: str = HOST
     pid: int = Field(default_factory=os.getpid)
-    outcome: str = "submitted"  # submitted | submit_unknown | superseded
+    outcome: str = "submitted"  # sending | submitted | submit_unknown | adopted | superseded
+    endpoint: str = ""
+    body: dict[str, Any] | None = None
 
 
 class Claim(BaseModel):

@@ -6,13 +6,13 @@
 ProviderRateLimited / ProviderUnavailable / ProviderTimeout with exponential backoff until
 `deadline` (time.monotonic()), counting each retry in `counter[0]`.
 
-A call that pays — `what` is `"submit"` or starts with `"submit"` — is called exactly once. The
-SDKs already retry their own POSTs where it is safe (fal-client: connection errors, 408/409/429,
-nginx ingress 5xx); a second layer here could pay for the same job twice. When a paid call fails
-after the request may have left this machine (a timeout, a reset mid-response, a 5xx from the
-provider's app), its outcome is unknown: that raises `SubmitUnknown` (code `submit_unknown`) and
-the caller must record it, not try again. A refusal that provably was not accepted (4xx, 429 after
-the SDK's retries, a gateway 5xx, a connection that never opened) is re-raised as it is.
+A call that pays — `what` is `"submit"` or starts with `"submit"` — is called exactly once, and
+no layer below may repeat it either: the fal adapter owns its submit POST (fal-client would send
+it up to 10 times), google-genai runs with one attempt, ElevenLabs with `max_retries=0`. When a
+paid call fails after the request may have left this machine (a timeout, a reset mid-response,
+any 5xx, a 200 without a request id), its outcome is unknown: that raises `SubmitUnknown` (code
+`submit_unknown`) and the caller records it, never tries again. Only an explicit refusal (a 4xx,
+a 429) or a connection that never opened (refused, DNS, connect timeout) is "not sent".
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import httpx
-
 from vidpipe.errors import (
     ProviderError, ProviderNotConfigured, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,
     SubmitUnknown,
 )
+from vidpipe.providers.base import NOT_SENT
 
 T = TypeVar("T")
 TRANSIENT = (ProviderRateLimited, ProviderUnavailable, ProviderTimeout)
@@ -35,7 +34,6 @@ RETRY_BASE_S = 2.0       # backoff base; tests set it to ~0
 _sleep = time.sleep      # patched by tests
 
 SUBMIT_UNKNOWN = "submit_unknown"
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)  # the TCP connection never opened
 
 
 def is_paid(what: str) -> bool:
@@ -73,16 +71,11 @@ def submit_once(fn: Callable[[], T]) -> T:
 
 
 def outcome_unknown(exc: ProviderError) -> bool:
-    """True when a failed submission may still have been accepted by the provider."""
+    """True unless the failed submission provably was not accepted: an explicit refusal, or a request
+    that never left this machine. Everything else (timeouts, resets, any 5xx — a gateway's included,
+    the app behind it may have queued the job — a reply without an id) may be billed."""
     if isinstance(exc, (ProviderRejected, ProviderRateLimited, ProviderNotConfigured)):
         return False  # an explicit refusal: nothing was queued
-    cause = exc.__cause__
-    if isinstance(cause, NOT_SENT):
-        return False
-    if isinstance(exc, ProviderTimeout):
-        return True  # sent, no answer
-    if isinstance(exc, ProviderUnavailable):
-        # A gateway answered 5xx without reaching the app (no request id): not queued. A dropped
-        # connection after the request went out: unknown.
-        return exc.code == "connection"
-    return exc.code != "not_configured"  # e.g. a 5xx from the provider's app itself
+    if isinstance(exc.__cause__, NOT_SENT):
+        return False  # the connection never opened
+    return exc.code != "not_configured"

@@ -29,7 +29,7 @@ from vidpipe.generate.plan import GenerationResult, Plan, plan_job
 from vidpipe.generate.records import base_fields, finish, request_fields, side_path, write_side
 from vidpipe.generate.retry import TRANSIENT, with_retries
 from vidpipe.generate.submit import Submitter
-from vidpipe.ledger import Ledger
+from vidpipe.ledger import Ledger, not_saved_status
 from vidpipe.pricing import actual_clip_cost
 from vidpipe.providers.base import Backend, Ticket, is_moderation
 from vidpipe.providers.registry import get_backend
@@ -212,11 +212,8 @@ class Runner:
         self.stage(plan.job.id, "cached")
         row = self.submitter.known.get(plan.cache_key) or {}
         if self.ledger is not None and row.get("status") != "done":  # e.g. a killed run's batched rows were lost
-            if request_id:
-                self.ledger.record_request(request_id, **request_fields(plan), status="done", output_path=rec.path,
-                                           durable=False)
-            self.ledger.record(plan.cache_key, **base_fields(plan), request_id=request_id, status="done",
-                               output_path=rec.path, duration_s=rec.duration_s, durable=False)
+            self.ledger.done(plan.cache_key, request_id, gen=base_fields(plan), req=request_fields(plan),
+                             output_path=rec.path, cost_usd=None, duration_s=rec.duration_s, durable=False)
         res = GenerationResult(
             job_id=plan.job.id, status="done", path=rec.path, model=plan.model, endpoint=plan.endpoint,
             backend=plan.backend, request_id=request_id, cache_hit=True, fallback_from=fallback_from,
@@ -258,11 +255,9 @@ class Runner:
                 claim.status, claim.output = "done", rec
                 self.claims.write(claim, durable=paid)
         if self.ledger is not None:
-            self.ledger.record_request(rid, **request_fields(plan), status="done", cost_usd=cost,
-                                       output_path=str(out), error=None, durable=paid)
-            self.ledger.record(plan.cache_key, **base_fields(plan), request_id=rid, status="done",
-                               output_path=str(out), cost_usd=cost, duration_s=info.duration_s, retries=retries[0],
-                               fallback_from=fallback_from, error=None, durable=paid)
+            self.ledger.done(plan.cache_key, rid, gen=base_fields(plan), req=request_fields(plan), output_path=str(out),
+                             cost_usd=cost, duration_s=info.duration_s, retries=retries[0],
+                             fallback_from=fallback_from, durable=paid)
         res = GenerationResult(
             job_id=job.id, status="done", path=str(out), model=plan.model, endpoint=plan.endpoint,
             backend=plan.backend, request_id=rid, est_cost_usd=0.0 if resumed else plan.est_cost_usd, cost_usd=cost,
@@ -277,12 +272,8 @@ class Runner:
 
         Returns the error to raise: provider and local errors carry the request id and how to go on."""
         code = getattr(exc, "code", None) or type(exc).__name__
-        if is_moderation(exc) or code in PROVIDER_FAILED:
-            status = "failed"  # the provider ran it and refused or failed it
-        elif isinstance(exc, TRANSIENT) and not completed:
-            status = "submitted"  # maybe still running: the next run polls it
-        else:
-            status = "unsaved"  # finished (or answered) but we could not save the output
+        status = not_saved_status(provider_failed=is_moderation(exc) or code in PROVIDER_FAILED,
+                                  maybe_running=isinstance(exc, TRANSIENT) and not completed)
         text = f"{exc}" if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
         msg = text[:1500] if status == "failed" else (
             f"{text[:1500]} — request {rid} is kept: a rerun resumes it at no new cost; "
@@ -295,10 +286,8 @@ class Runner:
             err = ProviderError(msg, code=code, request_id=rid, model=plan.model, job_id=plan.job.id)
         if self.ledger is not None:
             try:
-                self.ledger.record_request(rid, **request_fields(plan), status=status,
-                                           cost_usd=plan.est_cost_usd if status == "unsaved" else None, error=msg)
-                self.ledger.record(plan.cache_key, **base_fields(plan), request_id=rid, status=status,
-                                   fallback_from=fallback_from, error=msg)
+                self.ledger.not_saved(plan.cache_key, rid, status, gen=base_fields(plan), req=request_fields(plan),
+                                      error=msg, fallback_from=fallback_from)
             except Exception:  # noqa: BLE001 - never hide the original error behind a ledger one
                 pass
         try:
@@ -312,11 +301,13 @@ class Runner:
                 extra: str = "") -> GenerationResult:
         self.stage(plan.job.id, "failed")
         msg = f"{exc}{extra}"
-        claim = self.claims.read(plan.cache_key) if plan.cache_key else None
+        try:
+            claim = self.claims.read(plan.cache_key) if plan.cache_key else None
+        except VidpipeError:  # an unreadable claim: the error says so; it may record a request, so no "failed" row
+            claim, exc.code = None, exc.code or "claim_unreadable"
         rid = exc.request_id or (claim.request_id if claim else None)
         if plan.cache_key and self.ledger is not None and rid is None and exc.code != "submit_unknown":
-            self.ledger.record(plan.cache_key, **base_fields(plan), status="failed", error=msg[:2000],
-                               fallback_from=fallback_from)
+            self.ledger.failed(plan.cache_key, gen=base_fields(plan), error=msg, fallback_from=fallback_from)
         return finish(self.out_dir, plan, GenerationResult(
             job_id=plan.job.id, status="failed", model=plan.model, endpoint=plan.endpoint, backend=plan.backend,
             request_id=rid, est_cost_usd=plan.est_cost_usd, error=msg,

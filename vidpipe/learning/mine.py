@@ -14,19 +14,19 @@ do not overlap.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidpipe.learning.defects import defect_rates, wilson
-from vidpipe.learning.lessons import Lesson, append_lesson, new_lesson, read_lessons
-from vidpipe.store import Store, now
+from vidpipe.learning.lessons import Lesson, append_lesson, lessons_lock, new_lesson, read_lessons, sync_lessons
+from vidpipe.store import Store
 
 MIN_SAMPLES = 8
 MIN_MARGIN = 0.75
 DEFECT_MIN_RATE = 0.2  # Wilson lower bound: "burnt-in text in 40% (n=20)" has 0.22
 DEFECT_MARGIN = 0.2
+MINER = "vidpipe learn"  # the author named on mined lessons
 # Defects a prompt can pre-empt: code → (feature that is False when the prompt lacks the remedy, phrases)
 REMEDIES: dict[str, tuple[str, list[str], str]] = {
     "burnt_in_text": ("forbids_text", ["no subtitles", "no on-screen text", "no captions", "no text"],
@@ -169,7 +169,14 @@ def compare(store: Store) -> list[Comparison]:
 
 
 def learn(store: Store, lessons_path: Path) -> LearnReport:
-    """Append lessons for new significant patterns (idempotent); reversals are appended as contradictions."""
+    """Append lessons for new significant patterns (idempotent); reversals are appended as contradictions.
+
+    Held under LESSONS.md's lock from reading to appending, so two miners never both add one pattern."""
+    with lessons_lock(lessons_path):
+        return _learn(store, lessons_path)
+
+
+def _learn(store: Store, lessons_path: Path) -> LearnReport:
     report = LearnReport(comparisons=compare(store))
     existing = read_lessons(lessons_path)
     for c in report.comparisons:
@@ -182,19 +189,19 @@ def learn(store: Store, lessons_path: Path) -> LearnReport:
             text += f" (contradicts {contra.id}: newer evidence reverses it)"
         lesson = append_lesson(lessons_path, new_lesson(
             c.winner, c.category, round(c.mean_w), text, c.evidence(),
-            lint={"when": {"category": c.category}, "avoid_model": c.loser, "prefer_model": c.winner}))
+            lint={"when": {"category": c.category}, "avoid_model": c.loser, "prefer_model": c.winner},
+            author=MINER))
         existing.append(lesson)
         report.appended.append(lesson)
-        _record(store, lesson)
     report.defect_patterns = defect_patterns(store)
     for p in report.defect_patterns:
         if any(p.signature in e.evidence for e in existing):
             continue
         lesson = append_lesson(lessons_path, new_lesson(p.model, p.category, _overall(store, p), p.text(),
-                                                        p.evidence(), lint=p.lint()))
+                                                        p.evidence(), lint=p.lint(), author=MINER))
         existing.append(lesson)
         report.appended.append(lesson)
-        _record(store, lesson)
+    sync_lessons(store, lessons_path)  # every entry, mined or typed by a person, reaches the `lessons` table
     return report
 
 
@@ -206,11 +213,3 @@ def _overall(store: Store, p: DefectPattern) -> int:
     m = rows[0]["m"] if rows else None
     return int(round(m)) if m is not None else 2
 
-
-def _record(store: Store, lesson: Lesson) -> None:
-    store.execute(
-        "INSERT OR REPLACE INTO lessons (id, date, model, category, overall, lesson, evidence, source, lint, created_at) "
-        "VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, 'mined', ?, ?)",
-        [lesson.id, lesson.date, lesson.model, lesson.category, lesson.overall, lesson.lesson, lesson.evidence,
-         json.dumps(lesson.lint) if lesson.lint else None, now()],
-    )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +29,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from vidpipe.errors import FfmpegFailed, FfmpegNotFound
+from vidpipe.errors import FfmpegFailed
+from vidpipe.media.ffmpeg_choice import Choice, choose
 
 PR_SET_PDEATHSIG = 1
 FORWARDED = (signal.SIGTERM, signal.SIGINT)
@@ -42,21 +42,14 @@ _PREVIOUS: dict[int, Any] = {}
 
 
 @lru_cache(maxsize=1)
+def ffmpeg_choice() -> Choice:
+    """The binary this process uses and why (probed once per process; see ffmpeg_choice.py)."""
+    return choose()
+
+
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary: $VIDPIPE_FFMPEG, then PATH, then the imageio-ffmpeg wheel."""
-    override = os.environ.get("VIDPIPE_FFMPEG")
-    if override:
-        if not Path(override).exists():
-            raise FfmpegNotFound(f"VIDPIPE_FFMPEG points to {override}, which does not exist")
-        return override
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - it is a hard dependency
-        raise FfmpegNotFound("no ffmpeg on PATH and imageio-ffmpeg is not installed: pip install imageio-ffmpeg") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    """Path of the ffmpeg binary: $VIDPIPE_FFMPEG, then a capable one on PATH, then the imageio-ffmpeg wheel."""
+    return ffmpeg_choice().path
 
 
 @lru_cache(maxsize=1)

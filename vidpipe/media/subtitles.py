@@ -15,9 +15,11 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pysubs2
 from PIL import ImageFont
 
 from vidpipe.edit_schema import SubtitleCue
@@ -87,3 +89,120 @@ def burn_filter(srt: Path, workdir: Path) -> str:
     if not _SAFE.match(str(fonts)):
         raise MediaError(f"cannot burn subtitles: font folder {fonts} is not a plain path; set TMPDIR")
     return f"subtitles={local}:fontsdir={fonts}:force_style='FontName=Aileron,{STYLE}'"
+
+
+# -- word-timed sidecars and styled burn-in (pysubs2 writes every format; no hand-written cue syntax) --
+
+@dataclass(frozen=True)
+class TimedWord:
+    """One spoken word on the cut's timeline (seconds) and who speaks it."""
+
+    text: str
+    start: float
+    end: float
+    speaker: str = ""
+    approximate: bool = False  # spread by character count (preview speech / dialogue), not aligned
+
+
+@dataclass(frozen=True)
+class CaptionRules:
+    """Line length, reading speed and safe area for one screen shape (why per aspect: a 9:16 line is short)."""
+
+    max_line: int       # characters per line
+    max_lines: int
+    max_cps: float      # reading speed, characters per second (Netflix-style adult limit 17–20)
+    margin_v: float     # bottom safe margin, share of the frame height (platform UI sits low on 9:16)
+    margin_h: float     # side safe margin, share of the frame width
+    font_h: float       # font size, share of the frame height
+
+
+RULES = {
+    "16:9": CaptionRules(42, 2, 17.0, 0.08, 0.10, 0.055),
+    "1:1": CaptionRules(32, 2, 17.0, 0.10, 0.08, 0.045),
+    "9:16": CaptionRules(26, 2, 17.0, 0.20, 0.08, 0.032),
+}
+MIN_CUE_S = 0.8
+
+
+def _wrap(words: list[str], max_line: int) -> list[str]:
+    lines: list[str] = []
+    for w in words:
+        if lines and len(lines[-1]) + 1 + len(w) <= max_line:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    return lines
+
+
+def phrase_cues(words: list[TimedWord], rules: CaptionRules) -> list[SubtitleCue]:
+    """Group words into cues that fit `rules`: ≤ max_lines lines of ≤ max_line chars, read at ≤ max_cps.
+
+    A cue ends at a sentence end, a speaker change, a pause > 0.6 s, or when one more word would
+    break the line budget; a cue shorter than its reading time is held longer (up to the next cue).
+    """
+    cues: list[list[TimedWord]] = []
+    for w in sorted(words, key=lambda x: x.start):
+        cur = cues[-1] if cues else None
+        if cur and cur[-1].speaker == w.speaker and w.start - cur[-1].end <= 0.6 \
+                and not re.search(r"[.!?…]$", cur[-1].text) \
+                and len(_wrap([x.text for x in cur] + [w.text], rules.max_line)) <= rules.max_lines:
+            cur.append(w)
+        else:
+            cues.append([w])
+    out: list[SubtitleCue] = []
+    for k, group in enumerate(cues):
+        text = "\n".join(_wrap([w.text for w in group], rules.max_line))
+        end = max(group[-1].end, group[0].start + max(MIN_CUE_S, len(text) / rules.max_cps))
+        if k + 1 < len(cues):
+            end = min(end, cues[k + 1][0].start)
+        out.append(SubtitleCue(start=round(group[0].start, 3), end=round(max(end, group[-1].end), 3), text=text))
+    return out
+
+
+def _subs(cues: list[tuple[float, float, str]]) -> pysubs2.SSAFile:
+    f = pysubs2.SSAFile()
+    for start, end, text in cues:
+        f.append(pysubs2.SSAEvent(start=pysubs2.make_time(s=start), end=pysubs2.make_time(s=end),
+                                  text=text.replace("\n", r"\N")))
+    return f
+
+
+def write_sidecars(words: list[TimedWord], stem: Path, aspect: str = "16:9") -> list[Path]:
+    """<stem>.srt / .vtt (phrases within the aspect's rules) and <stem>.words.srt / .words.vtt (one cue a word)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    phrases = _subs([(c.start, c.end, c.text) for c in phrase_cues(words, RULES.get(aspect, RULES["16:9"]))])
+    per_word = _subs([(w.start, w.end, w.text) for w in sorted(words, key=lambda x: x.start)])
+    out = []
+    for subs, name in ((phrases, ""), (per_word, ".words")):
+        for fmt in ("srt", "vtt"):
+            path = stem.with_name(f"{stem.name}{name}.{fmt}")
+            subs.save(str(path), format_=fmt)
+            out.append(path)
+    return out
+
+
+def styled_ass(cues: list[SubtitleCue], out: Path, width: int, height: int, aspect: str) -> Path:
+    """An ASS file whose style keeps the captions inside the aspect's safe area at a readable size."""
+    r = RULES.get(aspect, RULES["16:9"])
+    subs = _subs([(c.start, c.end, c.text) for c in cues])
+    subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0"})
+    subs.styles["Default"] = pysubs2.SSAStyle(
+        fontname="Aileron", fontsize=max(10, round(height * r.font_h)), bold=True, outline=max(1, round(height / 360)),
+        shadow=0, alignment=pysubs2.Alignment.BOTTOM_CENTER, marginv=round(height * r.margin_v),
+        marginl=round(width * r.margin_h), marginr=round(width * r.margin_h),
+        primarycolor=pysubs2.Color(255, 255, 255), outlinecolor=pysubs2.Color(0, 0, 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subs.save(str(out), format_="ass")
+    return out
+
+
+def ass_filter(ass: Path, workdir: Path) -> str:
+    """The `ass=…` filter burning `ass` with the bundled Aileron (the style names it; no system font needed)."""
+    if not _SAFE.match(str(workdir)):
+        raise MediaError(f"cannot burn subtitles: temporary folder {workdir} is not a plain path; set TMPDIR")
+    local = workdir / "subs.ass"
+    shutil.copyfile(ass, local)
+    fonts = bundled_font_dir()
+    if not _SAFE.match(str(fonts)):
+        raise MediaError(f"cannot burn subtitles: font folder {fonts} is not a plain path; set TMPDIR")
+    return f"ass={local}:fontsdir={fonts}"

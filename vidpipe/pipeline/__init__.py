@@ -15,6 +15,7 @@ from vidpipe.pipeline.episode_stages import (
 )
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.pipeline.shot_stages import (
+    accept_shot,
     check_clip,
     prepare_request,
     record_qc,
@@ -24,7 +25,7 @@ from vidpipe.pipeline.shot_stages import (
 )
 
 __all__ = [
-    "PlateOutcome", "make_cast_plates",
+    "PlateOutcome", "accept_shot", "make_cast_plates",
     "EpisodeStatus", "ShotRef", "build_edit_list", "check_clip", "cut_duration", "episode_status",
     "make_delivery", "make_final_cut", "make_voiceover", "pending_episodes", "prepare_request", "record_qc",
     "render_clip", "render_still", "ShotRecord", "spec_summary", "timeline", "use_take",

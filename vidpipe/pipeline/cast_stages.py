@@ -2,7 +2,8 @@
 
 Cached by content hash (prompt, model, frame, backend) beside the plate, so the same member looks
 the same in every shot and every rerun, and a plate is paid for once: the check-and-make runs under
-the same per-key file lock the runner uses, so two shot runs of one episode never both pay for it.
+the same per-key file lock the runner uses, so two shot runs of one episode never both pay for it. A paid
+plate is booked in the ledger (kind "plate") beside the video it serves.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 from vidpipe.cast import needs_plate, plate_path
 from vidpipe.episode import load_episode
 from vidpipe.generate.claims import Claims
+from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, stable_hash, write_sidecar
 from vidpipe.schema import CastMember, Episode
 from vidpipe.stills import make_still
+from vidpipe.store import Store
 
 
 @dataclass
@@ -63,6 +66,9 @@ def _plate(paths: Paths, episode: Episode, m: CastMember, backend: str | None) -
     res = make_still(prompt, path, model=m.plate_model, aspect=episode.aspect_ratio,
                      resolution=episode.resolution, backend=backend)
     cost = float(res.cost_usd or 0.0)
+    record_spend(Store(paths.db), "plate", key, model=res.model, backend=res.backend, est_cost_usd=res.est_cost_usd,
+                 cost_usd=cost, episode=episode.id, request_id=res.request_id, output_path=str(path),
+                 job_id=f"plate:{m.id}")
     write_sidecar(side, {"key": key, "member": m.id, "prompt": prompt, "model": res.model, "backend": res.backend,
                          "request_id": res.request_id, "cost_usd": cost})
     return PlateOutcome(m.id, path, False, res.model, res.backend, cost)

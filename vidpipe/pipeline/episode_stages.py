@@ -15,16 +15,19 @@ from vidpipe.episode import check_episode, episode_fingerprint, list_episodes, l
 from vidpipe.media.ambience import render_ambience
 from vidpipe.media.assemble import assemble
 from vidpipe.media.audio_mix import mix_voiceover
+from vidpipe.media.edit_plan import load_edit_list
 from vidpipe.media.probe import probe
 from vidpipe.media.upscale import upscale
 from vidpipe.media.verify import file_record, still_verified
 from vidpipe.errors import VidpipeError
+from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
-from vidpipe.pipeline.record import ShotRef
-from vidpipe.qc.verdict import verdict
+from vidpipe.pipeline.converge import cut_state
+from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
-from vidpipe.schema import Episode, QCReport
+from vidpipe.schema import Episode
+from vidpipe.store import Store
 from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
 NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
@@ -118,7 +121,10 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
         res = synthesize_speech(text, out_dir / f"line_{i + 1:02d}_{shot_id}.mp3", voice_id=voice, backend=vbackend)
         at = starts[shot_id] + NARRATION_LEAD_S
         used_backend = res.backend
-        cost += float(getattr(res, "cost_usd", 0.0) or 0.0)
+        cost += float(res.cost_usd or 0.0)
+        record_spend(Store(paths.db), "voice", stable_hash({"text": text, "voice": res.voice_id, "model": res.model}),
+                     model=res.model or "", backend=res.backend, est_cost_usd=res.est_cost_usd, cost_usd=res.cost_usd,
+                     episode=episode_id, job_id=f"voice:{shot_id}", output_path=str(res.path))
         lines.append({"shot": shot_id, "text": text, "path": str(res.path), "start": at,
                       "duration_s": res.duration_s, "backend": res.backend, "voice_id": res.voice_id})
         cues.extend(SubtitleCue(start=round(c.start + at, 3), end=round(c.end + at, 3), text=c.text) for c in res.cues)
@@ -131,7 +137,20 @@ def make_voiceover(paths: Paths, episode_id: str, *, backend: str | None = None)
     return VoiceoverOutcome(track, cues, lines, False, used_backend, key, cost)
 
 
+def imported_edit_path(paths: Paths, episode_id: str) -> Path:
+    """Where `vidpipe import` puts an edit made in an NLE (vidpipe.finish.roundtrip writes it)."""
+    return paths.episode_media(episode_id) / "edit" / "edit.json"
+
+
 def build_edit_list(paths: Paths, episode_id: str) -> EditList:
+    """The episode's edit: the one imported from an NLE while there is one, else the generated edit."""
+    imported = imported_edit_path(paths, episode_id)
+    if imported.is_file():
+        return load_edit_list(imported)
+    return generated_edit_list(paths, episode_id)
+
+
+def generated_edit_list(paths: Paths, episode_id: str) -> EditList:
     """The episode's edit: shots in order with their transitions, voiceover, ducked music bed, subtitles."""
     episode = load_episode(paths.episode_dir(episode_id))
     media = paths.episode_media(episode_id)
@@ -186,21 +205,45 @@ class CutOutcome:
 
 
 def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
-    """Assemble the final cut in one filter graph; cached on the content of every input."""
+    """Assemble the final cut in one filter graph; cached on the content of every input.
+
+    final.json records, per shot, exactly which generation is in the file (hash, take, request id,
+    and a person's acceptance), so lineage names what was delivered, not what is chosen now.
+    """
 
     edit = build_edit_list(paths, episode_id)
     inputs = [file_hash(c.path) for c in edit.clips] + [file_hash(t.path) for t in edit.tracks]
     key = stable_hash({"edit": edit.model_dump(mode="json"), "inputs": inputs, "v": STAGE_VERSION})
     out = Path(edit.output)
     side = out.with_suffix(".json")
+    shots = cut_provenance(paths, episode_id, inputs[:len(edit.clips)])
     hit = cache_hit(side, key, out)
     if hit and still_verified(out, hit.get("output")):  # a cut is trusted only while it is the file verified
+        if hit.get("shots") != shots:  # same pictures, a new decision about them (an acceptance): say so
+            write_sidecar(side, {**hit, "shots": shots})
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
     res = assemble(edit)
     duration = res.verified.duration_s or probe(out).duration_s
     write_sidecar(side, {"key": key, "duration_s": duration, "edit": edit.model_dump(mode="json"),
-                         "clip_hashes": inputs, "output": res.verified.record()})
+                         "clip_hashes": inputs, "shots": shots, "output": res.verified.record()})
     return CutOutcome(out, duration, False, key, edit)
+
+
+def cut_provenance(paths: Paths, episode_id: str, clip_hashes: list[str]) -> list[dict[str, Any]]:
+    """Per shot of the cut: the recorded generation whose bytes are the clip that goes in (matched by hash)."""
+    episode = load_episode(paths.episode_dir(episode_id))
+    out = []
+    for s, h in zip(episode.shots, clip_hashes):
+        rec = ShotRef(paths, episode, s).read()
+        gens = [g for g in [rec.generation, *(t.generation for t in rec.takes)] if g is not None and g.hash == h]
+        g = gens[0] if gens else None
+        acc = rec.accepted if rec.accepted is not None and rec.accepted.clip_hash == h else None
+        out.append({"shot": s.id, "clip_hash": h, "take": g.take if g else None,
+                    "request_id": g.request_id if g else None, "model": g.model if g else None,
+                    "backend": g.backend if g else None, "cost_usd": g.cost_usd if g else None,
+                    "qc": rec.qc.why if rec.qc is not None and rec.qc.clip_hash == h else None,
+                    "accepted": acc.model_dump() if acc else None})
+    return out
 
 
 def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", fps: int | None = None) -> CutOutcome:
@@ -237,32 +280,42 @@ class EpisodeStatus:
     ready: bool
     digest: str
     missing: list[str]
-    failing: list[str]
+    failing: list[str]  # shots whose clip failed QC and waits for a person's decision
+    reasons: dict[str, str] = field(default_factory=dict)  # shot → one line (why it failed, or who accepted it)
 
 
 def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
-    """Is every real shot of the episode rendered with a clip that passed technical QC?"""
+    """Is every shot's current clip usable (passed QC, or accepted by a person)? Read from the shot records only.
+
+    The digest names each shot's clip (its content hash, as recorded) and any acceptance, so choosing a
+    take or accepting a clip gives the final cut a new digest (and the gate a new run key).
+    """
     episode = load_episode(paths.episode_dir(episode_id))
-    missing, failing, hashes = [], [], []
+    missing, failing, marks, reasons = [], [], [], {}
     for s in episode.shots:
-        ref = ShotRef(paths, episode, s)
-        if not ref.clip_path.exists() or not ref.qc_json.exists():
+        rec = ShotRef(paths, episode, s).read()
+        state = rec.qc_state
+        if state in ("not rendered", "awaiting QC"):
             missing.append(s.id)
             continue
-        report = QCReport.model_validate_json(ref.qc_json.read_text())
-        if not verdict(report):
+        if state == "awaiting decision":
             failing.append(s.id)
-        hashes.append(file_hash(ref.clip_path))
-    return EpisodeStatus(episode_id, not missing and not failing, stable_hash(hashes), missing, failing)
+        if state != "passed":
+            reasons[s.id] = rec.state_line()
+        marks.append([s.id, rec.qc.clip_hash if rec.qc else None,
+                      rec.accepted.model_dump() if state == "accepted" and rec.accepted else None])
+    marks.append(state_stamp(paths, episode_id, "decision"))
+    return EpisodeStatus(episode_id, not missing and not failing, stable_hash(marks), missing, failing, reasons)
 
 
 def pending_episodes(paths: Paths) -> list[str]:
-    """Episodes whose delivery is missing or older than their spec (what a weekly batch should run)."""
+    """Episodes whose delivered cut is missing or is not the episode as written now (what a weekly batch
+    carries to delivery); an episode that cannot be read is not pending (its error is reported instead)."""
     todo = []
     for ep in list_episodes(paths.episodes):
-        delivered = read_sidecar(paths.episode_media(ep) / "delivery.json") or {}
-        fresh = (paths.episode_media(ep) / "delivery.mp4").exists() and delivered.get(
-            "episode_fingerprint") == episode_fingerprint(paths.episode_dir(ep))
-        if not fresh:
-            todo.append(ep)
+        try:
+            if not cut_state(paths, ep).current:
+                todo.append(ep)
+        except (VidpipeError, ValueError, OSError):
+            continue
     return todo

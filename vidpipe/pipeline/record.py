@@ -7,6 +7,12 @@ opens `shot.json`. Stages take a `ShotRef`, change the record through `ShotRef.u
 everything that shows a shot (status, lineage, the review room, the CLI, the assets) reads it
 through `ShotRef.read()`.
 
+The QC verdict is written here, and only here: `ShotRef.apply_qc` applies a QC pass or a judgement
+(qc.json written atomically, the verdict recomputed with the one rule of vidpipe.qc.verdict, the
+`qc`/`scores`/`judgement` rows and the lesson stored through `Store`), `ShotRef.accept` records a
+person accepting a failing clip, all under the shot's cross-process file lock. Every reader —
+status, takes, the final-cut gate, discovery, lineage — asks the record (`ShotRecord.qc_state`).
+
 Format history: version 1 (no `version` key) kept generation facts duplicated at the top level
 and QC failures as `qc.error_defects`; it is migrated on read and rewritten as version 2 on the
 next update.
@@ -14,21 +20,29 @@ next update.
 
 from __future__ import annotations
 
-import threading
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vidpipe.episode import load_episode
-from vidpipe.errors import SpecError
+from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.learning.lessons import LESSON_MAX, Lesson, append_lesson, one_line
 from vidpipe.paths import Paths
-from vidpipe.schema import Episode, Finding, Job, Scores, Shot
+from vidpipe.pipeline.cache import file_hash
+from vidpipe.qc.verdict import summary, verdict
+from vidpipe.schema import Episode, Finding, Job, QCReport, Scores, Shot
 from vidpipe.sidecar import read_sidecar, write_sidecar
+from vidpipe.store import Store
 
 RECORD_VERSION = 2
-_LOCK = threading.Lock()  # read-modify-write of shot.json within one process (stages of a shot run in order)
+LOCK_TIMEOUT_S = 120.0  # a shot's lock is held for milliseconds (plus a DuckDB write); waiting longer means trouble
+STAMP = ".qc_state"  # per episode media folder: changes whenever a shot's verdict or a person's decision does
+QCState = Literal["not rendered", "awaiting QC", "passed", "accepted", "awaiting decision"]
 
 
 class _Rec(BaseModel):
@@ -74,7 +88,18 @@ class QCRecord(_Rec):
     defects: list[str] = Field(default_factory=list)
     blocking: list[str] = Field(default_factory=list)
     passed: bool = True
+    why: str = ""  # vidpipe.qc.verdict.summary: "passed" or what failed it, one line
+    judge: str | None = None
     judge_error: str | None = None
+
+
+class Acceptance(_Rec):
+    """A person accepted the clip whose hash is `clip_hash` although it failed QC: who, why, when."""
+
+    by: str
+    reason: str
+    at: str
+    clip_hash: str
 
 
 class TakeRecord(_Rec):
@@ -87,6 +112,7 @@ class TakeRecord(_Rec):
     blocking: list[str] = Field(default_factory=list)
     overall: int | None = None  # judge's overall score, when judged
     warnings: int = 0
+    passed: bool | None = None  # the one QC verdict on this take (set by ShotRef.apply_qc and the takes stage)
 
 
 class ShotRecord(_Rec):
@@ -107,6 +133,7 @@ class ShotRecord(_Rec):
     take_override: int | None = None  # a person's choice (vidpipe take / the review room); wins over the rule
     qc: QCRecord | None = None
     scores: Scores | None = None
+    accepted: Acceptance | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -138,11 +165,44 @@ class ShotRecord(_Rec):
         """The canonical request body the clip was (or will be) generated from."""
         return dict(self.job.input) if self.job is not None else {}
 
-    def clip_current(self, fingerprint: str) -> bool:
-        """A clip exists for this spec of the shot and its QC pass (on that very file) passed."""
+    @property
+    def qc_state(self) -> QCState:
+        """Where the shot's current clip stands — the one answer status, takes, the gate and discovery show."""
         g, q = self.generation, self.qc
-        return g is not None and g.hash is not None and g.shot_fingerprint == fingerprint and q is not None \
-            and q.clip_hash == g.hash and q.passed
+        if g is None or g.hash is None:
+            return "not rendered"
+        if q is None or q.clip_hash != g.hash:
+            return "awaiting QC"
+        if q.passed:
+            return "passed"
+        if self.accepted is not None and self.accepted.clip_hash == q.clip_hash:
+            return "accepted"
+        return "awaiting decision"  # failed QC: never regenerated on its own; a person decides
+
+    @property
+    def usable(self) -> bool:
+        """May the current clip go into the cut? (it passed QC, or a person accepted it)"""
+        return self.qc_state in ("passed", "accepted")
+
+    def state_line(self) -> str:
+        """One line for status, the review room and logs: the state, and why when it failed."""
+        st = self.qc_state
+        if st == "awaiting decision" and self.qc is not None:
+            return (f"{self.qc.why or 'failed'} — waiting for a person: another take (vidpipe take), a resubmit, "
+                    f"or vidpipe accept {self.episode} {self.shot} --reason …")
+        if st == "accepted" and self.accepted is not None:
+            return f"accepted by {self.accepted.by}: {self.accepted.reason} ({self.qc.why if self.qc else ''})"
+        return st
+
+    def clip_for_spec(self, fingerprint: str) -> bool:
+        """A clip exists for this spec of the shot and QC ran on that very file (whatever it found)."""
+        g = self.generation
+        return g is not None and g.shot_fingerprint == fingerprint and self.qc_state != "awaiting QC" \
+            and self.qc_state != "not rendered"
+
+    def clip_current(self, fingerprint: str) -> bool:
+        """A clip exists for this spec of the shot and it may go into the cut (passed or accepted)."""
+        return self.clip_for_spec(fingerprint) and self.usable
 
 
 @dataclass
@@ -229,13 +289,143 @@ class ShotRef:
         """The shot's record (an empty one when nothing ran yet; an unreadable file is an error)."""
         return read_record(self.record_path, self.episode.id, self.shot.id)
 
+    def lock(self) -> FileLock:
+        """The shot's cross-process lock (re-entrant within a thread): every read-modify-write of its files."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.dir / ".shot.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+
     def update(self, **fields: Any) -> ShotRecord:
         """Set `fields` on the record and write it atomically (validated: a wrong field is an error)."""
-        with _LOCK:
+        with self.lock():
             current = self.read()
             rec = ShotRecord.model_validate({**current.model_dump(mode="json"), **_dumped(fields)})
             write_sidecar(self.record_path, rec.model_dump(mode="json", exclude_none=False))
             return rec
+
+    def apply_qc(self, report: QCReport, *, qc_json: Path | None = None, clip_hash: str | None = None,
+                 store: Store | None = None, qc_row: dict[str, Any] | None = None,
+                 score_row: dict[str, Any] | None = None, lesson: Lesson | None = None,
+                 lessons_path: Path | None = None, judge_error: str | None = None) -> ShotRecord:
+        """Apply a QC pass or a judgement of this shot's clip (or of one of its takes, by `qc_json`).
+
+        Under the shot's lock: qc.json is written atomically, the verdict is recomputed with the one
+        rule (vidpipe.qc.verdict) and recorded, the DuckDB rows (`qc` for a pass, `scores` for a
+        judgement) and the lesson are stored, and the episode's state stamp changes (the gate sees it).
+        """
+        with self.lock():
+            path = Path(qc_json) if qc_json is not None else self.qc_json
+            write_report(path, report)
+            rec = self.read()
+            target = path.parent.resolve()
+            if path.resolve() == self.qc_json.resolve():
+                known = rec.qc.clip_hash if rec.qc is not None and clip_hash is None else None
+                h = clip_hash or known or file_hash(self.clip_path)
+                rec = self.update(qc=QCRecord(
+                    review_dir=str(self.review_dir), clip_hash=h, defects=[d.code for d in report.defects],
+                    blocking=[d.code for d in report.blocking_defects()], passed=verdict(report),
+                    why=summary(report), judge=report.judge, judge_error=judge_error), scores=report.scores)
+                take = next((t for t in rec.takes if t.generation.hash == h), None)
+                if take is not None and report.scores is not None:  # a judgement of the take in the cut: it is
+                    target = Path(take.review_dir).resolve()  # that take's too (kept when takes are switched)
+                    write_report(target / "qc.json", report.model_copy(update={
+                        "clip": take.generation.path, "clip_id": f"{self.clip_id}-t{take.take}"}))
+            if any(Path(t.review_dir).resolve() == target for t in rec.takes):
+                takes = [t.model_copy(update={"defects": [d.code for d in report.defects],
+                                              "blocking": [d.code for d in report.blocking_defects()],
+                                              "overall": report.scores.overall if report.scores else None,
+                                              "passed": verdict(report)})
+                         if Path(t.review_dir).resolve() == target else t for t in rec.takes]
+                rec = self.update(takes=takes)
+            _store_rows(store, qc_row, score_row, lesson, lessons_path)
+            self.mark_changed()
+            return rec
+
+    def accept(self, reason: str, *, by: str, store: Store | None = None) -> ShotRecord:
+        """A person accepts the current clip although it failed QC; the cut may use it from now on."""
+        reason = one_line(reason, "reason", limit=LESSON_MAX)
+        by = one_line(by, "by", limit=80)
+        with self.lock():
+            rec = self.read()
+            state = rec.qc_state
+            if state == "passed":
+                raise SpecError(f"shot {self.key} passed QC; there is nothing to accept")
+            if state not in ("awaiting decision", "accepted") or rec.qc is None:
+                raise SpecError(f"shot {self.key} is {state}; only a clip that failed QC can be accepted")
+            at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            rec = self.update(accepted=Acceptance(by=by, reason=reason, at=at, clip_hash=rec.qc.clip_hash))
+            self.decided("accept", store, by=by, reason=reason, clip_hash=rec.qc.clip_hash if rec.qc else None)
+            return rec
+
+    def decided(self, kind: str, store: Store | None, *, by: str, reason: str | None = None,
+                take: int | None = None, clip_hash: str | None = None) -> None:
+        """Keep a person's decision in the QC history (DuckDB `decisions`) and let the gate see it."""
+        if store is not None:
+            store.add_decision({"episode": self.episode.id, "shot": self.shot.id, "kind": kind, "take": take,
+                                "clip_hash": clip_hash, "decided_by": by, "reason": reason})
+        self.mark_changed(decision=True)
+
+    def mark_changed(self, *, decision: bool = False) -> None:
+        """Change the episode's state stamp (what the final-cut gate compares between ticks); a person's
+        decision also changes its `decision` token, which the episode's digest includes (a new cut is due
+        even when the clips are ones an earlier cut already used)."""
+        with FileLock(str(self.paths.episode_media(self.episode.id) / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S,
+                      is_singleton=True):
+            path = self.paths.episode_media(self.episode.id) / STAMP
+            old = read_sidecar(path) or {}
+            write_sidecar(path, {"changed": datetime.now(timezone.utc).isoformat(), "token": secrets.token_hex(8),
+                                 "decision": secrets.token_hex(8) if decision else old.get("decision")})
+
+
+def state_stamp(paths: Paths, episode: str, key: str = "token") -> str | None:
+    """The episode's state stamp (None before any QC): a new `token` after every verdict or decision, a new
+    `decision` after every decision of a person."""
+    data = read_sidecar(paths.episode_media(episode) / STAMP)
+    return str(data[key]) if data and data.get(key) else None
+
+
+def write_report(path: Path, report: QCReport) -> None:
+    """qc.json, atomically (a reader never sees half a report)."""
+    write_sidecar(path, report.model_dump(mode="json"))
+
+
+def _store_rows(store: Store | None, qc_row: dict[str, Any] | None, score_row: dict[str, Any] | None,
+                lesson: Lesson | None, lessons_path: Path | None) -> None:
+    if store is not None and qc_row is not None:
+        store.add_qc(qc_row)
+    if store is not None and score_row is not None:
+        store.add_score(score_row)
+    if lesson is not None and lessons_path is not None:
+        saved = append_lesson(lessons_path, lesson)
+        if store is not None:
+            store.put_lessons([saved.row()])
+
+
+def loose_lock(qc_json: Path) -> FileLock:
+    """The lock of a review folder that belongs to no shot (a clip judged outside any episode)."""
+    return FileLock(str(Path(qc_json).parent / ".qc.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+
+
+def apply_loose_qc(qc_json: Path, report: QCReport, *, store: Store | None = None,
+                   score_row: dict[str, Any] | None = None, lesson: Lesson | None = None,
+                   lessons_path: Path | None = None) -> None:
+    """A judgement of a clip that belongs to no episode (`vidpipe score some/clip.mp4`): same writes, its own lock."""
+    with loose_lock(qc_json):
+        write_report(Path(qc_json), report)
+        _store_rows(store, None, score_row, lesson, lessons_path)
+
+
+def ref_for(qc_json: Path, paths: Paths) -> ShotRef | None:
+    """The shot whose media folder holds this qc.json (review/<id>/ or takes/<k>/review/), else None."""
+    try:
+        rel = Path(qc_json).resolve().relative_to(paths.media.resolve())
+    except ValueError:
+        return None
+    if len(rel.parts) < 5 or rel.parts[1] != "shots":
+        return None
+    try:
+        return ShotRef.load(paths, rel.parts[0], rel.parts[2])
+    except (VidpipeError, OSError):
+        return None
 
 
 def _dumped(fields: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Render a whole episode without Dagster (the CLI's `vidpipe render`): the same stages the assets call."""
+"""Render a whole episode without Dagster (the CLI's `vidpipe render`): the same stages, in the same order
+(vidpipe.pipeline.stages), that the Dagster jobs run."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from vidpipe.errors import BudgetExceeded, VidpipeError
 from vidpipe.estimate import estimate_episode
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cast_stages import make_cast_plates
-from vidpipe.pipeline.episode_stages import make_delivery, make_final_cut, make_voiceover, spec_summary
+from vidpipe.pipeline.converge import clean_dead_temp_files
+from vidpipe.pipeline.episode_stages import (episode_status, make_delivery, make_final_cut, make_voiceover,
+                                             spec_summary)
 from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.shot_stages import prepare_request, record_qc, render_clip, render_still
+from vidpipe.pipeline.stages import CUT, SHOT
 from vidpipe.qc.verdict import summary, verdict
 from vidpipe.store import Store
 
@@ -45,35 +49,74 @@ def render_episode(paths: Paths, episode_id: str, *, backend: str | None = None,
                              "raise budget_usd, lower takes or durations, or render with --backend preview")
     episode = load_episode(paths.episode_dir(episode_id))
     run = EpisodeRun(episode_id)
-    if any(m.plate for m in episode.cast):
+    if any(m.plate for m in episode.cast):  # SPEC phase: the spec was checked above, then the cast plates
         step("cast plates")
         make_cast_plates(paths, episode_id, backend=backend)
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
-        step(f"{ref.key}: request")
+        clean_dead_temp_files(ref.dir)
         try:
-            req = prepare_request(ref, store=store)
-            if req.errors:
-                raise VidpipeError("; ".join(f"{f.code}: {f.message}" for f in req.errors))
-            step(f"{ref.key}: still")
-            render_still(ref, backend=backend)
-            step(f"{ref.key}: clip ({req.route_model})")
-            clip = render_clip(ref, backend=backend, store=store)
-            step(f"{ref.key}: qc")
-            report = record_qc(ref, store)
-            run.shots.append({"shot": s.id, "model": clip.model, "backend": clip.backend, "cache_hit": clip.cache_hit,
-                              "defects": [d.code for d in report.defects]})
-            if not verdict(report):
-                raise VidpipeError(f"QC {summary(report)}")
+            for stage in SHOT.stages:
+                step(f"{ref.key}: {stage.removeprefix('shot_')}")
+                _SHOT_STAGES[stage](ref, store, backend, run)
         except VidpipeError as exc:
             run.failed[s.id] = str(exc)
     if run.failed:
         return run
-    step("voiceover")
-    make_voiceover(paths, episode_id, backend=backend if backend == "preview" else None)
-    step("final cut")
-    run.final = make_final_cut(paths, episode_id).path
-    if deliver:
-        step("delivery")
-        run.delivery = make_delivery(paths, episode_id).path
+    for stage in CUT.stages:
+        if stage == "delivery" and not deliver:
+            continue
+        step(stage.replace("_", " "))
+        _EPISODE_STAGES[stage](paths, episode_id, backend, run)
     return run
+
+
+def _request(ref: ShotRef, store: Store, backend: str | None, run: EpisodeRun) -> None:
+    req = prepare_request(ref, store=store)
+    if req.errors:
+        raise VidpipeError("; ".join(f"{f.code}: {f.message}" for f in req.errors))
+
+
+def _clip(ref: ShotRef, store: Store, backend: str | None, run: EpisodeRun) -> None:
+    clip = render_clip(ref, backend=backend, store=store)
+    run.shots.append({"shot": ref.shot.id, "model": clip.model, "backend": clip.backend,
+                      "cache_hit": clip.cache_hit, "defects": []})
+
+
+def _qc(ref: ShotRef, store: Store, backend: str | None, run: EpisodeRun) -> None:
+    report = record_qc(ref, store)
+    if run.shots and run.shots[-1]["shot"] == ref.shot.id:
+        run.shots[-1]["defects"] = [d.code for d in report.defects]
+    if not verdict(report):
+        raise VidpipeError(f"QC {summary(report)}")
+
+
+def _shots_ready(paths: Paths, episode_id: str, backend: str | None, run: EpisodeRun) -> None:
+    status = episode_status(paths, episode_id)
+    if not status.ready:
+        raise VidpipeError(f"episode {episode_id}: shots missing {status.missing}, failing {status.failing}")
+
+
+def _final(paths: Paths, episode_id: str, backend: str | None, run: EpisodeRun) -> None:
+    run.final = make_final_cut(paths, episode_id).path
+
+
+def _delivery(paths: Paths, episode_id: str, backend: str | None, run: EpisodeRun) -> None:
+    run.delivery = make_delivery(paths, episode_id).path
+
+
+# the functions behind each stage name of vidpipe.pipeline.stages (the Dagster assets call the same ones)
+_SHOT_STAGES: dict[str, Callable[[ShotRef, Store, str | None, EpisodeRun], None]] = {
+    "shot_request": _request,
+    "shot_still": lambda ref, store, backend, run: (render_still(ref, backend=backend), None)[1],
+    "shot_clip": _clip,
+    "shot_qc": _qc,
+}
+_EPISODE_STAGES: dict[str, Callable[[Paths, str, str | None, EpisodeRun], None]] = {
+    "episode_shots": _shots_ready,
+    "voiceover": lambda paths, ep, backend, run: (
+        make_voiceover(paths, ep, backend=backend if backend == "preview" else None), None)[1],
+    "final_cut": _final,
+    "delivery": _delivery,
+}
+assert set(_SHOT_STAGES) == set(SHOT.stages) and set(_EPISODE_STAGES) == set(CUT.stages)

@@ -7,6 +7,7 @@ cached by content hash so an unchanged shot is never rendered (or paid for) twic
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -17,15 +18,15 @@ from vidpipe.episode import shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
-from vidpipe.ledger import Ledger
+from vidpipe.ledger import Ledger, record_spend
 from vidpipe.cast import needs_plate
 from vidpipe.pipeline.cast_stages import make_cast_plates
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, stable_hash, write_sidecar
-from vidpipe.pipeline.record import GenerationRecord, QCRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
+from vidpipe.pipeline.record import GenerationRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
 from vidpipe.pipeline.takes import check_take, choose, take_jobs
-from vidpipe.qc.verdict import verdict
-from vidpipe.qc.judge import vlm_judge
+from vidpipe.pipeline.scoring import vlm_judge
 from vidpipe.qc.report import qc_row, run_qc
+from vidpipe.qc.verdict import verdict
 from vidpipe.refcheck import RefPolicy
 from vidpipe.routing import project_profile
 from vidpipe.schema import Finding, Job, QCReport, Shot
@@ -34,7 +35,7 @@ from vidpipe.stills import make_still
 from vidpipe.store import Store
 from vidpipe.validate import check_job
 
-__all__ = ["ShotRef", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
+__all__ = ["ShotRef", "accept_shot", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
            "use_take"]
 
 
@@ -90,8 +91,10 @@ class StillOutcome:
     key: str = "none"
 
 
-def render_still(ref: ShotRef, *, backend: str | None = None) -> StillOutcome:
-    """Make the shot's first-frame still (skipped for shots that need none), after its cast's plates."""
+def render_still(ref: ShotRef, *, backend: str | None = None, store: Store | None = None) -> StillOutcome:
+    """Make the shot's first-frame still (skipped for shots that need none), after its cast's plates.
+
+    A paid still is booked in the ledger (kind "still") with its estimate and cost."""
     if any(needs_plate(ref.episode.member(c)) for c in ref.shot.cast):
         make_cast_plates(ref.paths, ref.episode.id, backend=backend, only=list(ref.shot.cast))
     if not needs_still(ref.shot):
@@ -114,6 +117,9 @@ def render_still(ref: ShotRef, *, backend: str | None = None) -> StillOutcome:
     res = make_still(prompt, ref.still_path, model=model, aspect=aspect, resolution=resolution,
                      backend=backend, seed=ref.shot.seed)
     out = StillOutcome(ref.still_path, False, res.model, res.backend, float(res.cost_usd or 0.0), key)
+    record_spend(store or Store(ref.paths.db), "still", key, model=res.model, backend=res.backend,
+                 est_cost_usd=res.est_cost_usd, cost_usd=res.cost_usd, episode=ref.episode.id, shot=ref.shot.id,
+                 request_id=res.request_id, output_path=str(ref.still_path))
     write_sidecar(side, {"key": key, "prompt": prompt, "model": res.model, "backend": res.backend,
                          "request_id": getattr(res, "request_id", None), "cost_usd": out.cost_usd})
     ref.update(still=StillRecord(path=str(ref.still_path), prompt=prompt, model=res.model, backend=res.backend,
@@ -191,21 +197,54 @@ def _qc_take(ref: ShotRef, take: int, gen: GenerationRecord, job: Job) -> TakeRe
     clip = ref.take_clip(take)
     _link(Path(gen.path), clip)
     folder = ref.take_review_dir(take)
-    report = _qc_cached(clip, gen.hash or file_hash(clip), job, folder, f"{ref.clip_id}-t{take}")
+    report = _qc_cached(ref, clip, gen.hash or file_hash(clip), job, folder, f"{ref.clip_id}-t{take}")
     return TakeRecord(take=take, generation=gen.model_copy(update={"path": str(clip)}), review_dir=str(folder),
                       defects=[d.code for d in report.defects], blocking=[d.code for d in report.blocking_defects()],
-                      overall=report.scores.overall if report.scores else None,
+                      overall=report.scores.overall if report.scores else None, passed=verdict(report),
                       warnings=sum(1 for d in report.defects if d.severity == "warning"))
 
 
-def use_take(ref: ShotRef, take: int) -> TakeRecord:
-    """A person's choice: take `take` goes into the cut (kept until changed); clip.mp4 follows at once."""
-    chosen = check_take(ref, take)
-    _link(Path(chosen.generation.path), ref.clip_path)
-    rec = ref.read()
-    gen = chosen.generation.model_copy(update={"path": str(ref.clip_path), "shot_fingerprint": rec.shot_fingerprint})
-    ref.update(take_override=take, chosen_take=take, generation=gen)
+def use_take(ref: ShotRef, take: int, *, by: str | None = None, store: Store | None = None) -> TakeRecord:
+    """A person's choice: take `take` goes into the cut (kept until changed); clip.mp4 follows at once.
+
+    The take's own QC (it was run on these very bytes) becomes the clip's QC, so the verdict is known
+    at once; the decision lands in the QC history and the episode's state stamp changes, so the
+    final-cut gate re-cuts.
+    """
+    with ref.lock():
+        chosen = check_take(ref, take)
+        _link(Path(chosen.generation.path), ref.clip_path)
+        rec = ref.read()
+        gen = chosen.generation.model_copy(update={"path": str(ref.clip_path), "shot_fingerprint": rec.shot_fingerprint})
+        ref.update(take_override=take, chosen_take=take, generation=gen)
+        clip_hash = gen.hash or file_hash(ref.clip_path)
+        src = Path(chosen.review_dir)
+        if (src / "qc.json").is_file():
+            _copy_review(src, ref.review_dir)
+            report = QCReport.model_validate_json((src / "qc.json").read_text(encoding="utf-8"))
+            report = report.model_copy(update={"clip": str(ref.clip_path), "clip_id": ref.clip_id})
+            write_sidecar(ref.review_dir / "qc.key.json", {"key": _qc_key(clip_hash, rec.job)})
+            ref.apply_qc(report, clip_hash=clip_hash)
+        ref.decided("take", store, by=by or getpass.getuser(), take=take, clip_hash=clip_hash)
     return chosen
+
+
+def accept_shot(ref: ShotRef, reason: str, *, by: str | None = None, store: Store | None = None) -> TakeRecord | None:
+    """A person accepts the shot's current clip although it failed QC (CLI `vidpipe accept`, the review room,
+    and a Dagster op or asset calling it): recorded with who and why, and the cut proceeds."""
+    ref.accept(reason, by=by or getpass.getuser(), store=store)
+    rec = ref.read()
+    return next((t for t in rec.takes if t.take == rec.chosen_take), None)
+
+
+def _copy_review(src: Path, dst: Path) -> None:
+    """The take's review files (contact sheet, frames, probe) become the clip's; qc.json is written by the record."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for old in dst.glob("frame_*.jpg"):
+        old.unlink()
+    for f in src.iterdir():
+        if f.is_file() and f.suffix in (".jpg", ".png") or f.name == "probe.json":
+            shutil.copyfile(f, dst / f.name)
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -222,56 +261,56 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def check_clip(ref: ShotRef) -> QCReport:
-    """Technical QC of the shot's clip (cached by clip content + request): writes review/<clip_id>/."""
+def check_clip(ref: ShotRef, *, store: Store | None = None, qc_row: bool = False) -> QCReport:
+    """QC of the shot's clip (cached by clip content + request): writes review/<clip_id>/, records the verdict."""
     rec = ref.read()
     if not ref.clip_path.exists():
         raise VidpipeError(f"shot {ref.key} has no clip yet: materialize shot_clip first")
     clip_hash = file_hash(ref.clip_path)
-    report = _qc_cached(ref.clip_path, clip_hash, rec.job, ref.review_dir, ref.clip_id)
-    _record_verdict(ref, report, clip_hash)
+    report = _qc_cached(ref, ref.clip_path, clip_hash, rec.job, ref.review_dir, ref.clip_id)
+    row = _qc_row(ref, report) if qc_row else None
+    ref.apply_qc(report, clip_hash=clip_hash, store=store, qc_row=row)
     return report
 
 
-def _qc_cached(clip: Path, clip_hash: str, job: Job | None, folder: Path, clip_id: str) -> QCReport:
+def _qc_key(clip_hash: str, job: Job | None) -> str:
+    return stable_hash({"clip": clip_hash, "job": job.model_dump(mode="json") if job else None, "v": STAGE_VERSION})
+
+
+def _qc_cached(ref: ShotRef, clip: Path, clip_hash: str, job: Job | None, folder: Path, clip_id: str) -> QCReport:
     """QC of `clip` into `folder` (qc.json + qc.key.json), redone only when the clip or its request changed."""
-    key = stable_hash({"clip": clip_hash, "job": job.model_dump(mode="json") if job else None, "v": STAGE_VERSION})
+    key = _qc_key(clip_hash, job)
     qc_json, side = folder / "qc.json", folder / "qc.key.json"
     if cache_hit(side, key, qc_json):
         return QCReport.model_validate_json(qc_json.read_text())
-    report = run_qc(clip, job=job, out_dir=folder, clip_id=clip_id)
+    report = run_qc(clip, job=job, out_dir=folder, clip_id=clip_id, write_report=False)
+    ref.apply_qc(report, qc_json=qc_json, clip_hash=clip_hash)  # the record writes qc.json
     write_sidecar(side, {"key": key})
     return report
 
 
-def _record_verdict(ref: ShotRef, report: QCReport, clip_hash: str, judge_error: str | None = None) -> None:
-    ref.update(qc=QCRecord(review_dir=str(ref.review_dir), clip_hash=clip_hash,
-                           defects=[d.code for d in report.defects],
-                           blocking=[d.code for d in report.blocking_defects()],
-                           passed=verdict(report), judge_error=judge_error),
-               scores=report.scores)
-
-
-def record_qc(ref: ShotRef, store: Store, *, judge: bool = False) -> QCReport:
-    """Store one QC pass in DuckDB, then let the VLM judge score it when asked and configured.
-
-    The technical row is stored before the judge runs, so a judge failure (network, quota) loses
-    nothing: the verdict stays technical, `scores` null, and the error is kept on the record.
-    """
-    report = check_clip(ref)
+def _qc_row(ref: ShotRef, report: QCReport) -> dict[str, Any]:
+    """The DuckDB `qc` row of this pass, with the request's features (what trends and the miner group by)."""
     rec = ref.read()
-    request = rec.request
-    model = rec.model
+    request, model = rec.request, rec.model
     features = extract_features(request, category=ref.shot.category, mode=ref.shot.mode, model=model)
     row = qc_row(report, episode=ref.episode.id, shot=ref.shot.id,
                  backend=rec.generation.backend if rec.generation else None, request=request, features=features)
     row["model"] = row.get("model") or model
-    store.add_qc(row)
+    return row
+
+
+def record_qc(ref: ShotRef, store: Store, *, judge: bool = False) -> QCReport:
+    """QC the clip and store the pass in DuckDB, then let the VLM judge score it when asked and configured.
+
+    The technical row is stored before the judge runs, so a judge failure (network, quota) loses
+    nothing: the verdict stays technical, `scores` null, and the error is kept on the record.
+    A clip the judge fails waits for a person (another take, a resubmit, or `vidpipe accept`).
+    """
+    report = check_clip(ref, store=store, qc_row=True)
     if judge and report.scores is None:
         try:
-            report = vlm_judge(ref.review_dir, store=store)
+            report = vlm_judge(ref.review_dir, store=store, ref=ref, lessons_path=ref.paths.lessons)
         except VidpipeError as exc:
-            _record_verdict(ref, report, file_hash(ref.clip_path), judge_error=str(exc))
-            return report
-        _record_verdict(ref, report, file_hash(ref.clip_path))
+            ref.apply_qc(report, judge_error=str(exc))
     return report

@@ -2,6 +2,7 @@
 
 - which episode folders are new or changed, and which of their shots still need a render (discovery),
 - which partitions should exist: one per real episode, one per real shot `ep|shot` (sync),
+- which episodes' shot states changed (a verdict, a chosen take, an accepted clip) since the gate last looked,
 - errors met per episode, kept in data/episode_errors.json for `vidpipe status` and the review room,
 - recording a failed run (and notifying a webhook).
 """
@@ -21,7 +22,7 @@ import httpx
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
 from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
-from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.record import ShotRef, state_stamp
 
 SEP = "|"  # shot partition keys are "<episode>|<shot>"; neither id may contain it
 ERRORS_FILE = "episode_errors.json"
@@ -68,7 +69,13 @@ def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
 
 
 def scan_all(paths: Paths) -> list[EpisodeScan]:
-    return [scan_episode(paths, ep) for ep in list_episodes(paths.episodes, include_unsafe=True)]
+    """Every folder under data/episodes/, including one without an episode file (reported until fixed or removed)."""
+    listed = set(list_episodes(paths.episodes, include_unsafe=True))
+    folders = sorted(d.name for d in paths.episodes.iterdir() if d.is_dir() and not d.name.startswith(".")) \
+        if paths.episodes.is_dir() else []
+    return [scan_episode(paths, ep) if ep in listed else
+            EpisodeScan(ep, "", error=f"{paths.episodes / ep}: no episode.yaml in this folder (add one, or remove "
+                                      "the folder)") for ep in folders]
 
 
 @dataclass
@@ -97,15 +104,29 @@ def partition_sync(scans: list[EpisodeScan], have_episodes: set[str], have_shots
 
 
 def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
-    """(shot, fingerprint) of shots with no passing clip for their current spec."""
+    """(shot, fingerprint) of shots with no QC'd clip for their current spec.
+
+    A clip that failed QC is not re-rendered on its own (regenerate only when asked): it waits for a
+    person's decision — another take, a resubmit, or `vidpipe accept` — as the record's state says."""
     episode = load_episode(paths.episode_dir(episode_id))
     todo = []
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
         fp = shot_fingerprint(episode, s)
-        if not (ref.clip_path.exists() and ref.read().clip_current(fp)):
+        if not (ref.clip_path.exists() and ref.read().clip_for_spec(fp)):
             todo.append((s.id, fp))
     return todo
+
+
+def changed_states(paths: Paths, seen: dict[str, str]) -> dict[str, str]:
+    """episode → its state stamp, for episodes whose shots' verdicts or people's decisions changed since `seen`
+    (a take chosen, a clip accepted, a judgement saved): what the final-cut gate re-checks besides new QC."""
+    out = {}
+    for ep in list_episodes(paths.episodes):
+        stamp = state_stamp(paths, ep)
+        if stamp is not None and seen.get(ep) != stamp:
+            out[ep] = stamp
+    return out
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:

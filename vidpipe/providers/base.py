@@ -21,6 +21,11 @@ from urllib.parse import urljoin, urlparse
 
 import httpx
 
+try:
+    import httpx2
+except ImportError:  # only there when an SDK brought it
+    httpx2 = None
+
 from vidpipe.errors import (  # noqa: F401 - re-exported: adapters and the runner import them from here
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable, ResultMissing,
     ResultUndecodable, SubmitUnknown, UnsupportedOnModel,
@@ -50,6 +55,8 @@ class Ticket:
     workdir: Path
     request_id: str | None = None
     on_status: Callable[[str], None] = field(default=lambda _s: None, repr=False)
+    # Called with the exact wire body just before a paid POST (the claim keeps it to find the request later).
+    on_send: Callable[[dict[str, Any]], None] = field(default=lambda _b: None, repr=False)
 
 
 class Backend(Protocol):
@@ -170,9 +177,19 @@ def http_error(provider: str, f: HttpFailure, *, submit: bool = False, **ctx: An
                             **ctx)
 
 
+def _httpx(*names: str) -> tuple[type[BaseException], ...]:
+    """httpx's exception classes, and httpx2's: google-genai 3.x sends through httpx2 (a fork under its own
+    namespace, whose classes are not httpx's) when it is installed."""
+    return tuple(getattr(mod, n) for mod in (httpx, httpx2) if mod is not None for n in names)
+
+
 # Transport failures that happen before a request leaves this machine: safe to send again.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError,
-            httpx.LocalProtocolError)
+NOT_SENT = _httpx("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "ProxyError",
+                  "LocalProtocolError")
+TIMEOUTS = _httpx("TimeoutException")
+TRANSPORT = _httpx("TransportError")
+STATUS_ERRORS = _httpx("HTTPStatusError")
+HTTP_ERRORS = _httpx("HTTPError")
 
 
 def transport_error(provider: str, exc: BaseException, *, submit: bool = False, **ctx: Any) -> ProviderError:
@@ -186,7 +203,7 @@ def transport_error(provider: str, exc: BaseException, *, submit: bool = False, 
             f"{provider} submit got no answer ({name}): the job may have been accepted and billed — it is not "
             "resubmitted automatically; check the provider's dashboard before running it again",
             **ctx)
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+    if isinstance(exc, (*TIMEOUTS, TimeoutError)):
         return ProviderTimeout(f"{provider} timed out ({name})", code="timeout", **ctx)
     return ProviderUnavailable(f"connection to {provider} failed ({name})", code="connection", **ctx)
 
@@ -207,12 +224,12 @@ def map_exception(provider: str, exc: BaseException, parse: Parser, *, submit: b
         return parsed
     if isinstance(parsed, HttpFailure):
         return http_error(provider, parsed, submit=submit, **ctx)
-    if isinstance(exc, httpx.HTTPStatusError):
-        r = exc.response
+    if isinstance(exc, STATUS_ERRORS):
+        r = exc.response  # type: ignore[attr-defined]
         return http_error(provider, HttpFailure(r.status_code, _short(r)), submit=submit, **ctx)
-    if isinstance(exc, (httpx.TransportError, TimeoutError)):
+    if isinstance(exc, (*TRANSPORT, TimeoutError)):
         return transport_error(provider, exc, submit=submit, **ctx)
-    if isinstance(exc, httpx.HTTPError):  # TooManyRedirects, DecodingError
+    if isinstance(exc, HTTP_ERRORS):  # TooManyRedirects, DecodingError
         return ProviderUnavailable(f"{provider}: {type(exc).__name__}: {exc}", provider=provider,
                                    code="connection", **ctx)
     return None
@@ -230,10 +247,10 @@ def provider_errors(provider: str, parse: Parser, *, submit: bool = False, **ctx
         raise err from exc
 
 
-def _short(resp: httpx.Response) -> str:
+def _short(resp: Any) -> str:
     try:
         return resp.text[:300] or resp.reason_phrase
-    except (httpx.ResponseNotRead, UnicodeDecodeError):
+    except (*_httpx("ResponseNotRead"), UnicodeDecodeError):
         return resp.reason_phrase
 
 

@@ -2,7 +2,10 @@
 
 `ElevenLabs(api_key=..., base_url=VIDPIPE_ELEVENLABS_BASE_URL)`: the key is passed explicitly
 because the SDK captures its env default at import. `convert_with_timestamps` is the
-non-streaming call (the SDK retries it on 408/409/429/5xx; streaming calls never retry).
+non-streaming call. It is paid per character, so it runs with `max_retries=0`: the SDK would
+otherwise POST it again on a 408/409/429/5xx answer, and a 5xx or 408 can come after the speech
+was made (and billed). Transport errors are never retried by the SDK. A lost answer fails the
+line; the next run asks again (ElevenLabs bills that again: its history API could find the first).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ MODEL_CHAR_LIMITS = {"eleven_flash_v2_5": 40_000, "eleven_turbo_v2_5": 40_000, "
                      "eleven_v3": 5_000}
 SAFETY = 0.9  # stay a little under the documented limit
 NO_STITCHING = frozenset({"eleven_v3"})  # rejects previous_text / next_text with a 400 (providers.md §0)
+NO_RETRY = {"max_retries": 0}  # a paid POST is sent once (the SDK's default is 2 retries)
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
 
@@ -148,7 +152,8 @@ class ElevenLabsTTS:
                 if i + 1 < len(pieces):
                     kwargs["next_text"] = pieces[i + 1][:500]
             with map_elevenlabs_errors(model=self.model_id):
-                resp = self.client.text_to_speech.convert_with_timestamps(voice_id, **kwargs)
+                resp = self.client.text_to_speech.convert_with_timestamps(voice_id, **kwargs,
+                                                                          request_options=NO_RETRY)
             audio = base64.b64decode(resp.audio_base_64 or "")
             if not audio:
                 raise ProviderError("elevenlabs returned no audio", provider="elevenlabs", code="result_empty")

@@ -2,12 +2,16 @@
 
 The key is read from FAL_KEY when the client is first needed and handed to SyncClient (never
 logged). fal_client has no constructor option for its hosts, so `VIDPIPE_FAL_QUEUE_URL` sets
-`fal_client.client.QUEUE_URL_FORMAT` and `VIDPIPE_FAL_STORAGE_URL` sets its `REST_URL`/`CDN_URL`
-(tests, proxies; providers.md §1.7–1.8).
+`fal_client.client.QUEUE_URL_FORMAT` and `VIDPIPE_FAL_STORAGE_URL` sets its `REST_URL`/`CDN_URL`;
+`VIDPIPE_FAL_API_URL` is the platform API (request history; tests, proxies; providers.md §1.7–1.8).
 
-Retries: fal-client retries each call itself (up to 10 attempts on 408/409/429, gateway 5xx and
-transport errors). This adapter adds none; a submit that got no answer leaves as
-SubmitUnknown so nobody posts the paid job a second time.
+The paid submit is our own single POST, not fal-client's: fal-client 1.0.x retries its submit up
+to 10 times on any timeout or transport error, also after fal has accepted (and billed) the
+request, and fal has no idempotency key (providers.md §0). Here a submit is sent again only when
+it provably never left this machine (the connection was never opened: refused, DNS, connect
+timeout) or fal answered 429 (an explicit "not queued"); anything else without a request id is
+SubmitUnknown, and `find_request` looks it up in fal's request history (fal_history.py).
+fal-client still does what is safe to repeat: status, result, uploads (with its own retries).
 """
 
 from __future__ import annotations
@@ -20,13 +24,18 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from vidpipe.errors import ProviderError, ProviderNotConfigured, ProviderRejected, ProviderTimeout
 from vidpipe.media.ffmpeg import run_ffmpeg
-from vidpipe.providers import fal_models
-from vidpipe.providers.base import MODERATION_CODES, HttpFailure, Ticket, download, provider_errors, video_url
+from vidpipe.providers import fal_history, fal_models
+from vidpipe.providers.base import (
+    MODERATION_CODES, HttpFailure, Ticket, download, http_error, provider_errors, video_url,
+)
 from vidpipe.providers.keys import require_key
 from vidpipe.providers.refs import UploadCache, file_sha256, is_local
 
@@ -41,15 +50,7 @@ def parse_fal_error(exc: BaseException) -> HttpFailure | ProviderError | None:
     from fal_client.client import FalClientHTTPError, FalClientTimeoutError
 
     if isinstance(exc, FalClientHTTPError):
-        detail: Any = exc.message
-        etype = exc.error_type
-        if isinstance(detail, list) and detail:  # 422 model errors: [{loc, msg, type, ...}]
-            first = detail[0] if isinstance(detail[0], dict) else {}
-            etype = etype or first.get("type")
-            loc = ".".join(str(x) for x in first.get("loc", []) if x != "body")
-            detail = f"{first.get('msg', 'rejected')}" + (f" (field {loc})" if loc else "")
-        headers = {k.lower() for k in (exc.response_headers or {})}
-        return HttpFailure(int(exc.status_code), str(detail)[:500], etype, reached_app="x-fal-request-id" in headers)
+        return fal_failure(int(exc.status_code), exc.message, exc.error_type, exc.response_headers or {})
     if isinstance(exc, FalClientTimeoutError):
         return ProviderTimeout(f"fal timed out: {exc}", provider="fal", code="timeout")
     if isinstance(exc, fal_client.auth.MissingCredentialsError):  # only if a client is built without a key
@@ -58,11 +59,41 @@ def parse_fal_error(exc: BaseException) -> HttpFailure | ProviderError | None:
     return None
 
 
+def fal_failure(status: int, detail: Any, error_type: str | None, headers: Any) -> HttpFailure:
+    """fal's error body (`detail`: text, or a list for 422 model errors) in the one shape."""
+    if isinstance(detail, list) and detail:  # 422 model errors: [{loc, msg, type, ...}]
+        first = detail[0] if isinstance(detail[0], dict) else {}
+        error_type = error_type or first.get("type")
+        loc = ".".join(str(x) for x in first.get("loc", []) if x != "body")
+        detail = f"{first.get('msg', 'rejected')}" + (f" (field {loc})" if loc else "")
+    names = {str(k).lower() for k in headers}
+    return HttpFailure(status, str(detail)[:500], error_type, reached_app="x-fal-request-id" in names)
+
+
+def response_failure(resp: httpx.Response) -> HttpFailure:
+    """An HTTP error answer from fal (what fal_client's _raise_for_status reads, read here)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    detail: Any = resp.text
+    etype = None
+    if isinstance(body, dict):
+        detail, etype = body.get("detail", resp.text), body.get("error_type")
+    return fal_failure(resp.status_code, detail, etype or resp.headers.get("x-fal-error-type"), resp.headers)
+
+
 @contextlib.contextmanager
 def map_fal_errors(*, submit: bool = False, **ctx: Any) -> Iterator[None]:
     """fal_client / httpx errors → the vidpipe tree (with `from exc`)."""
     with provider_errors("fal", parse_fal_error, submit=submit, **ctx):
         yield
+
+
+SUBMIT_TIMEOUT = httpx.Timeout(120.0, connect=15.0)  # fal-client's submit timeout, a shorter connect
+SUBMIT_SEND_ATTEMPTS = 3     # for connections that never opened
+SUBMIT_RATE_LIMIT_ATTEMPTS = 6  # for 429s (fal's concurrency limit; nothing was queued)
+SUBMIT_RETRY_BASE_S = 0.5    # backoff base; tests set it to ~0
 
 
 def queue_url_override() -> str | None:
@@ -110,11 +141,49 @@ class FalBackend:
         return fal_models.translate(model, request)
 
     def submit(self, ticket: Ticket) -> str:
-        """One POST through fal-client (which retries it itself); no retry here."""
+        """POST the job to fal's queue once; `ticket.on_send(body)` sees the exact body first.
+
+        Sent again only when the connection never opened, or on a 429 (fal queued nothing).
+        """
         body = self.resolve_refs(ticket.body, ticket.workdir)
-        with map_fal_errors(submit=True, model=ticket.model, job_id=ticket.job_id):
-            handle = self.client.submit(ticket.endpoint, body)
-        return str(handle.request_id)
+        import fal_client.client as fc
+
+        url = (queue_url_override() or fc.QUEUE_URL_FORMAT) + ticket.endpoint
+        headers = {"Authorization": f"Key {require_key('fal')}", "User-Agent": "vidpipe"}
+        ctx = {"model": ticket.model, "job_id": ticket.job_id}
+        ticket.on_send(body)
+        sends = limited = 0
+        while True:
+            with map_fal_errors(submit=True, **ctx):
+                try:  # a fresh connection: a reused keep-alive socket could fail after sending
+                    with httpx.Client(timeout=SUBMIT_TIMEOUT, follow_redirects=False) as http:
+                        resp = http.post(url, json=body, headers=headers)
+                except (httpx.ConnectError, httpx.ConnectTimeout):
+                    sends += 1
+                    if sends >= SUBMIT_SEND_ATTEMPTS:
+                        raise
+                    time.sleep(SUBMIT_RETRY_BASE_S * 2 ** (sends - 1))
+                    continue
+            if resp.status_code == 429 and limited + 1 < SUBMIT_RATE_LIMIT_ATTEMPTS:
+                limited += 1
+                time.sleep(min(SUBMIT_RETRY_BASE_S * 2 ** (limited - 1), 10.0))
+                continue
+            break
+        if resp.status_code >= 300:
+            raise http_error("fal", response_failure(resp), submit=True, **ctx)
+        try:
+            rid = resp.json().get("request_id")
+        except (ValueError, AttributeError):
+            rid = None
+        if not rid:  # accepted, but we cannot tell which request: unknown, never "not sent"
+            raise ProviderError(f"fal answered the submit with HTTP {resp.status_code} but no request id",
+                                provider="fal", code="bad_reply", **ctx)
+        return str(rid)
+
+    def find_request(self, endpoint: str, body: Any, *, since: datetime, exclude: set[str]) -> "fal_history.Found | None":
+        """The request in fal's history (platform API) sent with exactly `body` since `since`, or None."""
+        with map_fal_errors():
+            return fal_history.find_request(endpoint, body, key=require_key("fal"), since=since, exclude=exclude)
 
     def poll(self, ticket: Ticket, *, deadline: float) -> dict[str, Any]:
         """Poll status until COMPLETED (or `deadline`), then GET the result by request id."""

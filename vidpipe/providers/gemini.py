@@ -176,8 +176,10 @@ class GeminiBackend:
                                   "durationSeconds": cfg["duration_seconds"], "resolution": cfg["resolution"]}
         if cfg.get("aspect_ratio"):
             params["aspectRatio"] = cfg["aspect_ratio"]
-        reply = self._post(f"models/{ticket.endpoint}:predictLongRunning",
-                           {"instances": [instance], "parameters": params}, model=ticket.model, job_id=ticket.job_id)
+        payload = {"instances": [instance], "parameters": params}
+        ticket.on_send(payload)
+        reply = self._post(f"models/{ticket.endpoint}:predictLongRunning", payload, model=ticket.model,
+                           job_id=ticket.job_id)
         name = reply.get("name")
         if not name:
             raise ProviderError("gemini returned an operation without a name", provider="gemini", code="bad_operation")

@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from vidpipe.providers.base import Ticket, video_url
-from vidpipe.providers.preview import RENDER_VERSION, animatic
+from vidpipe.storyboard.animatic import RENDER_VERSION, animatic
 
 
 class PreviewBackend:
-    """Renders an animatic of the canonical request with vidpipe.providers.preview."""
+    """Renders an animatic of the canonical request with vidpipe.storyboard (the renderer)."""
 
     NAME = "preview"
 

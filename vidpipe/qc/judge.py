@@ -4,7 +4,8 @@ Capping rule: a technical defect of severity error caps overall at 2 (a clip wit
 missing audio or the wrong shape is not a keeper however pretty); `overall_raw` keeps the judge's
 own number. Content findings (vidpipe.qc.content) are shown to the VLM judge, which confirms or
 rejects each one; a rejected finding keeps its record in qc.json (`confirmed: false`) but no longer
-caps the score nor counts as a failure mode. A person's judgement adds to the detectors' modes.
+caps the score nor counts as a failure mode. A person's judgement adds to the detectors' modes. This module only computes; every judgement is
+saved by vidpipe.pipeline.scoring through the shot record (ShotRef.apply_qc), which recomputes the verdict.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from vidpipe.errors import ProviderError, ProviderNotConfigured, SpecError
-from vidpipe.learning.lessons import append_lesson, new_lesson
 from vidpipe.qc.content import CONTENT_CODES, failure_modes
+from vidpipe.pricing import estimate_judge, judge_cost
 from vidpipe.qc.verdict import DEFECT_CAP
 from vidpipe.schema import FAILURE_MODES, QCReport, Scores
-from vidpipe.store import Store, now
 
 VLM_MODEL = "gemini-2.5-flash"
 
@@ -67,7 +68,7 @@ def capped(scores: Scores, report: QCReport) -> Scores:
     return scores
 
 
-def _qc_json(clip_or_qc: Path) -> Path:
+def qc_json_of(clip_or_qc: Path) -> Path:
     p = Path(clip_or_qc)
     if p.name == "qc.json" or p.is_dir():
         return p if p.name == "qc.json" else p / "qc.json"
@@ -90,58 +91,28 @@ def _report_of(qc_json: Path, clip: Path) -> bool:
     return Path(report.clip).resolve() == clip.resolve()
 
 
-def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: Store | None = None,
-                    lessons_path: Path | None = None, context: dict[str, Any] | None = None) -> QCReport:
-    """Save a judgement: qc.json, a DuckDB `scores` row, and LESSONS.md when a lesson is given."""
+def judged(report: QCReport, judgement: Judgement, *, judge: str) -> QCReport:
+    """The report with a judgement applied: findings confirmed/rejected, the score capped, modes merged."""
     unknown = [m for m in judgement.failure_modes if m not in FAILURE_MODES]
     if unknown:
         raise SpecError(f"unknown failure mode(s) {unknown}; choose from: {', '.join(FAILURE_MODES)}")
-
-    report = with_checks(QCReport.model_validate_json(qc_path.read_text()), judgement.finding_checks)
-    final = capped(judgement.scores, report)
+    report = with_checks(report, judgement.finding_checks)
     modes = list(judgement.failure_modes)
     modes += [m for m in failure_modes(report.defects) if m not in modes]
-    report = report.model_copy(update={
-        "scores": final, "judge": judge, "failure_modes_observed": modes,
+    return report.model_copy(update={
+        "scores": capped(judgement.scores, report), "judge": judge, "failure_modes_observed": modes,
         "what_worked": judgement.what_worked, "what_to_change": judgement.what_to_change, "lesson": judgement.lesson,
     })
-    qc_path.write_text(report.model_dump_json(indent=2))
-    ctx = context or {}
-    row: dict[str, Any] = {}
-    if store is not None:
-        rows = store.query("SELECT episode, shot, model, features FROM qc WHERE clip_id = ? ORDER BY id DESC LIMIT 1",
-                           [report.clip_id])
-        row = rows[0] if rows else {}
-        store.execute(
-            "INSERT INTO scores (clip, clip_id, episode, shot, model, judge, prompt_fidelity, subject_consistency, "
-            "camera_and_motion, audio_match, overall, overall_raw, failure_modes, what_worked, what_to_change, "
-            "lesson, features, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [report.clip, report.clip_id, ctx.get("episode", row.get("episode")), ctx.get("shot", row.get("shot")),
-             ctx.get("model", row.get("model") or report.model), judge, final.prompt_fidelity,
-             final.subject_consistency, final.camera_and_motion, final.audio_match, final.overall,
-             judgement.scores.overall, modes, judgement.what_worked, judgement.what_to_change,
-             judgement.lesson, row.get("features") or json.dumps(ctx.get("features") or {}), now()],
-        )
-    if judgement.lesson and lessons_path is not None:
-        feats = json.loads(row.get("features") or "{}") if row else (ctx.get("features") or {})
-        model = ctx.get("model") or row.get("model") or report.model or "unknown"
-        append_lesson(lessons_path, new_lesson(model, feats.get("category", "general"),
-                                               final.overall, judgement.lesson, f"{judge} judged {report.clip_id}"))
-    return report
 
 
-def score_clip(clip_or_qc_json: Path, scores: Scores, *, judge: str = "human", failure_modes: tuple[str, ...] = (),
-               what_worked: str | None = None, what_to_change: str | None = None, lesson: str | None = None,
-               store: Store | None = None, lessons_path: Path | None = None) -> QCReport:
-    """A person's judgement of a clip (CLI `vidpipe score`, and the review room's form)."""
-    j = Judgement(scores=scores, failure_modes=list(failure_modes), what_worked=what_worked,
-                  what_to_change=what_to_change, lesson=lesson)
-    return apply_judgement(_qc_json(clip_or_qc_json), j, judge=judge, store=store, lessons_path=lessons_path)
+def ask_vlm(review_dir: Path, *, model: str = VLM_MODEL,
+            on_spend: Callable[[float, float | None], None] | None = None) -> Judgement:
+    """Ask Gemini to score the clip from its contact sheet, frames, probe, defects and prompt (saves nothing:
+    vidpipe.pipeline.scoring.vlm_judge saves the answer through the shot record).
 
-
-def vlm_judge(review_dir: Path, *, store: Store | None = None, model: str = VLM_MODEL,
-              lessons_path: Path | None = None) -> QCReport:
-    """Ask Gemini to score the clip from its contact sheet, frames, probe, defects and prompt."""
+    `on_spend(estimate, actual)` is told what the call cost as soon as an answer came back (actual from the
+    answer's token counts, None when it has none), before the answer is validated: a bad answer was paid too.
+    """
     key = os.environ.get("GEMINI_API_KEY", "").strip()
     if not key:
         raise ProviderNotConfigured("the VLM judge needs GEMINI_API_KEY (or score by hand: vidpipe score)",
@@ -169,6 +140,8 @@ def vlm_judge(review_dir: Path, *, store: Store | None = None, model: str = VLM_
         "and threshold; boxes are fractions of the frame, marked on the contact sheet): for EACH finding return a "
         "finding_checks entry {index, confirmed: true|false, note} saying whether you see it in the frames. "
         "Reply with JSON matching the schema. Clip facts:\n" + json.dumps(brief))
+    prompt_chars = sum(len(p) for p in parts if isinstance(p, str))
+    est = estimate_judge(model, images=len(parts) - 1, prompt_chars=prompt_chars)
     base = os.environ.get("VIDPIPE_GEMINI_BASE_URL")
     client = genai.Client(api_key=key, http_options=types.HttpOptions(base_url=base) if base else None)
     try:
@@ -177,10 +150,15 @@ def vlm_judge(review_dir: Path, *, store: Store | None = None, model: str = VLM_
             config=types.GenerateContentConfig(response_mime_type="application/json", response_schema=Judgement))
     except genai_errors.APIError as exc:
         raise ProviderError(f"VLM judge failed: {exc.code} {exc.status}", provider="gemini", model=model) from exc
+    if on_spend is not None:
+        usage = resp.usage_metadata
+        tokens_in = usage.prompt_token_count if usage else None
+        tokens_out = ((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0
+        on_spend(est, judge_cost(model, tokens_in, tokens_out) if tokens_in else None)
     try:
         judgement = Judgement.model_validate_json(resp.text or "")
     except ValidationError as exc:
         raise ProviderError(f"VLM judge returned invalid JSON; no score recorded ({exc.error_count()} problems)",
                             provider="gemini", model=model) from None
     judgement.failure_modes = [m for m in judgement.failure_modes if m in FAILURE_MODES]
-    return apply_judgement(qc_path, judgement, judge=model, store=store, lessons_path=lessons_path)
+    return judgement

@@ -56,12 +56,15 @@ def run_qc(
     frames: int = 6,
     mode: str | None = None,
     backend: str | None = None,
+    write_report: bool = True,
 ) -> QCReport:
     """Technical and content QC of `clip` against its job/request; writes the review folder, returns the report.
 
     `mode` (else the job's) tells the content checks whether this is a speaking shot; `backend`
     "preview" (or the clip's own preview tag) excludes the preview's label areas from text detection.
     Raises MediaError (one line, names the file) when the clip is missing or undecodable.
+    `write_report=False` leaves qc.json to the caller: a shot's QC state is written only by its
+    record (vidpipe.pipeline.record.ShotRef.apply_qc); a loose clip's (`vidpipe qc CLIP`) here.
     """
     clip = Path(clip)
     req = _request_of(job, request)
@@ -99,7 +102,7 @@ def run_qc(
     report = QCReport(clip=str(clip), clip_id=cid, job_id=job.id if job else None, prompt=req.get("prompt"),
                       model=model, probe=probe, defects=defects,
                       failure_modes_observed=content.failure_modes(defects))
-    _write_review(review_dir(clip, cid, out_dir), report, scan, cuts, found)
+    _write_review(review_dir(clip, cid, out_dir), report, scan, cuts, found, write_report)
     return report
 
 
@@ -133,7 +136,7 @@ def tile_marks(report: QCReport, scan: VideoScan, found: content.ContentResult) 
 
 
 def _write_review(folder: Path, report: QCReport, scan: VideoScan | None, cuts: list[float],
-                  found: content.ContentResult | None = None) -> None:
+                  found: content.ContentResult | None = None, write_report: bool = True) -> None:
     """contact_sheet.jpg, frame_NN.jpg, probe.json, qc.json (stale frames from an earlier run removed)."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("frame_*.jpg"):
@@ -152,8 +155,10 @@ def _write_review(folder: Path, report: QCReport, scan: VideoScan | None, cuts: 
         probe_data["camera_motion"] = found.camera_motion
         probe_data["content_measures"] = found.measures
         probe_data["qc_timings_s"] = {k: round(v, 4) for k, v in found.timings_s.items()}
+        probe_data["qc_detectors"] = content.detector_record()
     _write_json(folder / "probe.json", probe_data)
-    _write_json(folder / "qc.json", report.model_dump(mode="json"))
+    if write_report:
+        _write_json(folder / "qc.json", report.model_dump(mode="json"))
 
 
 def qc_row(

@@ -112,17 +112,33 @@ def prompt_blocks(prompt: str | None) -> list[tuple[float, float]]:
     return [(int(a) * 60 + int(b), int(c) * 60 + int(d)) for a, b, c, d in _BLOCK.findall(prompt)]
 
 
+# Constraints that forbid any cut: "single continuous take", "no cuts", "one shot", "unbroken take", "oner".
+SINGLE_TAKE = re.compile(r"\b(?:single|one)\s+(?:continuous\s+|unbroken\s+)?(?:take|shot)\b"
+                         r"|\b(?:continuous|unbroken)\s+(?:single\s+)?take\b|\bno\s+(?:hard\s+)?(?:cuts?|edits?)\b"
+                         r"|\bwithout\s+(?:any\s+)?cuts\b|\boner\b", re.I)
+
+
 def cut_count(cuts: list[float], prompt: str | None, duration_s: float) -> list[Defect]:
-    """Compare detected cuts with the prompt's blocks − 1 (only when it has ≥ 2 blocks)."""
-    blocks = prompt_blocks(prompt)
-    if len(blocks) < 2:
-        return []
-    expected = len(blocks) - 1
-    if abs(len(cuts) - expected) <= CUT_COUNT_TOL:
-        return []
+    """Detected cuts against what the prompt allows.
+
+    A single-take constraint (SINGLE_TAKE) makes any cut an error: the rule was stated and broken.
+    Otherwise the count is compared with the time-coded blocks − 1 (a prompt without blocks is one shot:
+    0 expected) and a difference beyond CUT_COUNT_TOL is a warning (the edit can still use the clip).
+    """
     at = ", ".join(f"{t:.2f}" for t in cuts) or "none"
-    return [Defect(code="cut_count_mismatch", start_s=0.0, end_s=_r(duration_s),
-                   detail=f"{len(cuts)} cuts detected (at {at} s), prompt has {len(blocks)} blocks → {expected} expected")]
+    if prompt and (m := SINGLE_TAKE.search(prompt)) and cuts:
+        return [Defect(code="cut_count_mismatch", start_s=0.0, end_s=_r(duration_s), severity="error",
+                       value=float(len(cuts)), threshold=1.0,
+                       detail=f"{len(cuts)} cut(s) detected (at {at} s), but the prompt asks for '{m.group(0)}'")]
+    blocks = prompt_blocks(prompt)
+    expected = max(0, len(blocks) - 1)
+    off = abs(len(cuts) - expected)
+    if off <= CUT_COUNT_TOL:
+        return []
+    said = f"prompt has {len(blocks)} blocks" if len(blocks) >= 2 else "prompt describes one shot"
+    return [Defect(code="cut_count_mismatch", start_s=0.0, end_s=_r(duration_s), severity="warning",
+                   value=float(off), threshold=float(CUT_COUNT_TOL + 1),
+                   detail=f"{len(cuts)} cuts detected (at {at} s), {said} → {expected} expected")]
 
 
 def audio_checks(audio: AudioScan) -> list[Defect]:

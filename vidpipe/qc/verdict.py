@@ -7,11 +7,16 @@ when a report is built (`with_severities`), so a stored qc.json carries its verd
 
 from __future__ import annotations
 
+from vidpipe.qc.content.accuracy import MIN_BLOCK_PRECISION, UNPROVEN_NOTE, unproven
 from vidpipe.schema import Defect, QCReport
 
-# Defects a clip can carry and still be usable after the edit (which re-levels loudness and
-# re-times cuts): reported as warnings; they never block a run.
-WARN_CODES = frozenset({"loudness_out_of_range", "cut_count_mismatch"})
+# Defects a clip can carry and still be usable after the edit (which re-levels loudness): reported as
+# warnings; they never block a run. (cut_count_mismatch is not here: a stated single-take rule broken is an
+# error, other count differences are warnings — vidpipe.qc.technical.cut_count decides.)
+WARN_CODES = frozenset({"loudness_out_of_range"})
+# Findings whose measured value is bad when it is LOW (seconds of speech, share of frames with a face);
+# for every other code a value at or above its threshold is the bad side.
+LOWER_IS_WORSE = frozenset({"speech_missing", "face_missing"})
 
 # A judged clip scoring below this overall (1–5) fails the verdict (the Dagster score check warns).
 SCORE_THRESHOLD = 3
@@ -20,9 +25,31 @@ SCORE_THRESHOLD = 3
 DEFECT_CAP = 2
 
 
+def beyond_threshold(d: Defect) -> bool:
+    """Is the measured value on the failing side of its threshold? (True when either is not stated.)"""
+    if d.value is None or d.threshold is None:
+        return True
+    return d.value < d.threshold if d.code in LOWER_IS_WORSE else d.value >= d.threshold
+
+
+def _severity(d: Defect) -> Defect:
+    if d.severity != "error":
+        return d
+    if d.code in WARN_CODES or not beyond_threshold(d):
+        return d.model_copy(update={"severity": "warning"})
+    weak = unproven(d.code)
+    if weak is not None:
+        note = f" [{UNPROVEN_NOTE}: blocking precision {weak:.2f} < {MIN_BLOCK_PRECISION}; the judge confirms]"
+        return d.model_copy(update={"severity": "warning", "detail": d.detail + note})
+    return d
+
+
 def with_severities(defects: list[Defect]) -> list[Defect]:
-    """Apply the severity rule: codes in WARN_CODES are warnings, the rest keep what their detector said."""
-    return [d.model_copy(update={"severity": "warning"}) if d.code in WARN_CODES else d for d in defects]
+    """Apply the severity rule: codes in WARN_CODES are warnings; so is any finding whose value does not pass
+    its own threshold (an error must be measured to be one), and any finding of a detector whose blocking
+    precision on the benchmark is below MIN_BLOCK_PRECISION (vidpipe.qc.content.accuracy); the rest keep
+    what their detector said."""
+    return [_severity(d) for d in defects]
 
 
 def verdict(report: QCReport) -> bool:

@@ -1,7 +1,7 @@
 """What the review pages show: episodes, shots and their takes, read from what the pipeline recorded.
 
-Shot state comes only from the typed shot record (`ShotRef.read()`); QC from the take's qc.json;
-the pass/fail rule from `vidpipe.qc.verdict`. Everything here tolerates half-rendered episodes: a
+Shot state comes only from the typed shot record (`ShotRef.read()`), whose `qc_state` is the one
+verdict (passed / accepted / awaiting decision …); the take's qc.json only adds the details shown. Everything here tolerates half-rendered episodes: a
 shot with no clip yet is a view with `take.clip = None`, never an exception.
 """
 
@@ -16,6 +16,7 @@ from vidpipe.episode import list_episodes, load_episode, shot_fingerprint
 from vidpipe.errors import NotFound, SpecError, VidpipeError
 from vidpipe.ledger import Ledger
 from vidpipe.paths import Paths
+from vidpipe.pipeline.converge import cut_state, latest_failures, shot_failure
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.review.takes import Take, list_takes
 from vidpipe.schema import Episode, Shot
@@ -24,7 +25,8 @@ from vidpipe.store import Store
 __all__ = ["EpisodeCard", "NotFound", "ShotView", "Take", "episode_cards", "episode_view", "list_takes", "shot_view"]
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-Status = Literal["rendered", "failing", "awaiting score", "awaiting QC", "outdated", "partly rendered", "not rendered"]
+Status = Literal["rendered", "failing", "awaiting decision", "accepted", "awaiting score", "awaiting QC", "outdated",
+                 "partly rendered", "not rendered"]
 
 
 # -- shots and episodes ------------------------------------------------------------------------------
@@ -52,6 +54,8 @@ class ShotView:
     failure: str | None = None  # the last generation error (or an unreadable record), when there is no clip
     judge_error: str | None = None  # the VLM judge failed on this clip; its technical QC still stands
     outdated: bool = False  # the spec changed since this clip was made (a re-render is due)
+    qc_state: str = "not rendered"  # the record's verdict (vidpipe.pipeline.record.ShotRecord.qc_state)
+    state_line: str = ""  # one line: why it failed and what a person can do, or who accepted it and why
 
     @property
     def cost(self) -> float:
@@ -59,22 +63,26 @@ class ShotView:
 
     @property
     def status(self) -> Status:
-        """failing (no clip and an error, or the QC verdict says no) · not rendered · outdated (the spec
-        changed since the clip) · awaiting QC · awaiting score · rendered (passed and judged)."""
-        if self.take.clip is None:
+        """failing (no clip and an error) · not rendered · outdated (the spec changed since the clip: it
+        re-renders) · awaiting decision (the record's verdict says the clip failed QC: a person chooses
+        another take, resubmits or accepts it) · awaiting QC · accepted · awaiting score · rendered (passed and judged)."""
+        if self.take.clip is None or (self.outdated and self.failure):  # a run for the current spec failed
             return "failing" if self.failure else "not rendered"
-        if self.take.passed is False:
-            return "failing"
-        if self.outdated:
+        if self.outdated:  # re-rendered on the next run: no decision is due on this clip
             return "outdated"
-        if self.take.qc is None:
+        if self.qc_state == "awaiting decision":
+            return "awaiting decision"
+        if self.qc_state in ("awaiting QC", "not rendered"):
             return "awaiting QC"
+        if self.qc_state == "accepted":
+            return "accepted"
         return "awaiting score" if self.take.overall is None else "rendered"
 
 
-def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]) -> ShotView:
+def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str],
+               runs: dict[str, dict[str, Any]] | None = None) -> ShotView:
     ref = ShotRef(paths, episode, s)
-    failure = failures.get(s.id)
+    failure = shot_failure(paths, ref, runs or {}) or failures.get(s.id)  # the failed run's reason, else the ledger's
     try:
         rec = ref.read()
     except SpecError as exc:  # a damaged shot.json: show the shot, say why its facts are missing
@@ -86,8 +94,9 @@ def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]
              "constraints": ", ".join(s.constraints)}
     blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
     return ShotView(s.id, s.title, s.mode, s.category, {k: v for k, v in parts.items() if v}, blocks,
-                    rec.prompt or takes[0].prompt, takes[0], takes, failure if takes[0].clip is None else None,
-                    rec.qc.judge_error if rec.qc else None, outdated)
+                    rec.prompt or takes[0].prompt, takes[0], takes,
+                    failure if takes[0].clip is None or outdated else None,
+                    rec.qc.judge_error if rec.qc else None, outdated, rec.qc_state, rec.state_line())
 
 
 def load(paths: Paths, episode_id: str) -> Episode:
@@ -106,7 +115,8 @@ def _failures(store: Store | None, episode_id: str) -> dict[str, str]:
     if store is None or not store.path.exists():
         return {}
     try:
-        rows = store.query("SELECT shot, error FROM generations WHERE episode = ? AND status = 'failed' "
+        rows = store.query("SELECT shot, error FROM generations WHERE episode = ? "
+                           "AND status IN ('failed', 'submit_unknown') "
                            "ORDER BY updated_at", [episode_id])
     except Exception:  # noqa: BLE001 - a locked or older DuckDB file only hides this hint
         return {}
@@ -128,8 +138,8 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
     """Everything the episode page needs, tolerant of shots not rendered yet."""
     episode = load(paths, episode_id)
     media = paths.episode_media(episode_id)
-    failures = _failures(store, episode_id)
-    shots = [_shot_view(paths, episode, s, failures) for s in episode.shots]
+    failures, runs = _failures(store, episode_id), latest_failures(paths)
+    shots = [_shot_view(paths, episode, s, failures, runs) for s in episode.shots]
     final, delivery = media / "final.mp4", media / "delivery.mp4"
     spent = spend(store, episode_id)
     return {
@@ -138,8 +148,15 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
         "final": final if final.exists() else None,
         "delivery": delivery if delivery.exists() else None,
         "total_cost": spent if spent is not None else sum(s.cost for s in shots),
-        "status": episode_status(shots),
+        "status": _with_cut(episode_status(shots), paths, episode_id, final.exists()),
     }
+
+
+def _with_cut(status: Status, paths: Paths, episode_id: str, has_cut: bool) -> Status:
+    """A delivered cut that is not made of the current takes of the current spec makes the episode outdated."""
+    if has_cut and status in ("rendered", "awaiting score") and not cut_state(paths, episode_id).current:
+        return "outdated"
+    return status
 
 
 def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None = None) -> tuple[Episode, ShotView]:
@@ -147,21 +164,26 @@ def shot_view(paths: Paths, episode_id: str, shot_id: str, store: Store | None =
     s = next((s for s in episode.shots if s.id == shot_id), None)
     if s is None:
         raise NotFound(f"episode {episode_id!r} has no shot {shot_id!r}")
-    return episode, _shot_view(paths, episode, s, _failures(store, episode_id))
+    return episode, _shot_view(paths, episode, s, _failures(store, episode_id), latest_failures(paths))
 
 
 def episode_status(shots: list[ShotView]) -> Status:
-    """The worst of its shots: failing › not rendered › partly rendered › outdated › awaiting score › rendered."""
+    """The worst of its shots: failing › awaiting decision › not rendered › partly rendered › outdated ›
+    awaiting score › accepted › rendered."""
     states = [s.status for s in shots]
     if "failing" in states:
         return "failing"
+    if "awaiting decision" in states:
+        return "awaiting decision"
     if all(st == "not rendered" for st in states):
         return "not rendered"
     if "not rendered" in states or "awaiting QC" in states:
         return "partly rendered"
     if "outdated" in states:
         return "outdated"
-    return "awaiting score" if "awaiting score" in states else "rendered"
+    if "awaiting score" in states:
+        return "awaiting score"
+    return "accepted" if "accepted" in states else "rendered"
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Take:
     choosable: bool = False  # a recorded take a person may put into the cut ("use this take")
     best_by_rule: bool = False  # what the takes rule would choose (vidpipe.pipeline.takes.rank)
     chosen_by_person: bool = False  # the record's take_override
+    recorded_pass: bool | None = None  # the verdict the shot record holds for this clip (None: not recorded)
 
     @property
     def defects(self) -> list[str]:
@@ -56,7 +57,10 @@ class Take:
 
     @property
     def passed(self) -> bool | None:
-        """The one QC verdict on this take (None without a QC report)."""
+        """The one QC verdict on this take: the shot record's; for a clip the record does not know (dropped
+        under takes/, or cached in gen/), the rule applied to its qc.json; None without either."""
+        if self.recorded_pass is not None:
+            return self.recorded_pass
         return verdict(self.qc) if self.qc else None
 
     @property
@@ -133,8 +137,10 @@ def list_takes(ref: ShotRef, rec: ShotRecord | None = None) -> list[Take]:
     facts = {**_gen_sidecar_facts(ref), **{k: v for k, v in _record_facts(rec.generation, rec).items() if v is not None}}
     has_clip = ref.clip_path.exists()
     number = rec.chosen_take if rec.takes else None
+    recorded = rec.qc.passed if rec.qc is not None and rec.qc_state not in ("awaiting QC", "not rendered") else None
     current = Take("current", f"take {number}" if number else "current take", "current",
-                   ref.clip_path if has_clip else None, number, review_dir=review, qc=qc, current=True, **facts)
+                   ref.clip_path if has_clip else None, number, review_dir=review, qc=qc, current=True,
+                   recorded_pass=recorded, **facts)
     takes = [current]
     seen = [ref.clip_path] if has_clip else []
     best = min(rec.takes, key=rank).take if rec.takes else None
@@ -153,7 +159,8 @@ def list_takes(ref: ShotRef, rec: ShotRecord | None = None) -> list[Take]:
             continue
         rdir, report = _qc_at(Path(t.review_dir))
         add(Take(f"take:{t.take}", f"take {t.take}", "takes", Path(t.generation.path), t.take, review_dir=rdir,
-                 qc=report, choosable=True, best_by_rule=t.take == best, **_record_facts(t.generation, rec)))
+                 qc=report, choosable=True, best_by_rule=t.take == best, recorded_pass=t.passed,
+                 **_record_facts(t.generation, rec)))
     tdir = ref.takes_dir
     for entry in sorted(tdir.iterdir(), key=lambda p: _natural(p.name)) if tdir.is_dir() else []:
         if entry.is_dir():

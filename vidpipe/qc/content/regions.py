@@ -1,17 +1,20 @@
 """Frame areas where a clip's own labels are expected, so the text detector ignores them.
 
-The preview backend burns in a tag band along the top (PREVIEW tag top-right, model/label/timecode
-top-left) and a storyboard caption along the bottom. They are labels, not defects. The areas are
-fractions of the frame so any resolution and aspect ratio agree; the preview renderer can import
-`PREVIEW_TAG_AREA` / `PREVIEW_CAPTION_AREA` to draw inside them (then QC and preview cannot drift).
+The preview backend burns in a header strip along the top (label, timecode, framing, PREVIEW tag)
+and a notes strip along the bottom (caption, speech bubble, cast legend). They are labels, not
+defects. Their heights come from the storyboard renderer's own layout (vidpipe.storyboard.layout),
+so QC and the drawing cannot drift; as fractions of the frame, any resolution agrees.
 """
 
 from __future__ import annotations
 
+from vidpipe.storyboard.layout import TEXT_BANDS
+
 Area = tuple[float, float, float, float]  # (x0, y0, x1, y1) as fractions of width and height
 
-PREVIEW_TAG_AREA: Area = (0.0, 0.0, 1.0, 0.12)  # draw_tag: text at y = h/60 .. ~h/11 (pad + h/22 font)
-PREVIEW_CAPTION_AREA: Area = (0.0, 0.70, 1.0, 1.0)  # draw_caption: starts at y = 0.74 h, wraps downwards
+# Without the frame's shape, the strips' heights over every aspect ratio a request may ask for.
+PREVIEW_TAG_AREA: Area = (0.0, 0.0, 1.0, TEXT_BANDS[0])
+PREVIEW_CAPTION_AREA: Area = (0.0, 1.0 - TEXT_BANDS[1], 1.0, 1.0)
 PREVIEW_COMMENT = "vidpipe preview"  # the container comment every preview clip carries
 
 
