@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
-from vidpipe.errors import ProviderNotConfigured, ProviderRejected
+from vidpipe.errors import ProviderNotConfigured, ProviderRejected, VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.providers import contracts
 from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
@@ -358,8 +358,12 @@ def check_call(backend: str, endpoint: str, body: dict[str, Any], *, root: Path 
 
 
 def check_plans(plans: list[Any], *, root: Path | None, rekey: Callable[[str, str, dict[str, Any]], str],
+                would_submit: Callable[[Any], bool] = lambda p: True,
                 echo: Callable[[str], None] | None = None) -> Verdict:
     """The run's hook (generate_jobs, before any submit): check the contracts the planned jobs rely on.
+
+    Only plans that would submit are checked (`would_submit`): a job whose request exists is resumed
+    whatever fal says now; one whose claim cannot be read is left to the runner, which refuses it.
 
     Refused jobs get a `contract_drift` error (never submitted); a dropped hint leaves their body (and
     cache key, via `rekey(model, endpoint, body)`); a price change scales their estimate. Each drift
@@ -367,7 +371,7 @@ def check_plans(plans: list[Any], *, root: Path | None, rekey: Callable[[str, st
     """
     if off():
         return Verdict()
-    live = [p for p in plans if not p.errors and p.backend in PAID and p.endpoint]
+    live = [p for p in plans if not p.errors and p.backend in PAID and p.endpoint and _submits(p, would_submit)]
     if not live:
         return Verdict()
     uses: dict[str, list[dict[str, Any]]] = {}
@@ -389,6 +393,13 @@ def check_plans(plans: list[Any], *, root: Path | None, rekey: Callable[[str, st
     for line in v.lines:
         (echo or _stderr)(line)
     return v
+
+
+def _submits(plan: Any, would_submit: Callable[[Any], bool]) -> bool:
+    try:
+        return would_submit(plan)
+    except VidpipeError:
+        return False  # e.g. an unreadable claim: the runner refuses that job itself, in its own words
 
 
 def cached_factors(root: Path | None) -> dict[str, float]:
