@@ -183,3 +183,53 @@ def test_the_platform_url_follows_the_queue_override(monkeypatch: pytest.MonkeyP
     assert preflight.api_url() == "http://127.0.0.1:8123/v1"  # a loopback queue never sends the key to fal
     monkeypatch.setenv("VIDPIPE_FAL_API_URL", "https://proxy.example/fal/v1/")
     assert preflight.api_url() == "https://proxy.example/fal/v1"
+
+
+def test_estimate_uses_the_live_price_the_preflight_read(project: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vidpipe estimate` (offline) applies the factor a fresh preflight cache holds, as the run's budget does."""
+    import time
+
+    from vidpipe.estimate import estimate_episode
+
+    monkeypatch.setenv("FAL_KEY", "k")
+    before = {s.shot: s for s in estimate_episode(project, "mini").shots}  # type: ignore[arg-type]
+    assert before["s001"].backend == "fal" and before["s001"].usd_per_take > 0
+    cache = preflight.Cache(fal={T2V: preflight.LiveEndpoint(listed=True, unit_price=0.021, unit="1k tokens",
+                                                             checked_at=time.time())})
+    preflight._save(project.db.parent, cache)  # type: ignore[attr-defined]  # noqa: SLF001
+    after = {s.shot: s for s in estimate_episode(project, "mini").shots}  # type: ignore[arg-type]
+    assert after["s001"].usd_per_take == pytest.approx(before["s001"].usd_per_take * 1.5, rel=1e-3)
+    assert "live price (1.50x" in after["s001"].note
+    stale = preflight.Cache(fal={T2V: cache.fal[T2V].model_copy(update={"checked_at": time.time() - 2 * 86400})})
+    preflight._save(project.db.parent, stale)  # type: ignore[attr-defined]  # noqa: SLF001
+    again = {s.shot: s for s in estimate_episode(project, "mini").shots}  # type: ignore[arg-type]
+    assert again["s001"].usd_per_take == pytest.approx(before["s001"].usd_per_take)  # a day old: not trusted
+
+
+def test_a_still_is_checked_before_its_paid_call(fal_fake: FalFake, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Stills are paid calls made before a shot's clip: the preflight runs there too (flux on fal)."""
+    from vidpipe.errors import ProviderRejected
+    from vidpipe.stills import make_still
+
+    fal_fake.platform.drop("fal-ai/flux/schnell", "seed")
+    res = make_still("a lighthouse", tmp_path / "a.png", seed=3)
+    assert res.backend == "fal" and "seed" not in fal_fake.submits[-1]["body"]
+    assert "fal removed `seed` from fal-ai/flux/schnell" in capsys.readouterr().err
+    fal_fake.platform.retire("fal-ai/flux-pro/v1.1")
+    with pytest.raises(ProviderRejected) as info:
+        make_still("a lighthouse", tmp_path / "b.png", model="flux-pro")
+    assert info.value.code == "contract_drift" and len(fal_fake.submits) == 1
+    assert (tmp_path / "preflight" / preflight.CACHE_FILE).is_file()  # the fixture's root, not the checkout's
+
+
+def test_a_retired_gemini_image_model_is_refused_before_the_still(gemini_fake: GeminiFake, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidpipe.errors import ProviderRejected
+    from vidpipe.stills import make_still
+
+    monkeypatch.setenv("VIDPIPE_GEMINI_IMAGE_MODEL", "gemini-2.5-flash-image")  # the old default
+    with pytest.raises(ProviderRejected) as info:
+        make_still("a lighthouse", tmp_path / "g.png", model="gemini-image")
+    assert "Google shut it down on 2026-10-02; replacement gemini-3.1-flash-image" in str(info.value)
+    assert gemini_fake.submits == []

@@ -18,7 +18,7 @@ from vidpipe.environment import still_backend as decide_still_backend
 from vidpipe.errors import ProviderError, ResultMissing, UnsupportedOnModel
 from vidpipe.generate.retry import with_retries
 from vidpipe.pricing import estimate_still
-from vidpipe.providers import fal_models
+from vidpipe.providers import fal_models, preflight
 from vidpipe.providers.base import Ticket
 from vidpipe.providers.fal import FalBackend
 from vidpipe.providers.gemini import GeminiBackend, translate_image
@@ -87,6 +87,7 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
     fal = FalBackend()
     endpoint, body = fal_models.still(model, prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                       resolution=resolution, n=n, seed=seed)
+    body = preflight.check_call("fal", endpoint, body)  # fal's live contract, before the paid POST
     deadline = time.monotonic() + STILL_DEADLINE_S
     retries = [0]
     ticket = Ticket(job_id=targets[0].stem, model=model, endpoint=endpoint, body=body, workdir=targets[0].parent)
@@ -116,6 +117,7 @@ def _gemini(prompt: str, targets: list[Path], *, aspect: str, resolution: str, w
     gem = GeminiBackend()
     model_id, config = translate_image(prompt, aspect="16:9" if aspect == "adaptive" else aspect,
                                        resolution=resolution, model=image_model)
+    preflight.check_call("gemini", model_id, {})  # the image model is in models.list, before the paid call
     deadline = time.monotonic() + STILL_DEADLINE_S
     for t in targets:
         data, _mime = with_retries(lambda: gem.make_image(model_id, config), deadline=deadline, counter=[0],

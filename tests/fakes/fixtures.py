@@ -57,6 +57,7 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_
 
     import vidpipe.generate.retry as gen
     import vidpipe.providers.fal as vfal
+    from vidpipe.providers import preflight
 
     fake = FalFake({"clip.mp4": media_files["clip"].read_bytes(), "still.png": media_files["still"].read_bytes(),
                     "garbage.mp4": b"this is not an mp4 " * 64, "empty.mp4": b""}, keys={FAKE_FAL_KEY}).start()
@@ -66,6 +67,7 @@ def fal_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("VIDPIPE_FAL_API_URL", fake.url + "/v1")  # the platform API (preflight)
     cache = tmp_path / "fal_uploads.json"  # not the checkout's data root
     monkeypatch.setattr(vfal.UploadCache, "default", classmethod(lambda cls: cls(cache)))
+    monkeypatch.setattr(preflight, "default_root", lambda: tmp_path / "preflight")  # nor its preflight cache
     for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):  # restored after the test
         monkeypatch.setattr(fc, name, getattr(fc, name))
     monkeypatch.setattr(fc, "_get_retry_delay", lambda *a, **k: 0.0)  # the SDK's own backoff, made instant
@@ -81,12 +83,16 @@ FAKE_ELEVEN_KEY = "eleven-test-key-SECRET-2222"
 
 
 @pytest.fixture
-def gemini_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator["GeminiFake"]:
-    """A running fake Gemini API; GEMINI_API_KEY + VIDPIPE_GEMINI_BASE_URL point at it."""
+def gemini_fake(media_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                tmp_path: Path) -> Iterator["GeminiFake"]:
+    """A running fake Gemini API; GEMINI_API_KEY + VIDPIPE_GEMINI_BASE_URL point at it; the preflight's cache
+    for stills in the test's folder."""
     import vidpipe.generate.retry as gen
     import vidpipe.providers.gemini as vgem
     from tests.fakes.gemini_fake import GeminiFake
+    from vidpipe.providers import preflight
 
+    monkeypatch.setattr(preflight, "default_root", lambda: tmp_path / "preflight")
     fake = GeminiFake(media_files["clip"].read_bytes(), media_files["still"].read_bytes(), key=FAKE_GEMINI_KEY).start()
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)

@@ -74,7 +74,7 @@ def generate_jobs(jobs: list[Job], out_dir: Path, *, backend: str | None = None,
                     on_stage=stage, refs=refs)
     plans = [runner.plan(job, model=model, store=store) for job in jobs]
     runner.prefetch(plans)
-    preflight.check_plans([p for p in plans if not p.errors and runner._would_submit(p)], rekey=cache_key,
+    preflight.check_plans(plans, would_submit=runner._would_submit, rekey=cache_key,  # noqa: SLF001
                           root=store.path.parent if store is not None else None)  # contracts, before any spend
     runner.reserve_budget(plans)
     if on_plans is not None:

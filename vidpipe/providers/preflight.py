@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
+from vidpipe.errors import ProviderNotConfigured, ProviderRejected, VidpipeError
+from vidpipe.paths import Paths
 from vidpipe.providers import contracts
 from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
 from vidpipe.providers.fal_models import HINTS
@@ -290,6 +292,8 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
     if stale:
         try:
             cache.fal.update(fetch_fal(stale))
+        except ProviderNotConfigured:
+            return v  # no key: the run names the missing FAL_KEY for each job, nothing is sent
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             v.say(f"preflight: cannot read fal's platform API at {api_url()} ({type(exc).__name__}: "
                   f"{str(exc)[:120]}); checking against the snapshot of {contracts.fal_schemas().read_on} instead")
@@ -309,6 +313,8 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
 
             try:
                 listed = gemini_listed()
+            except ProviderNotConfigured:
+                return v
             except (httpx.HTTPError, gerr.APIError, ValueError) as exc:
                 v.say(f"preflight: cannot read Gemini's models.list ({type(exc).__name__}: {str(exc)[:120]}); "
                       "model ids not checked")
@@ -323,17 +329,49 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
     return v
 
 
+SAID: set[str] = set()  # drift lines already shown by check_call in this process
+
+
+def off() -> bool:
+    return os.environ.get("VIDPIPE_PREFLIGHT", "").strip().lower() in ("off", "0", "no")
+
+
+def default_root() -> Path:
+    """Where the cache lives for calls made without a store (stills): the data root's folder."""
+    return Paths.from_env().db.parent
+
+
+def check_call(backend: str, endpoint: str, body: dict[str, Any], *, root: Path | None = None) -> dict[str, Any]:
+    """The preflight for one paid call made outside the runner (a still): the body to send (a dropped hint
+    removed), or ProviderRejected(code=contract_drift) naming the drift, before anything is sent."""
+    if off() or backend not in PAID:
+        return body
+    root = root or default_root()
+    v = check({endpoint: [body]}, set(), root=root) if backend == "fal" else check({}, {endpoint}, root=root)
+    for line in v.lines:
+        if line not in SAID:  # a run of many stills says each drift once
+            SAID.add(line)
+            _stderr(line)
+    if endpoint in v.refuse:
+        raise ProviderRejected(v.refuse[endpoint], provider=backend, model=endpoint, code="contract_drift")
+    return {k: x for k, x in body.items() if k not in v.drop.get(endpoint, set())}
+
+
 def check_plans(plans: list[Any], *, root: Path | None, rekey: Callable[[str, str, dict[str, Any]], str],
+                would_submit: Callable[[Any], bool] = lambda p: True,
                 echo: Callable[[str], None] | None = None) -> Verdict:
     """The run's hook (generate_jobs, before any submit): check the contracts the planned jobs rely on.
+
+    Only plans that would submit are checked (`would_submit`): a job whose request exists is resumed
+    whatever fal says now; one whose claim cannot be read is left to the runner, which refuses it.
 
     Refused jobs get a `contract_drift` error (never submitted); a dropped hint leaves their body (and
     cache key, via `rekey(model, endpoint, body)`); a price change scales their estimate. Each drift
     line is shown once through `echo` (stderr by default).
     """
-    if os.environ.get("VIDPIPE_PREFLIGHT", "").strip().lower() in ("off", "0", "no"):
+    if off():
         return Verdict()
-    live = [p for p in plans if not p.errors and p.backend in PAID and p.endpoint]
+    live = [p for p in plans if not p.errors and p.backend in PAID and p.endpoint and _submits(p, would_submit)]
     if not live:
         return Verdict()
     uses: dict[str, list[dict[str, Any]]] = {}
@@ -355,6 +393,13 @@ def check_plans(plans: list[Any], *, root: Path | None, rekey: Callable[[str, st
     for line in v.lines:
         (echo or _stderr)(line)
     return v
+
+
+def _submits(plan: Any, would_submit: Callable[[Any], bool]) -> bool:
+    try:
+        return would_submit(plan)
+    except VidpipeError:
+        return False  # e.g. an unreadable claim: the runner refuses that job itself, in its own words
 
 
 def cached_factors(root: Path | None) -> dict[str, float]:
