@@ -167,11 +167,14 @@ class Submitter:
             if found is None:
                 continue
             entry.request_id, entry.outcome = found.request_id, "adopted"
+            claim.requests += [RequestEntry(request_id=rid, est_cost_usd=plan.est_cost_usd, endpoint=plan.endpoint,
+                                            outcome="superseded") for rid in found.others]  # billed too
             claim.request_id, claim.status = found.request_id, "submitted"
             self.claims.write(claim, durable=True)
             if self.ledger is not None:
                 self.ledger.adopted(plan.cache_key, claim.requests.index(entry) + 1, found.request_id,
-                                    gen=base_fields(plan), req=request_fields(plan), fallback_from=fallback_from)
+                                    gen=base_fields(plan), req=request_fields(plan), fallback_from=fallback_from,
+                                    duplicates=found.others)
             note = {"request_id": found.request_id, "sent_at": found.sent_at, "found_at": now_iso(),
                     "same_body_requests": found.matches, "others": list(found.others)}
             write_side(self.out_dir, plan, {"status": "submitted", "request_id": found.request_id,
