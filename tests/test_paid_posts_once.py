@@ -19,6 +19,7 @@ from tests.fakes.server import FakeServer, Reply
 from vidpipe.errors import ProviderError
 from vidpipe.generate import generate_jobs
 from vidpipe.providers.elevenlabs import ElevenLabsTTS
+from vidpipe.stills import make_still
 from vidpipe.schema import Job
 
 KITE = Job(id="j0", model="seedance-2.0", input={"prompt": "a red kite over dunes", "duration": 4})
@@ -78,6 +79,21 @@ def test_veo_submit_503_is_sent_once(gemini_fake: GeminiFake, tmp_path: Path) ->
     gemini_fake.fail_next.append(google_error(503, "UNAVAILABLE", "The service is currently unavailable."))
     [res] = generate_jobs([VEO], tmp_path / "o", backend="gemini")
     assert res.error_code == "submit_unknown" and sum(posts.values()) == 1, res.error
+
+
+@pytest.mark.parametrize("fault", ["503", "reset"])
+def test_a_gemini_still_is_sent_once(gemini_fake: GeminiFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     fault: str) -> None:
+    """A still is paid per image: a 503 or a lost answer may have been billed, so it is not asked again."""
+    import vidpipe.generate.retry as retry
+
+    monkeypatch.setattr(retry, "_sleep", lambda s: None)
+    posts = count_posts(gemini_fake)
+    gemini_fake.fail_next.extend([google_error(503, "UNAVAILABLE", "later") if fault == "503" else None] * 5)
+    with pytest.raises(ProviderError) as info:
+        make_still("a lighthouse at dawn", tmp_path / "s.png", model="gemini-image")
+    assert info.value.code == "submit_unknown" and sum(posts.values()) == 1
+    assert not (tmp_path / "s.png").exists()
 
 
 def test_elevenlabs_5xx_is_sent_once(eleven_fake: ElevenLabsFake) -> None:
