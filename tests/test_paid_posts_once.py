@@ -62,6 +62,22 @@ def test_fal_connection_refused_is_not_sent_and_the_next_run_submits(fal_fake: F
     assert again.status == "done" and fal_fake.accepted == 1, again.error
 
 
+def test_a_failed_upload_before_the_submit_is_not_an_unknown_submission(
+        fal_fake: FalFake, tmp_path: Path, media_files: dict[str, Path]) -> None:
+    """fal storage fails (both its upload routes): the paid POST never left, so the job just fails and the
+    next run submits it — no `submit_unknown` waiting for a person."""
+    job = Job(id="w", model="wan-2.7-i2v", input={"prompt": "a kite lands", "duration": 4,
+                                                  "image": str(media_files["still"])})
+    for op in ("token", "initiate"):
+        fal_fake.fail_next(op, Reply(500, {"detail": "storage is down"}), times=20)
+    [res] = generate_jobs([job], tmp_path / "o", backend="fal")
+    assert res.status == "failed" and res.error_code != "submit_unknown", res.error
+    assert fal_fake.attempts["submit"] == 0 and fal_fake.uploads == []
+    fal_fake.faults = {op: [] for op in fal_fake.faults}
+    [again] = generate_jobs([job], tmp_path / "o", backend="fal")
+    assert again.status == "done" and fal_fake.accepted == 1, again.error
+
+
 def test_veo_submit_reset_is_sent_once_and_stays_unknown(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     """Gemini has no request history to look in: a lost answer stays submit_unknown until --resubmit."""
     posts = count_posts(gemini_fake)

@@ -96,12 +96,13 @@ class Submitter:
                                      endpoint=plan.endpoint, body=json.loads(json.dumps(body)) if keep_body else None)
                 sending[:] = [entry]
                 claim.requests.append(entry)
-                self.claims.write(claim, durable=paid)
+                if paid:  # a free preview has nothing to find later: no extra write per job
+                    self.claims.write(claim, durable=True)
                 self.stage(job.id, "sending")
 
             ticket = Ticket(job.id, plan.model, plan.endpoint, plan.body, tmp_dir(self.out_dir), on_send=on_send)
             try:
-                rid = submit_once(lambda: impl.submit(ticket))
+                rid = submit_once(lambda: impl.submit(ticket), sent=lambda: bool(sending))
             except SubmitUnknown as exc:
                 self._mark_unknown(plan, claim, sending[0] if sending else None, str(exc))
                 later = f"the next run looks for it in {plan.backend}'s request history" if keep_body else ""

@@ -69,7 +69,8 @@ class Backend(Protocol):
         ...
 
     def submit(self, ticket: Ticket) -> str:
-        """Submit and return the provider's request id."""
+        """Submit and return the provider's request id. Calls `ticket.on_send(wire body)` right before the
+        paid request leaves: a failure before that call is "not sent", after it maybe accepted."""
         ...
 
     def poll(self, ticket: Ticket, *, deadline: float) -> dict[str, Any]:
