@@ -60,7 +60,7 @@ def test_dropped_answer_costs_one_request_and_the_next_run_adopts_it(
     assert FAKE_FAL_KEY in fal_fake.auth_seen
     side = json.loads((root / "out" / "j0.json").read_text())
     assert side["status"] == "done" and side["request_id"] == "req-0001"
-    rows = Store(root / "data" / "vidpipe.duckdb").query("SELECT request_key, request_id, status, cost_usd FROM requests")
+    rows = Store(root / "data" / "vidpipe.duckdb").query("SELECT request_key, status FROM requests")
     assert [(r["request_key"], r["status"]) for r in rows] == [("req-0001", "done")]  # one request, not two
     report = costs(root, capsys)
     assert report["produced_nothing"] == [] and report["total_cost_usd"] == pytest.approx(EST, rel=0.05)
@@ -130,3 +130,18 @@ def test_a_failed_lookup_leaves_the_job_unknown_and_unpaid(fal_fake: FalFake, ro
     assert fal_fake.accepted == 1
     monkeypatch.setenv("VIDPIPE_FAL_API_URL", f"{fal_fake.url}/v1")
     assert run(root).status == "done" and fal_fake.accepted == 1
+
+
+def test_the_same_body_sent_twice_adopts_the_first_and_shows_the_second_as_money_spent(
+        fal_fake: FalFake, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """E.g. an older vidpipe whose fal-client re-sent the lost submit: both are billed; one is followed."""
+    fal_fake.accept_then_drop()
+    assert run(root).error_code == "submit_unknown"
+    sent = fal_fake.submits[0]
+    dup = fal_fake.foreign_request(sent["endpoint"], sent["body"])
+    res = run(root)
+    assert res.status == "done" and res.request_id == "req-0001", res.error
+    report = costs(root, capsys)
+    assert [(r["request_id"], r["status"]) for r in report["produced_nothing"]] == [(dup, "superseded")]
+    assert report["total_cost_usd"] == pytest.approx(2 * EST, rel=0.05)
+    assert run(root).cache_hit and fal_fake.accepted == 2  # and nothing more is sent

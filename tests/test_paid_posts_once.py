@@ -19,6 +19,7 @@ from tests.fakes.server import FakeServer, Reply
 from vidpipe.errors import ProviderError
 from vidpipe.generate import generate_jobs
 from vidpipe.providers.elevenlabs import ElevenLabsTTS
+from vidpipe.stills import make_still
 from vidpipe.schema import Job
 
 KITE = Job(id="j0", model="seedance-2.0", input={"prompt": "a red kite over dunes", "duration": 4})
@@ -61,6 +62,22 @@ def test_fal_connection_refused_is_not_sent_and_the_next_run_submits(fal_fake: F
     assert again.status == "done" and fal_fake.accepted == 1, again.error
 
 
+def test_a_failed_upload_before_the_submit_is_not_an_unknown_submission(
+        fal_fake: FalFake, tmp_path: Path, media_files: dict[str, Path]) -> None:
+    """fal storage fails (both its upload routes): the paid POST never left, so the job just fails and the
+    next run submits it — no `submit_unknown` waiting for a person."""
+    job = Job(id="w", model="wan-2.7-i2v", input={"prompt": "a kite lands", "duration": 4,
+                                                  "image": str(media_files["still"])})
+    for op in ("token", "initiate"):
+        fal_fake.fail_next(op, Reply(500, {"detail": "storage is down"}), times=20)
+    [res] = generate_jobs([job], tmp_path / "o", backend="fal")
+    assert res.status == "failed" and res.error_code != "submit_unknown", res.error
+    assert fal_fake.attempts["submit"] == 0 and fal_fake.uploads == []
+    fal_fake.faults = {op: [] for op in fal_fake.faults}
+    [again] = generate_jobs([job], tmp_path / "o", backend="fal")
+    assert again.status == "done" and fal_fake.accepted == 1, again.error
+
+
 def test_veo_submit_reset_is_sent_once_and_stays_unknown(gemini_fake: GeminiFake, tmp_path: Path) -> None:
     """Gemini has no request history to look in: a lost answer stays submit_unknown until --resubmit."""
     posts = count_posts(gemini_fake)
@@ -78,6 +95,21 @@ def test_veo_submit_503_is_sent_once(gemini_fake: GeminiFake, tmp_path: Path) ->
     gemini_fake.fail_next.append(google_error(503, "UNAVAILABLE", "The service is currently unavailable."))
     [res] = generate_jobs([VEO], tmp_path / "o", backend="gemini")
     assert res.error_code == "submit_unknown" and sum(posts.values()) == 1, res.error
+
+
+@pytest.mark.parametrize("fault", ["503", "reset"])
+def test_a_gemini_still_is_sent_once(gemini_fake: GeminiFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     fault: str) -> None:
+    """A still is paid per image: a 503 or a lost answer may have been billed, so it is not asked again."""
+    import vidpipe.generate.retry as retry
+
+    monkeypatch.setattr(retry, "_sleep", lambda s: None)
+    posts = count_posts(gemini_fake)
+    gemini_fake.fail_next.extend([google_error(503, "UNAVAILABLE", "later") if fault == "503" else None] * 5)
+    with pytest.raises(ProviderError) as info:
+        make_still("a lighthouse at dawn", tmp_path / "s.png", model="gemini-image")
+    assert info.value.code == "submit_unknown" and sum(posts.values()) == 1
+    assert not (tmp_path / "s.png").exists()
 
 
 def test_elevenlabs_5xx_is_sent_once(eleven_fake: ElevenLabsFake) -> None:

@@ -115,8 +115,12 @@ class Ledger:
         self.record(cache_key, **gen, status=SUBMIT_UNKNOWN, error=error[:2000])
 
     def adopted(self, cache_key: str, n: int, request_id: str, *, gen: Fields, req: Fields,
-                fallback_from: str | None) -> None:
-        """The unknown submission `n` was found at the provider as `request_id`: one request, not two."""
+                fallback_from: str | None, duplicates: tuple[str, ...] = ()) -> None:
+        """The unknown submission `n` was found at the provider as `request_id`: one request, not two.
+        `duplicates`: more requests with the same body in the window (each billed, none followed)."""
+        for dup in duplicates:
+            self.record_request(dup, **req, status=SUPERSEDED, submitted_at=now(),
+                                error=f"the same body as {request_id}, sent in the same window")
         with _LOCK:
             self.flush()
             rows = self.store.query("SELECT submitted_at FROM requests WHERE request_key = ?",

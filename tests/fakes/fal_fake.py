@@ -48,7 +48,7 @@ NGINX_502 = Reply(502, raw=b"<html><body><center><h1>502 Bad Gateway</h1></cente
                   content_type="text/html")
 REQUEST_TIMEOUT_504 = Reply(504, {"detail": "Request timed out", "error_type": "request_timeout"},
                             headers={"X-Fal-Error-Type": "request_timeout"})
-OPS = ("submit", "status", "result", "media", "token", "upload")
+OPS = ("submit", "status", "result", "media", "token", "upload", "initiate")
 
 
 class FalFake(FakeServer):
@@ -324,6 +324,9 @@ class FalFake(FakeServer):
                            lifecycle)
 
     def _gcs_initiate(self, query: dict[str, list[str]], body: Any) -> Reply | None:
+        hit, fault = self._fault("initiate")
+        if hit:
+            return fault
         if query.get("storage_type") != ["gcs"] or not isinstance(body, dict) or "content_type" not in body:
             return Reply(422, {"detail": [err(["body", "content_type"], "Field required", "missing")]})
         slot = f"{next(self._ids):04d}-{body.get('file_name') or 'upload.bin'}"

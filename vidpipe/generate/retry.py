@@ -57,12 +57,15 @@ def with_retries(fn: Callable[[], T], *, deadline: float, counter: list[int], wh
             _sleep(delay)
 
 
-def submit_once(fn: Callable[[], T]) -> T:
-    """Run a paid call once; an error after which the provider may hold the request becomes SubmitUnknown."""
+def submit_once(fn: Callable[[], T], *, sent: Callable[[], bool] = lambda: True) -> T:
+    """Run a paid call once; an error after which the provider may hold the request becomes SubmitUnknown.
+
+    `sent()` False: the call failed before its paid request was sent (preparing it: an upload, a
+    file), so whatever the error, nothing can have been accepted."""
     try:
         return fn()
     except ProviderError as exc:
-        if outcome_unknown(exc):
+        if sent() and outcome_unknown(exc):
             raise SubmitUnknown(
                 f"the submission's outcome is unknown ({exc}); the provider may have accepted and billed it",
                 provider=exc.provider, model=exc.model, job_id=exc.job_id, request_id=exc.request_id,

@@ -96,12 +96,13 @@ class Submitter:
                                      endpoint=plan.endpoint, body=json.loads(json.dumps(body)) if keep_body else None)
                 sending[:] = [entry]
                 claim.requests.append(entry)
-                self.claims.write(claim, durable=paid)
+                if paid:  # a free preview has nothing to find later: no extra write per job
+                    self.claims.write(claim, durable=True)
                 self.stage(job.id, "sending")
 
             ticket = Ticket(job.id, plan.model, plan.endpoint, plan.body, tmp_dir(self.out_dir), on_send=on_send)
             try:
-                rid = submit_once(lambda: impl.submit(ticket))
+                rid = submit_once(lambda: impl.submit(ticket), sent=lambda: bool(sending))
             except SubmitUnknown as exc:
                 self._mark_unknown(plan, claim, sending[0] if sending else None, str(exc))
                 later = f"the next run looks for it in {plan.backend}'s request history" if keep_body else ""
@@ -167,11 +168,14 @@ class Submitter:
             if found is None:
                 continue
             entry.request_id, entry.outcome = found.request_id, "adopted"
+            claim.requests += [RequestEntry(request_id=rid, est_cost_usd=plan.est_cost_usd, endpoint=plan.endpoint,
+                                            outcome="superseded") for rid in found.others]  # billed too
             claim.request_id, claim.status = found.request_id, "submitted"
             self.claims.write(claim, durable=True)
             if self.ledger is not None:
                 self.ledger.adopted(plan.cache_key, claim.requests.index(entry) + 1, found.request_id,
-                                    gen=base_fields(plan), req=request_fields(plan), fallback_from=fallback_from)
+                                    gen=base_fields(plan), req=request_fields(plan), fallback_from=fallback_from,
+                                    duplicates=found.others)
             note = {"request_id": found.request_id, "sent_at": found.sent_at, "found_at": now_iso(),
                     "same_body_requests": found.matches, "others": list(found.others)}
             write_side(self.out_dir, plan, {"status": "submitted", "request_id": found.request_id,

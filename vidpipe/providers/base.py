@@ -24,7 +24,7 @@ import httpx
 try:
     import httpx2
 except ImportError:  # only there when an SDK brought it
-    httpx2 = None
+    httpx2 = None  # type: ignore[assignment]
 
 from vidpipe.errors import (  # noqa: F401 - re-exported: adapters and the runner import them from here
     ProviderError, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable, ResultMissing,
@@ -69,7 +69,8 @@ class Backend(Protocol):
         ...
 
     def submit(self, ticket: Ticket) -> str:
-        """Submit and return the provider's request id."""
+        """Submit and return the provider's request id. Calls `ticket.on_send(wire body)` right before the
+        paid request leaves: a failure before that call is "not sent", after it maybe accepted."""
         ...
 
     def poll(self, ticket: Ticket, *, deadline: float) -> dict[str, Any]:
@@ -190,6 +191,7 @@ TIMEOUTS = _httpx("TimeoutException")
 TRANSPORT = _httpx("TransportError")
 STATUS_ERRORS = _httpx("HTTPStatusError")
 HTTP_ERRORS = _httpx("HTTPError")
+UNREADABLE: tuple[type[BaseException], ...] = (*_httpx("ResponseNotRead"), UnicodeDecodeError)
 
 
 def transport_error(provider: str, exc: BaseException, *, submit: bool = False, **ctx: Any) -> ProviderError:
@@ -250,7 +252,7 @@ def provider_errors(provider: str, parse: Parser, *, submit: bool = False, **ctx
 def _short(resp: Any) -> str:
     try:
         return resp.text[:300] or resp.reason_phrase
-    except (*_httpx("ResponseNotRead"), UnicodeDecodeError):
+    except UNREADABLE:
         return resp.reason_phrase
 
 

@@ -4,7 +4,7 @@
 because the SDK captures its env default at import. `convert_with_timestamps` is the
 non-streaming call. It is paid per character, so it runs with `max_retries=0`: the SDK would
 otherwise POST it again on a 408/409/429/5xx answer, and a 5xx or 408 can come after the speech
-was made (and billed). Transport errors are never retried by the SDK. A lost answer fails the
+was made (and billed); only a 429 (nothing made) is asked again here. Transport errors are never retried by the SDK. A lost answer fails the
 line; the next run asks again (ElevenLabs bills that again: its history API could find the first).
 """
 
@@ -14,11 +14,12 @@ import base64
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidpipe.errors import ProviderError, ProviderRejected
+from vidpipe.errors import ProviderError, ProviderRateLimited, ProviderRejected
 from vidpipe.providers.keys import require_key
 from vidpipe.providers.base import HttpFailure, provider_errors
 
@@ -31,6 +32,8 @@ MODEL_CHAR_LIMITS = {"eleven_flash_v2_5": 40_000, "eleven_turbo_v2_5": 40_000, "
 SAFETY = 0.9  # stay a little under the documented limit
 NO_STITCHING = frozenset({"eleven_v3"})  # rejects previous_text / next_text with a 400 (providers.md §0)
 NO_RETRY = {"max_retries": 0}  # a paid POST is sent once (the SDK's default is 2 retries)
+RATE_LIMIT_ATTEMPTS = 3         # a 429 made nothing: asked again (as the SDK did), with backoff
+RATE_LIMIT_BASE_S = 1.0
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
 
@@ -151,9 +154,7 @@ class ElevenLabsTTS:
                     kwargs["previous_text"] = pieces[i - 1][-500:]
                 if i + 1 < len(pieces):
                     kwargs["next_text"] = pieces[i + 1][:500]
-            with map_elevenlabs_errors(model=self.model_id):
-                resp = self.client.text_to_speech.convert_with_timestamps(voice_id, **kwargs,
-                                                                          request_options=NO_RETRY)
+            resp = self._convert(voice_id, kwargs)
             audio = base64.b64decode(resp.audio_base_64 or "")
             if not audio:
                 raise ProviderError("elevenlabs returned no audio", provider="elevenlabs", code="result_empty")
@@ -162,6 +163,20 @@ class ElevenLabsTTS:
                              list(al.character_start_times_seconds) if al else [],
                              list(al.character_end_times_seconds) if al else []))
         return out
+
+
+    def _convert(self, voice_id: str, kwargs: dict[str, Any]) -> Any:
+        """One paid request; sent again only after a 429 (an explicit refusal: nothing was made)."""
+        for attempt in range(RATE_LIMIT_ATTEMPTS):
+            try:
+                with map_elevenlabs_errors(model=self.model_id):
+                    return self.client.text_to_speech.convert_with_timestamps(voice_id, **kwargs,
+                                                                              request_options=NO_RETRY)
+            except ProviderRateLimited:
+                if attempt + 1 == RATE_LIMIT_ATTEMPTS:
+                    raise
+                time.sleep(RATE_LIMIT_BASE_S * 2 ** attempt)
+        raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)

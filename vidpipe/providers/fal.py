@@ -180,7 +180,8 @@ class FalBackend:
                                 provider="fal", code="bad_reply", **ctx)
         return str(rid)
 
-    def find_request(self, endpoint: str, body: Any, *, since: datetime, exclude: set[str]) -> "fal_history.Found | None":
+    def find_request(self, endpoint: str, body: Any, *, since: datetime,
+                     exclude: set[str]) -> fal_history.Found | None:
         """The request in fal's history (platform API) sent with exactly `body` since `since`, or None."""
         with map_fal_errors():
             return fal_history.find_request(endpoint, body, key=require_key("fal"), since=since, exclude=exclude)
