@@ -80,3 +80,16 @@ def test_broadcast_target_and_square(moving_face: Path, tmp_path: Path) -> None:
     assert (w, h) == (360, 360)
     got = measure(["-i", str(out)], [], "0:a:0")
     assert abs(got.integrated_lufs - (-23.0)) <= 1.0 and got.true_peak_db <= -0.9
+
+
+def test_poster_comes_from_the_best_scored_shot(coded: Paths) -> None:  # noqa: F811
+    """The judge scored s003 highest: the poster time is the middle of s003's place in the cut."""
+    for shot, overall in (("s001", 2), ("s002", 3), ("s003", 5)):
+        ref = ShotRef.load(coded, "mini", shot)
+        ref.qc_json.parent.mkdir(parents=True, exist_ok=True)
+        report = QCReport(clip=str(ref.clip_path), clip_id=f"mini-{shot}", probe=Probe(duration_s=2.0),
+                          scores=Scores(prompt_fidelity=3, subject_consistency=3, camera_and_motion=3, audio_match=3,
+                                        overall=overall))
+        ref.qc_json.write_text(report.model_dump_json())
+    # s003 starts at 48 + 48 - 12 = 84 frames and lasts 48: its middle is frame 108 = 4.5 s
+    assert best_shot_time(coded, "mini") == pytest.approx(4.5)

@@ -33,8 +33,12 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 def api_url() -> str:
-    """`VIDPIPE_FAL_API_URL` (tests, proxies) or fal's platform API."""
-    return (os.environ.get("VIDPIPE_FAL_API_URL", "").strip() or API_URL).rstrip("/")
+    """fal's platform API (request history, models, prices): `VIDPIPE_FAL_API_URL`; else
+    `<VIDPIPE_FAL_QUEUE_URL>/v1` when only the queue is overridden (a proxy or a loopback fake answers both,
+    and a test never reaches the real host); else https://api.fal.ai/v1. The one place that decides it."""
+    explicit = os.environ.get("VIDPIPE_FAL_API_URL", "").strip()
+    queue = os.environ.get("VIDPIPE_FAL_QUEUE_URL", "").strip()
+    return (explicit or (queue.rstrip("/") + "/v1" if queue else API_URL)).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,11 @@ from vidpipe.errors import ProviderNotConfigured, ProviderRejected, VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.providers import contracts
 from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
+from vidpipe.providers.fal_history import api_url
 from vidpipe.providers.fal_models import HINTS
 from vidpipe.providers.gemini import GeminiBackend
 from vidpipe.providers.keys import require_key
 
-DEFAULT_API_URL = "https://api.fal.ai/v1"
 CACHE_FILE = "preflight.json"
 TTL_S = 24 * 3600.0
 BATCH = 50  # endpoint ids per platform call (the API's limit)
@@ -74,14 +74,6 @@ class Verdict:
     def say(self, line: str) -> None:
         if line not in self.lines:
             self.lines.append(line)
-
-
-def api_url() -> str:
-    """`VIDPIPE_FAL_API_URL`; else `<VIDPIPE_FAL_QUEUE_URL>/v1` when only the queue is overridden (a proxy or a
-    loopback fake answers both, and a test never reaches the real host); else fal's https://api.fal.ai/v1."""
-    explicit = os.environ.get("VIDPIPE_FAL_API_URL", "").strip()
-    queue = os.environ.get("VIDPIPE_FAL_QUEUE_URL", "").strip()
-    return (explicit or (queue.rstrip("/") + "/v1" if queue else DEFAULT_API_URL)).rstrip("/")
 
 
 def _today() -> str:
