@@ -161,6 +161,7 @@ def test_the_cut_is_outdated_as_soon_as_a_take_differs(project) -> None:  # type
     assert episode_view(project, "two")["status"] == "outdated"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_daemon_edit_then_undo_delivers_exactly_the_current_takes(project, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The issue's scenario under a real dagster-daemon: the undo must re-cut with the first take."""

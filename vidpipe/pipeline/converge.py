@@ -75,6 +75,8 @@ def next_request(state: str, attempts: list[Attempt], now: float, *, auto_retrie
 
 
 # -- is the delivered cut the episode as written? ------------------------------------------------------
+NO_DELIVERY = "no delivery yet"  # the cut itself is current; only its delivery file is missing
+
 @dataclass
 class CutState:
     current: bool
@@ -119,7 +121,7 @@ def cut_state(paths: Paths, episode_id: str) -> CutState:
     out = cut.get("output") or {}
     delivered = read_sidecar(media / "delivery.json")
     if not delivered or not (media / "delivery.mp4").exists():
-        return CutState(False, "no delivery yet", clips)
+        return CutState(False, NO_DELIVERY, clips)
     key = stable_hash({"final": out.get("sha256"), "res": delivered.get("resolution"), "fps": delivered.get("fps"),
                        "v": STAGE_VERSION})
     if delivered.get("key") != key:
