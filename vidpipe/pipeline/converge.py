@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidpipe.episode import load_episode, shot_fingerprint
+from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, file_hash, read_sidecar, stable_hash
 from vidpipe.media.verify import pid_alive
@@ -163,7 +164,11 @@ def shot_failure(paths: Paths, ref: ShotRef, failures: dict[str, dict[str, Any]]
     fp = shot_fingerprint(ref.episode, ref.shot)
     if rec.get("state") not in (None, fp):
         return None  # it failed for an older spec
-    if ref.clip_path.exists() and ref.read().clip_current(fp):
+    try:
+        current = ref.clip_path.exists() and ref.read().clip_current(fp)
+    except SpecError:  # a damaged record: the failure is the better thing to show
+        current = False
+    if current:
         return None
     return str(rec.get("error") or "the run failed")
 
