@@ -25,6 +25,7 @@ import dagster as dg  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from definitions import defs  # noqa: E402
 from assets.partitions import OLD_SHOT_SLOTS, apply_partition_requests, partition_requests  # noqa: E402
 from resources import build_resources  # noqa: E402
 from vidpipe.episode import load_episode  # noqa: E402
@@ -75,8 +76,6 @@ def setup() -> None:
 
 def render(episode_id: str) -> int:
     """Render one episode end to end through Dagster's named jobs, phase by phase (vidpipe.pipeline.stages)."""
-    from definitions import defs
-
     console = Console()
     t0 = time.monotonic()
     paths = Paths.from_env()

@@ -60,7 +60,11 @@ def shot_qc(context: dg.AssetExecutionContext, media: MediaRoot, store: DuckDBSt
             metadata=clean({"judge": "vlm", "error": judge_error})))
     _rerecord_episode(context, paths, ep, shot)
     if not rec.usable:  # the record's verdict: failed QC and no person accepted it
-        raise qc_failure(ref.key, report, shot_url(ep, shot))
+        failure = qc_failure(ref.key, report, shot_url(ep, shot))
+        context.log_event(dg.AssetObservation(  # the reason, on the partition itself (the run page has it too)
+            asset_key="shot_qc", partition=context.partition_key,
+            metadata={"verdict": dg.MetadataValue.text(failure.description or "failed QC"), **failure.metadata}))
+        raise failure
     yield dg.MaterializeResult(
         metadata=clean({
             "review_dir": dg.MetadataValue.path(str(ref.review_dir)),

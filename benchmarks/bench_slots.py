@@ -135,29 +135,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 t_kill = time.time()
                 os.kill(worker, signal.SIGKILL)
                 rec: dict[str, Any] = {"run": run.run_id[:8], "partition": run.tags.get("dagster/partition")}
-                _wait("the killed run marked failed", lambda: inst.get_run_by_id(run.run_id).status
-                      == dg.DagsterRunStatus.FAILURE, args.timeout)
-                rec["to_failed_s"] = round(time.time() - t_kill, 2)
-                _wait("its slot freed", lambda: not inst.event_log_storage.get_concurrency_info("video_api")
-                      .claimed_slots or all(s.run_id != run.run_id for s in
-                                            inst.event_log_storage.get_concurrency_info("video_api").claimed_slots),
-                      args.timeout, 0.25)
-                rec["to_slot_free_s"] = round(time.time() - t_kill, 2)
-
-                def next_clip():  # type: ignore[no-untyped-def]
-                    for r in inst.get_runs(filters=dg.RunsFilter(job_name="render_shot_job")):
-                        t = _step_started(inst, r.run_id, "shot_clip") if r.run_id not in seen else None
-                        if t and t > t_kill:
-                            return t
-                    return None
-
-                rec["to_next_clip_start_s"] = round(_wait("the next shot_clip step", next_clip, args.timeout) - t_kill, 2)
-                step_pid = pids.get("shot_clip")
-                if args.executor == "multiprocess" and step_pid:
-                    t0 = time.time()
-                    while time.time() - t0 < 30 and _alive(step_pid):
-                        time.sleep(0.2)
-                    rec["step_process_exited_s"] = round(time.time() - t_kill, 2) if not _alive(step_pid) else None
+                step_pid = pids.get("shot_clip") if args.executor == "multiprocess" else None
+                moments = _watch_after_kill(inst, run.run_id, seen, t_kill, step_pid, args.timeout)
+                rec.update({k: round(v - t_kill, 2) if v else None for k, v in moments.items()})
+                if args.executor == "multiprocess":
                     failed_at = max(e.timestamp for e in _events(inst, run.run_id)
                                     if e.dagster_event.event_type_value == "PIPELINE_FAILURE")
                     rec["events_after_failure"] = [e.dagster_event.event_type_value for e in _events(inst, run.run_id)
@@ -172,6 +153,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, indent=2))
     return out
+
+
+def _watch_after_kill(inst, run_id: str, seen: set[str], t_kill: float, step_pid: int | None,  # type: ignore[no-untyped-def]
+                      timeout: float) -> dict[str, float | None]:
+    """Poll until every moment after the kill has been seen: run failed, slot free, step gone, next clip step."""
+    import dagster as dg
+
+    got: dict[str, float | None] = {"to_failed_s": None, "to_slot_free_s": None, "to_next_clip_start_s": None}
+    if step_pid:
+        got["step_process_exited_s"] = None
+    end = time.time() + timeout
+    while time.time() < end and any(v is None for v in got.values()):
+        now = time.time()
+        if got["to_failed_s"] is None and inst.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE:
+            got["to_failed_s"] = now
+        if got["to_slot_free_s"] is None and all(
+                s.run_id != run_id for s in inst.event_log_storage.get_concurrency_info("video_api").claimed_slots):
+            got["to_slot_free_s"] = now
+        if step_pid and got["step_process_exited_s"] is None and not _alive(step_pid):
+            got["step_process_exited_s"] = now
+        if got["to_next_clip_start_s"] is None:
+            for r in inst.get_runs(filters=dg.RunsFilter(job_name="render_shot_job")):
+                t = _step_started(inst, r.run_id, "shot_clip") if r.run_id not in seen else None
+                if t and t > t_kill:
+                    got["to_next_clip_start_s"] = t
+        time.sleep(0.2)
+    return got
 
 
 def _alive(pid: int) -> bool:

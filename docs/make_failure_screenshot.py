@@ -84,6 +84,7 @@ def main() -> list[Path]:
     url = f"http://127.0.0.1:{port}"
     pages = {  # name → (path, text that must be on the page before the picture is taken)
         "dagster_failed_shot": ("/assets/shot_qc?view=partitions&partition=kites%7Cs002", "Failed"),
+        "dagster_failed_shot_events": ("/assets/shot_qc?view=events&partition=kites%7Cs002", "failed QC"),
         "dagster_failed_shot_run": (f"/runs/{run_id}", "failed QC"),
     }
     written = []
@@ -104,6 +105,10 @@ def main() -> list[Path]:
                 except PlaywrightTimeout:
                     print(f"warning: {path} never showed {must_show!r}; the picture shows what it did show")
                 page.wait_for_timeout(3000)
+                skip = page.get_by_role("button", name="Skip")  # it can also appear only after the data
+                if skip.count():
+                    skip.first.click()
+                    page.wait_for_timeout(1500)
                 target = ROOT / "docs" / f"{name}.png"
                 page.screenshot(path=str(target))
                 written.append(target)

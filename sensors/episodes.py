@@ -39,7 +39,7 @@ def shot_run_requests(context: dg.SensorEvaluationContext | dg.ScheduleEvaluatio
         if req is not None:
             runs.append(req)
         elif "person" in decision.why:
-            context.log.info(f"{ep}|{sid}: {decision.why}")
+            context.log.debug(f"{ep}|{sid}: {decision.why}")
     return runs
 
 

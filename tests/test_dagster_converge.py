@@ -92,9 +92,12 @@ def test_a_shot_that_fails_qc_is_red_with_one_line_and_status_says_why(project, 
         assert failure.step_key == "shot_qc"
         line = failure.step_failure_data.user_failure_data.description
         assert line.startswith("mini|s001 failed QC: black_frames") and "\n" not in line
-        failed = instance.fetch_failed_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey("shot_qc"), asset_partitions=["mini|s001"]), limit=1)
-        assert failed.records  # the partition is failed (red), not materialized (green)
+        # what the partitions view colours red: a planned materialization whose run failed, none since
+        attempts = instance.event_log_storage.get_latest_asset_partition_materialization_attempts_without_materializations(
+            dg.AssetKey("shot_qc"))
+        assert attempts["mini|s001"][0] == result.run_id
+        assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert "mini|s001" not in instance.get_materialized_partitions(dg.AssetKey("shot_qc"))
         done = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
         assert done == {"shot_request", "shot_still", "shot_clip"}
         evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
@@ -104,6 +107,41 @@ def test_a_shot_that_fails_qc_is_red_with_one_line_and_status_says_why(project, 
     assert Store(project.db).query("SELECT defect_codes FROM qc WHERE shot = 's001'")[0]["defect_codes"]  # stored
     shot = episode_view(project, "mini")["shots"][0]
     assert shot.status == "failing"
+
+
+PROBE = """
+import os, sys, time
+import dagster as dg
+from resources import MediaRoot
+
+@dg.asset
+def slow(media: MediaRoot) -> None:
+    print("running", flush=True)
+    time.sleep(120)
+
+with dg.DagsterInstance.from_config(sys.argv[1]) as inst:
+    dg.materialize([slow], instance=inst, resources={"media": MediaRoot(root=sys.argv[1])}, raise_on_error=False)
+    print("the step outlived its run", flush=True)
+"""
+
+
+def test_a_step_stops_when_its_run_is_marked_failed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What a killed run worker leaves under the multiprocess executor: the run is failed, the step runs on.
+    Every vidpipe step holds MediaRoot, whose guard ends the step's process once its run is over."""
+    (tmp_path / "dagster.yaml").write_text("telemetry: {enabled: false}\n")
+    (tmp_path / "probe.py").write_text(PROBE)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "probe.py"), str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
+        with dg.DagsterInstance.from_config(str(tmp_path)) as inst:
+            inst.report_run_failed(inst.get_runs(limit=1)[0])  # what the code server does when the worker dies
+        t0 = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 70 and "outlived" not in out, err[-2000:]
+    assert time.monotonic() - t0 < 30 and "stopping this step" in err
 
 
 def test_the_cut_is_outdated_as_soon_as_a_take_differs(project) -> None:  # type: ignore[no-untyped-def]
@@ -123,6 +161,7 @@ def test_the_cut_is_outdated_as_soon_as_a_take_differs(project) -> None:  # type
     assert episode_view(project, "two")["status"] == "outdated"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_daemon_edit_then_undo_delivers_exactly_the_current_takes(project, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The issue's scenario under a real dagster-daemon: the undo must re-cut with the first take."""

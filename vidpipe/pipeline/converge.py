@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidpipe.episode import load_episode, shot_fingerprint
+from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, file_hash, read_sidecar, stable_hash
 from vidpipe.media.verify import pid_alive
@@ -75,6 +76,8 @@ def next_request(state: str, attempts: list[Attempt], now: float, *, auto_retrie
 
 
 # -- is the delivered cut the episode as written? ------------------------------------------------------
+NO_DELIVERY = "no delivery yet"  # the cut itself is current; only its delivery file is missing
+
 @dataclass
 class CutState:
     current: bool
@@ -119,7 +122,7 @@ def cut_state(paths: Paths, episode_id: str) -> CutState:
     out = cut.get("output") or {}
     delivered = read_sidecar(media / "delivery.json")
     if not delivered or not (media / "delivery.mp4").exists():
-        return CutState(False, "no delivery yet", clips)
+        return CutState(False, NO_DELIVERY, clips)
     key = stable_hash({"final": out.get("sha256"), "res": delivered.get("resolution"), "fps": delivered.get("fps"),
                        "v": STAGE_VERSION})
     if delivered.get("key") != key:
@@ -161,7 +164,11 @@ def shot_failure(paths: Paths, ref: ShotRef, failures: dict[str, dict[str, Any]]
     fp = shot_fingerprint(ref.episode, ref.shot)
     if rec.get("state") not in (None, fp):
         return None  # it failed for an older spec
-    if ref.clip_path.exists() and ref.read().clip_current(fp):
+    try:
+        current = ref.clip_path.exists() and ref.read().clip_current(fp)
+    except SpecError:  # a damaged record: the failure is the better thing to show
+        current = False
+    if current:
         return None
     return str(rec.get("error") or "the run failed")
 

@@ -16,7 +16,7 @@ from vidpipe.episode import list_episodes, load_episode, shot_fingerprint
 from vidpipe.errors import NotFound, SpecError, VidpipeError
 from vidpipe.ledger import Ledger
 from vidpipe.paths import Paths
-from vidpipe.pipeline.converge import cut_state, latest_failures, shot_failure
+from vidpipe.pipeline.converge import NO_DELIVERY, cut_state, latest_failures, shot_failure
 from vidpipe.pipeline.record import ShotRecord, ShotRef
 from vidpipe.review.takes import Take, list_takes
 from vidpipe.schema import Episode, Shot
@@ -153,9 +153,11 @@ def episode_view(paths: Paths, episode_id: str, store: Store | None = None) -> d
 
 
 def _with_cut(status: Status, paths: Paths, episode_id: str, has_cut: bool) -> Status:
-    """A delivered cut that is not made of the current takes of the current spec makes the episode outdated."""
-    if has_cut and status in ("rendered", "awaiting score") and not cut_state(paths, episode_id).current:
-        return "outdated"
+    """A cut (or its delivery) not made of the current takes of the current spec makes the episode outdated."""
+    if has_cut and status in ("rendered", "awaiting score"):
+        state = cut_state(paths, episode_id)
+        if not state.current and state.reason != NO_DELIVERY:
+            return "outdated"
     return status
 
 
