@@ -26,6 +26,13 @@ KITE = Job(id="j0", model="seedance-2.0", input={"prompt": "a red kite over dune
 VEO = Job(id="v", model="veo-3.1", input={"prompt": "a kite at dusk", "duration": 4})
 
 
+
+@pytest.fixture(autouse=True)
+def _no_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests put a fault on the paid POST itself; the preflight's own reads (models.list, the platform
+    API) would take it first. The preflight is tested in test_preflight.py."""
+    monkeypatch.setenv("VIDPIPE_PREFLIGHT", "off")
+
 def count_posts(fake: FakeServer) -> Counter[str]:
     """Every POST the server read, answered or not."""
     posts: Counter[str] = Counter()

@@ -188,6 +188,7 @@ def _httpx(*names: str) -> tuple[type[BaseException], ...]:
 NOT_SENT = _httpx("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "ProxyError",
                   "LocalProtocolError")
 TIMEOUTS = _httpx("TimeoutException")
+HTTP_ERRORS = _httpx("HTTPError")  # any transport or status failure of either httpx
 TRANSPORT = _httpx("TransportError")
 STATUS_ERRORS = _httpx("HTTPStatusError")
 HTTP_ERRORS = _httpx("HTTPError")

@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from google.genai import errors as gerr
 from pydantic import BaseModel, Field
 
 from vidpipe.errors import ProviderNotConfigured, ProviderRejected, VidpipeError
 from vidpipe.paths import Paths
 from vidpipe.providers import contracts
+from vidpipe.providers.base import HTTP_ERRORS
 from vidpipe.providers.elevenlabs import ElevenLabsTTS, map_elevenlabs_errors
 from vidpipe.providers.fal_history import api_url
 from vidpipe.providers.fal_models import HINTS
@@ -286,7 +288,7 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
             cache.fal.update(fetch_fal(stale))
         except ProviderNotConfigured:
             return v  # no key: the run names the missing FAL_KEY for each job, nothing is sent
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+        except (*HTTP_ERRORS, ValueError, KeyError) as exc:
             v.say(f"preflight: cannot read fal's platform API at {api_url()} ({type(exc).__name__}: "
                   f"{str(exc)[:120]}); checking against the snapshot of {contracts.fal_schemas().read_on} instead")
             for e in stale:
@@ -301,13 +303,11 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
     if models:
         unknown = [m for m in models if force or now - cache.gemini.get(m, 0.0) > TTL_S]
         if unknown:
-            from google.genai import errors as gerr
-
             try:
                 listed = gemini_listed()
             except ProviderNotConfigured:
                 return v
-            except (httpx.HTTPError, gerr.APIError, ValueError) as exc:
+            except (*HTTP_ERRORS, gerr.APIError, ValueError) as exc:
                 v.say(f"preflight: cannot read Gemini's models.list ({type(exc).__name__}: {str(exc)[:120]}); "
                       "model ids not checked")
                 return v
