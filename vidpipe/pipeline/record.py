@@ -368,9 +368,10 @@ class ShotRef:
         """Change the episode's state stamp (what the final-cut gate compares between ticks); a person's
         decision also changes its `decision` token, which the episode's digest includes (a new cut is due
         even when the clips are ones an earlier cut already used)."""
-        with FileLock(str(self.paths.episode_media(self.episode.id) / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S,
-                      is_singleton=True):
-            path = self.paths.episode_media(self.episode.id) / STAMP
+        folder = self.paths.episode_media(self.episode.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True):
+            path = folder / STAMP
             old = read_sidecar(path) or {}
             write_sidecar(path, {"changed": datetime.now(timezone.utc).isoformat(), "token": secrets.token_hex(8),
                                  "decision": secrets.token_hex(8) if decision else old.get("decision")})
