@@ -204,7 +204,27 @@ def _run_at_once(paths: Paths, commands: list[list[str]]) -> list[tuple[int, str
 def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> None:
     from vidpipe.learning.lessons import read_lessons
 
+    from vidpipe.learning.lessons import lessons_lock
+
     s1, s2 = ShotRef.load(duo, "duo", "s001"), ShotRef.load(duo, "duo", "s002")
+    # the locks are real across processes: while this process holds them, another waits and writes nothing
+    env = {**os.environ, "VIDPIPE_ROOT": str(duo.root), "PYTHONPATH": str(REPO)}
+    record, lessons_before = s1.record_path.read_bytes(), duo.lessons.read_bytes()
+    ready = ("import sys\nfrom pathlib import Path\nimport vidpipe._cli.take, vidpipe._cli.learning\n"
+             "from vidpipe.cli import main\nPath(sys.argv[1]).touch()\nsys.exit(main(sys.argv[2:]))\n")
+    flags = [duo.root / f"ready{i}" for i in range(2)]
+    with s1.lock(), lessons_lock(duo.lessons):
+        waiting = [subprocess.Popen([sys.executable, "-c", ready, str(f), *c], env=env, cwd=duo.root)
+                   for f, c in zip(flags, (["take", "duo", "s001", "2"],
+                                           ["score", str(s2.clip_path), *LOW, "--lesson", "Held."]))]
+        deadline = time.monotonic() + 120
+        while not all(f.exists() for f in flags) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)  # both are past their imports and at the lock
+        assert [w.poll() for w in waiting] == [None, None]
+        assert s1.record_path.read_bytes() == record and duo.lessons.read_bytes() == lessons_before
+    assert [w.wait(timeout=120) for w in waiting] == [0, 0]
+    assert s1.read().take_override == 2 and read_lessons(duo.lessons)[-1].lesson == "Held."
     before = len(read_lessons(duo.lessons))
     for rnd in (1, 2):
         results = _run_at_once(duo, [
@@ -222,8 +242,8 @@ def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> N
     assert len({x.id for x in lessons}) == len(lessons)  # no id used twice
     assert {x.author for x in mine} == {"ana", "ben"}
     store = Store(duo.db)
-    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 4
-    assert store.query("SELECT count(*) AS n FROM decisions WHERE kind = 'take'")[0]["n"] == 4
+    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 5
+    assert store.query("SELECT count(*) AS n FROM decisions WHERE kind = 'take'")[0]["n"] == 5
     table = {r["id"]: r for r in store.query("SELECT id, human, author FROM lessons")}
     assert all(table[x.id]["human"] and table[x.id]["author"] == x.author for x in mine)
     rec = s1.read()  # the record is whole: the chosen take, its clip, its QC and the file agree
