@@ -176,8 +176,16 @@ def test_dagster_gate_and_episode_shots_wait_for_a_person_then_cut(project: Path
         assert failure is not None and "s001" in str(failure.message) and "overall 1/5" in str(failure.message)
         idle = _tick(final_cut_gate, project, instance, tick.cursor)
         assert isinstance(idle, dg.SkipReason)  # nothing new: no request
-        # a person accepts it, with no new QC pass: the gate sees the record change and requests the cut
-        assert main(["accept", "duo", "s001", "--reason", "good enough for the draft"]) == 0
+        # a person accepts it from the Dagster UI (decide_shot_job), with no new QC pass: the gate sees the record
+        # change and requests the cut
+        from sensors.decisions import decide_shot_job
+
+        cfg = {"ops": {"decide_shot": {"config": {"episode": "duo", "shot": "s001", "take": 1}}}}
+        assert not decide_shot_job.execute_in_process(run_config=cfg, resources=res, raise_on_error=False).success
+        cfg["ops"]["decide_shot"]["config"] = {"episode": "duo", "shot": "s001", "reason": "good enough for the draft",
+                                               "by": "ana"}
+        assert decide_shot_job.execute_in_process(run_config=cfg, resources=res).success
+        assert ref.read().accepted is not None and ref.read().accepted.by == "ana"
         after = _tick(final_cut_gate, project, instance, tick.cursor)
         assert [r.partition_key for r in after.run_requests] == ["duo"]
         assert dg.materialize([episode_shots], partition_key="duo", instance=instance, resources=res).success
