@@ -176,8 +176,16 @@ def test_dagster_gate_and_episode_shots_wait_for_a_person_then_cut(project: Path
         assert failure is not None and "s001" in str(failure.message) and "overall 1/5" in str(failure.message)
         idle = _tick(final_cut_gate, project, instance, tick.cursor)
         assert isinstance(idle, dg.SkipReason)  # nothing new: no request
-        # a person accepts it, with no new QC pass: the gate sees the record change and requests the cut
-        assert main(["accept", "duo", "s001", "--reason", "good enough for the draft"]) == 0
+        # a person accepts it from the Dagster UI (decide_shot_job), with no new QC pass: the gate sees the record
+        # change and requests the cut
+        from sensors.decisions import decide_shot_job
+
+        cfg = {"ops": {"decide_shot": {"config": {"episode": "duo", "shot": "s001", "take": 1}}}}
+        assert not decide_shot_job.execute_in_process(run_config=cfg, resources=res, raise_on_error=False).success
+        cfg["ops"]["decide_shot"]["config"] = {"episode": "duo", "shot": "s001", "reason": "good enough for the draft",
+                                               "by": "ana"}
+        assert decide_shot_job.execute_in_process(run_config=cfg, resources=res).success
+        assert ref.read().accepted is not None and ref.read().accepted.by == "ana"
         after = _tick(final_cut_gate, project, instance, tick.cursor)
         assert [r.partition_key for r in after.run_requests] == ["duo"]
         assert dg.materialize([episode_shots], partition_key="duo", instance=instance, resources=res).success
@@ -204,7 +212,27 @@ def _run_at_once(paths: Paths, commands: list[list[str]]) -> list[tuple[int, str
 def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> None:
     from vidpipe.learning.lessons import read_lessons
 
+    from vidpipe.learning.lessons import lessons_lock
+
     s1, s2 = ShotRef.load(duo, "duo", "s001"), ShotRef.load(duo, "duo", "s002")
+    # the locks are real across processes: while this process holds them, another waits and writes nothing
+    env = {**os.environ, "VIDPIPE_ROOT": str(duo.root), "PYTHONPATH": str(REPO)}
+    record, lessons_before = s1.record_path.read_bytes(), duo.lessons.read_bytes()
+    ready = ("import sys\nfrom pathlib import Path\nimport vidpipe._cli.take, vidpipe._cli.learning\n"
+             "from vidpipe.cli import main\nPath(sys.argv[1]).touch()\nsys.exit(main(sys.argv[2:]))\n")
+    flags = [duo.root / f"ready{i}" for i in range(2)]
+    with s1.lock(), lessons_lock(duo.lessons):
+        waiting = [subprocess.Popen([sys.executable, "-c", ready, str(f), *c], env=env, cwd=duo.root)
+                   for f, c in zip(flags, (["take", "duo", "s001", "2"],
+                                           ["score", str(s2.clip_path), *LOW, "--lesson", "Held."]))]
+        deadline = time.monotonic() + 120
+        while not all(f.exists() for f in flags) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)  # both are past their imports and at the lock
+        assert [w.poll() for w in waiting] == [None, None]
+        assert s1.record_path.read_bytes() == record and duo.lessons.read_bytes() == lessons_before
+    assert [w.wait(timeout=120) for w in waiting] == [0, 0]
+    assert s1.read().take_override == 2 and read_lessons(duo.lessons)[-1].lesson == "Held."
     before = len(read_lessons(duo.lessons))
     for rnd in (1, 2):
         results = _run_at_once(duo, [
@@ -222,8 +250,8 @@ def test_two_scorers_and_two_take_switches_at_once_lose_nothing(duo: Paths) -> N
     assert len({x.id for x in lessons}) == len(lessons)  # no id used twice
     assert {x.author for x in mine} == {"ana", "ben"}
     store = Store(duo.db)
-    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 4
-    assert store.query("SELECT count(*) AS n FROM decisions WHERE kind = 'take'")[0]["n"] == 4
+    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 5
+    assert store.query("SELECT count(*) AS n FROM decisions WHERE kind = 'take'")[0]["n"] == 5
     table = {r["id"]: r for r in store.query("SELECT id, human, author FROM lessons")}
     assert all(table[x.id]["human"] and table[x.id]["author"] == x.author for x in mine)
     rec = s1.read()  # the record is whole: the chosen take, its clip, its QC and the file agree

@@ -37,6 +37,9 @@ def lineage(paths: Paths, episode_id: str, *, store: Store | None = None) -> dic
     if final is None:
         raise VidpipeError(f"episode {episode_id} has no recorded final cut ({media / 'final.json'} missing)")
     delivery = read_sidecar(media / "delivery.json")
+    cut_sha = (final.get("output") or {}).get("sha256")
+    if delivery and delivery.get("source_sha256") and cut_sha and delivery["source_sha256"] != cut_sha:
+        delivery["note"] = "made from an earlier final cut than the one traced below; run delivery again"
     scores = _latest_scores(store, episode_id) if store else {}
     shots = []
     hashes = final.get("clip_hashes") or []
@@ -102,7 +105,8 @@ def render_tree(tree: dict[str, Any]) -> Any:
     root = Tree(f"[bold]{tree['episode']}[/bold]  total ${tree['total_cost_usd']:.2f}")
     node = root
     if tree.get("delivery"):
-        node = root.add(f"delivery  {tree['delivery']['path']}")
+        note = f"  [red]{tree['delivery']['note']}[/red]" if tree["delivery"].get("note") else ""
+        node = root.add(f"delivery  {tree['delivery']['path']}{note}")
     cut = node.add(f"final cut  {tree['final_cut']['path']}  ({tree['final_cut']['duration_s']:.2f} s)")
     for s in tree["shots"]:
         q = s["qc"]

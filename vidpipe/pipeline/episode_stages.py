@@ -268,7 +268,8 @@ def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", f
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
     upscale(final, out, resolution=resolution, fps=fps)
     duration = probe(out).duration_s
-    write_sidecar(side, {"key": key, "duration_s": duration, "source": str(final), "resolution": resolution, "fps": fps,
+    write_sidecar(side, {"key": key, "duration_s": duration, "source": str(final),
+                         "source_sha256": final_record["sha256"], "resolution": resolution, "fps": fps,
                          "output": file_record(out),
                          "episode_fingerprint": episode_fingerprint(paths.episode_dir(episode_id))})
     return CutOutcome(out, duration, False, key, edit)

@@ -1,15 +1,13 @@
 """The shot record: one typed file per shot (`shot.json`) and the one module that reads and writes it.
 
-A shot's state — its composed request and route, still, generation(s), QC verdict, scores and
-takes — used to be an untyped dict that six modules probed with `.get()` chains. Here it is a
-versioned pydantic model; `ShotRef` knows every path of a shot's folder and is the only code that
-opens `shot.json`. Stages take a `ShotRef`, change the record through `ShotRef.update()`, and
-everything that shows a shot (status, lineage, the review room, the CLI, the assets) reads it
-through `ShotRef.read()`.
+A shot's state — request and route, still, generation(s), QC verdict, scores, takes, a person's
+acceptance — is a versioned pydantic model; `ShotRef` knows every path of a shot's folder and is the
+only code that opens `shot.json`: stages change it through `ShotRef.update()`, everything that shows
+a shot (status, lineage, the review room, the CLI, the assets) reads it through `ShotRef.read()`.
 
 The QC verdict is written here, and only here: `ShotRef.apply_qc` applies a QC pass or a judgement
 (qc.json written atomically, the verdict recomputed with the one rule of vidpipe.qc.verdict, the
-`qc`/`scores`/`judgement` rows and the lesson stored through `Store`), `ShotRef.accept` records a
+`qc`/`scores` rows and the lesson stored through `Store`), `ShotRef.accept` records a
 person accepting a failing clip, all under the shot's cross-process file lock. Every reader —
 status, takes, the final-cut gate, discovery, lineage — asks the record (`ShotRecord.qc_state`).
 
@@ -30,7 +28,7 @@ from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vidpipe.episode import load_episode
-from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.errors import SpecError
 from vidpipe.learning.lessons import LESSON_MAX, Lesson, append_lesson, one_line
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import file_hash
@@ -197,12 +195,7 @@ class ShotRecord(_Rec):
     def clip_for_spec(self, fingerprint: str) -> bool:
         """A clip exists for this spec of the shot and QC ran on that very file (whatever it found)."""
         g = self.generation
-        return g is not None and g.shot_fingerprint == fingerprint and self.qc_state != "awaiting QC" \
-            and self.qc_state != "not rendered"
-
-    def clip_current(self, fingerprint: str) -> bool:
-        """A clip exists for this spec of the shot and it may go into the cut (passed or accepted)."""
-        return self.clip_for_spec(fingerprint) and self.usable
+        return g is not None and g.shot_fingerprint == fingerprint and self.qc_state not in ("awaiting QC", "not rendered")
 
 
 @dataclass
@@ -283,7 +276,6 @@ class ShotRef:
     def qc_json(self) -> Path:
         return self.review_dir / "qc.json"
 
-
     # -- the record -------------------------------------------------------------------------
     def read(self) -> ShotRecord:
         """The shot's record (an empty one when nothing ran yet; an unreadable file is an error)."""
@@ -336,7 +328,7 @@ class ShotRef:
                                               "passed": verdict(report)})
                          if Path(t.review_dir).resolve() == target else t for t in rec.takes]
                 rec = self.update(takes=takes)
-            _store_rows(store, qc_row, score_row, lesson, lessons_path)
+            store_rows(store, qc_row, score_row, lesson, lessons_path)
             self.mark_changed()
             return rec
 
@@ -356,8 +348,8 @@ class ShotRef:
             self.decided("accept", store, by=by, reason=reason, clip_hash=rec.qc.clip_hash if rec.qc else None)
             return rec
 
-    def decided(self, kind: str, store: Store | None, *, by: str, reason: str | None = None,
-                take: int | None = None, clip_hash: str | None = None) -> None:
+    def decided(self, kind: str, store: Store | None, *, by: str, reason: str | None = None, take: int | None = None,
+                clip_hash: str | None = None) -> None:
         """Keep a person's decision in the QC history (DuckDB `decisions`) and let the gate see it."""
         if store is not None:
             store.add_decision({"episode": self.episode.id, "shot": self.shot.id, "kind": kind, "take": take,
@@ -365,12 +357,12 @@ class ShotRef:
         self.mark_changed(decision=True)
 
     def mark_changed(self, *, decision: bool = False) -> None:
-        """Change the episode's state stamp (what the final-cut gate compares between ticks); a person's
-        decision also changes its `decision` token, which the episode's digest includes (a new cut is due
-        even when the clips are ones an earlier cut already used)."""
-        with FileLock(str(self.paths.episode_media(self.episode.id) / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S,
-                      is_singleton=True):
-            path = self.paths.episode_media(self.episode.id) / STAMP
+        """Change the episode's state stamp (the final-cut gate compares it between ticks); a person's decision also
+        changes the `decision` token the episode's digest includes (a new cut is due even with clips cut before)."""
+        folder = self.paths.episode_media(self.episode.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True):
+            path = folder / STAMP
             old = read_sidecar(path) or {}
             write_sidecar(path, {"changed": datetime.now(timezone.utc).isoformat(), "token": secrets.token_hex(8),
                                  "decision": secrets.token_hex(8) if decision else old.get("decision")})
@@ -388,8 +380,9 @@ def write_report(path: Path, report: QCReport) -> None:
     write_sidecar(path, report.model_dump(mode="json"))
 
 
-def _store_rows(store: Store | None, qc_row: dict[str, Any] | None, score_row: dict[str, Any] | None,
-                lesson: Lesson | None, lessons_path: Path | None) -> None:
+def store_rows(store: Store | None, qc_row: dict[str, Any] | None, score_row: dict[str, Any] | None,
+               lesson: Lesson | None, lessons_path: Path | None) -> None:
+    """The DuckDB rows of a QC pass or a judgement, and its lesson (LESSONS.md, then the `lessons` table)."""
     if store is not None and qc_row is not None:
         store.add_qc(qc_row)
     if store is not None and score_row is not None:
@@ -398,34 +391,6 @@ def _store_rows(store: Store | None, qc_row: dict[str, Any] | None, score_row: d
         saved = append_lesson(lessons_path, lesson)
         if store is not None:
             store.put_lessons([saved.row()])
-
-
-def loose_lock(qc_json: Path) -> FileLock:
-    """The lock of a review folder that belongs to no shot (a clip judged outside any episode)."""
-    return FileLock(str(Path(qc_json).parent / ".qc.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
-
-
-def apply_loose_qc(qc_json: Path, report: QCReport, *, store: Store | None = None,
-                   score_row: dict[str, Any] | None = None, lesson: Lesson | None = None,
-                   lessons_path: Path | None = None) -> None:
-    """A judgement of a clip that belongs to no episode (`vidpipe score some/clip.mp4`): same writes, its own lock."""
-    with loose_lock(qc_json):
-        write_report(Path(qc_json), report)
-        _store_rows(store, None, score_row, lesson, lessons_path)
-
-
-def ref_for(qc_json: Path, paths: Paths) -> ShotRef | None:
-    """The shot whose media folder holds this qc.json (review/<id>/ or takes/<k>/review/), else None."""
-    try:
-        rel = Path(qc_json).resolve().relative_to(paths.media.resolve())
-    except ValueError:
-        return None
-    if len(rel.parts) < 5 or rel.parts[1] != "shots":
-        return None
-    try:
-        return ShotRef.load(paths, rel.parts[0], rel.parts[2])
-    except (VidpipeError, OSError):
-        return None
 
 
 def _dumped(fields: dict[str, Any]) -> dict[str, Any]:

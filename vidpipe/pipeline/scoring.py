@@ -13,14 +13,44 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from vidpipe.errors import SpecError
+from filelock import FileLock
+
+from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.ledger import record_spend
 from vidpipe.learning.lessons import LESSON_MAX, new_lesson, one_line
 from vidpipe.paths import Paths
-from vidpipe.pipeline.record import ShotRef, apply_loose_qc, loose_lock, ref_for
+from vidpipe.pipeline.record import LOCK_TIMEOUT_S, ShotRef, store_rows, write_report
 from vidpipe.qc.judge import VLM_MODEL, Judgement, ask_vlm, judged, qc_json_of
 from vidpipe.schema import QCReport, Scores
 from vidpipe.store import Store
+
+
+def loose_lock(qc_json: Path) -> FileLock:
+    """The lock of a review folder that belongs to no shot (a clip judged outside any episode)."""
+    return FileLock(str(Path(qc_json).parent / ".qc.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+
+
+def apply_loose_qc(qc_json: Path, report: QCReport, *, store: Store | None = None,
+                   score_row: dict[str, Any] | None = None, lesson: Lesson | None = None,
+                   lessons_path: Path | None = None) -> None:
+    """A judgement of a clip that belongs to no episode (`vidpipe score some/clip.mp4`): same writes, its own lock."""
+    with loose_lock(qc_json):
+        write_report(Path(qc_json), report)
+        store_rows(store, None, score_row, lesson, lessons_path)
+
+
+def ref_for(qc_json: Path, paths: Paths) -> ShotRef | None:
+    """The shot whose media folder holds this qc.json (review/<id>/ or takes/<k>/review/), else None."""
+    try:
+        rel = Path(qc_json).resolve().relative_to(paths.media.resolve())
+    except ValueError:
+        return None
+    if len(rel.parts) < 5 or rel.parts[1] != "shots":
+        return None
+    try:
+        return ShotRef.load(paths, rel.parts[0], rel.parts[2])
+    except (VidpipeError, OSError):
+        return None
 
 
 def apply_judgement(qc_path: Path, judgement: Judgement, *, judge: str, store: Store | None = None,
