@@ -12,7 +12,7 @@ from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.errors import VidpipeError
 from vidpipe.pipeline import ShotRef, episode_status, record_qc
-from vidpipe.qc.verdict import SCORE_THRESHOLD, verdict
+from vidpipe.qc.verdict import SCORE_THRESHOLD
 from vidpipe.review.urls import shot_url
 
 

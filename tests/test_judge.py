@@ -40,15 +40,15 @@ def test_vlm_judge_scores_through_the_real_sdk(review: Path, tmp_path: Path, mon
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
     store = Store(tmp_path / "v.duckdb")
     report = vlm_judge(review, store=store)
-    assert report.scores and report.scores.overall == 4 and report.judge == "gemini-2.5-flash"
+    assert report.scores and report.scores.overall == 4 and report.judge == "gemini-3.5-flash"
     assert report.failure_modes_observed == ["style drift"]  # names outside the catalogue are dropped
     req = fake.submits[0]
-    assert req["model"] == "gemini-2.5-flash" and fake.keys_seen == {"gem-test-key-123"}
+    assert req["model"] == "gemini-3.5-flash" and fake.keys_seen == {"gem-test-key-123"}
     parts = req["body"]["contents"][0]["parts"]
     assert sum("inlineData" in p or "inline_data" in p for p in parts) >= 2  # contact sheet + frames
     assert "a moving test pattern" in json.dumps(parts)
     row = store.query("SELECT judge, overall, what_worked FROM scores")[0]
-    assert row == {"judge": "gemini-2.5-flash", "overall": 4, "what_worked": "steady framing"}
+    assert row == {"judge": "gemini-3.5-flash", "overall": 4, "what_worked": "steady framing"}
     assert "gem-test-key-123" not in (review / "qc.json").read_text()
 
 

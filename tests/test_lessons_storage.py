@@ -106,5 +106,5 @@ def test_vlm_lesson_with_a_smuggled_rule_is_dropped_and_the_score_kept(
     assert all(x.lint is None for x in read_lessons(lessons))
     # the call is booked like any other spend: its estimate, and its cost from the answer's token counts
     (judge,) = store.query("SELECT kind, model, est_cost_usd, cost_usd FROM requests")
-    assert judge["kind"] == "judge" and judge["model"] == "gemini-2.5-flash"
+    assert judge["kind"] == "judge" and judge["model"] == "gemini-3.5-flash"
     assert 0 < judge["cost_usd"] < 0.01 and 0 < judge["est_cost_usd"] < 0.01

@@ -52,7 +52,7 @@ VOICE_PER_1K_CHARS = {"eleven_multilingual_v2": 0.10, "eleven_v3": 0.10, "eleven
 VOICE_DEFAULT_PER_1K = 0.10  # an unknown model is priced as the dearer tier (never under-budget)
 
 # VLM judge on the Gemini API, $ per 1M tokens (input, output incl. thinking): gemini-2.5-flash $0.30 / $2.50 [3p].
-JUDGE_PER_MTOK = {"gemini-2.5-flash": (0.30, 2.50)}
+JUDGE_PER_MTOK = {"gemini-3.5-flash": (0.30, 2.50)}  # [U] 2.5 Flash's rates until 3.5 Flash's are confirmed
 JUDGE_IMAGE_TOKENS = 258  # a small image (≤384 px a side) counts as 258 input tokens [doc]; tiles cost more [U]
 JUDGE_OUTPUT_TOKENS = 1500  # the estimate's allowance for the answer and its thinking [U]
 

@@ -269,6 +269,40 @@ class Store:
             ).fetchone()
         return int(got[0]) if got else -1  # -1: queued in the outbox (the lock was held elsewhere)
 
+    # -- judgements, lessons, decisions -----------------------------------------------------
+    def add_score(self, row: dict[str, Any]) -> int:
+        """Insert one judgement (VLM or a person) of a clip. Returns the row id."""
+        vals = [_jsonish(row.get(c)) if c == "features" and not isinstance(row.get(c), str) else row.get(c)
+                for c in SCORE_COLUMNS]
+        with self.connect() as con:
+            got = con.execute(
+                f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}, created_at) "
+                f"VALUES ({', '.join('?' * len(SCORE_COLUMNS))}, ?) RETURNING id", [*vals, now()]).fetchone()
+        return int(got[0]) if got else -1
+
+    def put_lessons(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace lessons by id (the mirror of LESSONS.md; one transaction)."""
+        if not rows:
+            return
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for r in rows:
+                con.execute(
+                    f"INSERT OR REPLACE INTO lessons ({', '.join(LESSON_COLUMNS)}, created_at) "
+                    f"VALUES (?, CAST(? AS DATE), {', '.join('?' * (len(LESSON_COLUMNS) - 2))}, ?)",
+                    [_jsonish(r.get(c)) if c == "lint" else r.get(c) for c in LESSON_COLUMNS] + [now()])
+            con.execute("COMMIT")
+
+    def add_decision(self, row: dict[str, Any]) -> int:
+        """Record a person's decision on a shot (accept / take) with who and why."""
+        with self.connect() as con:
+            got = con.execute(
+                f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, created_at) "
+                f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))}, ?) RETURNING id",
+                [row.get(c) for c in DECISION_COLUMNS] + [now()]).fetchone()
+        return int(got[0]) if got else -1
+
+
 
 class _Deferred:
     """Stands in for a connection while another process holds the lock: records writes for the outbox."""
@@ -318,39 +352,6 @@ def _decode(params: list[Any]) -> list[Any]:
         else:
             out.append(v)
     return out
-
-    # -- judgements, lessons, decisions -----------------------------------------------------
-    def add_score(self, row: dict[str, Any]) -> int:
-        """Insert one judgement (VLM or a person) of a clip. Returns the row id."""
-        vals = [_jsonish(row.get(c)) if c == "features" and not isinstance(row.get(c), str) else row.get(c)
-                for c in SCORE_COLUMNS]
-        with self.connect() as con:
-            got = con.execute(
-                f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}, created_at) "
-                f"VALUES ({', '.join('?' * len(SCORE_COLUMNS))}, ?) RETURNING id", [*vals, now()]).fetchone()
-        return int(got[0]) if got else -1
-
-    def put_lessons(self, rows: list[dict[str, Any]]) -> None:
-        """Insert or replace lessons by id (the mirror of LESSONS.md; one transaction)."""
-        if not rows:
-            return
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            for r in rows:
-                con.execute(
-                    f"INSERT OR REPLACE INTO lessons ({', '.join(LESSON_COLUMNS)}, created_at) "
-                    f"VALUES (?, CAST(? AS DATE), {', '.join('?' * (len(LESSON_COLUMNS) - 2))}, ?)",
-                    [_jsonish(r.get(c)) if c == "lint" else r.get(c) for c in LESSON_COLUMNS] + [now()])
-            con.execute("COMMIT")
-
-    def add_decision(self, row: dict[str, Any]) -> int:
-        """Record a person's decision on a shot (accept / take) with who and why."""
-        with self.connect() as con:
-            got = con.execute(
-                f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, created_at) "
-                f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))}, ?) RETURNING id",
-                [row.get(c) for c in DECISION_COLUMNS] + [now()]).fetchone()
-        return int(got[0]) if got else -1
 
 
 SCORE_COLUMNS = ("clip", "clip_id", "episode", "shot", "model", "judge", "prompt_fidelity", "subject_consistency",

@@ -34,7 +34,7 @@ from tests.fakes.server import FakeServer, Reply
 from vidpipe.providers import contracts
 
 SNAPSHOT = contracts.gemini_models()
-TEXT_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")  # the judge's (not in the snapshot)
+TEXT_MODELS = ("gemini-3.5-flash",)  # the judge's and the writer's
 IMAGE_ASPECTS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 VERTEX_ONLY = ("generateAudio", "seed", "fps", "storageUri", "compressionQuality")
 

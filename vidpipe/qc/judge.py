@@ -24,7 +24,7 @@ from vidpipe.pricing import estimate_judge, judge_cost
 from vidpipe.qc.verdict import DEFECT_CAP
 from vidpipe.schema import FAILURE_MODES, QCReport, Scores
 
-VLM_MODEL = "gemini-2.5-flash"
+VLM_MODEL = os.environ.get("VIDPIPE_JUDGE_MODEL") or "gemini-3.5-flash"  # gemini-2.5-flash shut down 2026-06-17
 
 
 class FindingCheck(BaseModel):
