@@ -4,7 +4,9 @@ No XML is written here: each format is the adapter's own writer (otio_json, the 
 CMX 3600 EDL and Kdenlive plug-ins from PyPI). What a format cannot carry is adapted *before*
 writing and said in the export report, never silently lost:
   edl       one picture track only (V1; reels named shot+take so every event names its media)
-  fcpxml    the adapter writes no transitions: crossfades become cuts at the dissolve's centre
+  fcpxml    the adapter writes no transitions (crossfades become cuts at the dissolve's centre) and makes
+            the first video track the primary storyline, every other one connected clips *above* it:
+            the alternative takes are left out rather than shown over the cut
   kdenlive  the adapter writes no transitions and no markers (same centre cuts)
 The subtitles go alongside as SRT + WebVTT sidecars (vidpipe.media.subtitles).
 """
@@ -30,12 +32,13 @@ class Format:
     transitions: bool = True
     markers: bool = True
     all_tracks: bool = True
+    takes: bool = True  # alternative-take tracks (kept under V1, where the picture track covers them)
 
 
 FORMATS: dict[str, Format] = {
     "otio": Format("otio_json", ".otio"),
     "fcp7": Format("fcp_xml", ".xml"),
-    "fcpxml": Format("fcpx_xml", ".fcpxml", transitions=False),
+    "fcpxml": Format("fcpx_xml", ".fcpxml", transitions=False, takes=False),
     "edl": Format("cmx_3600", ".edl", all_tracks=False),
     "kdenlive": Format("kdenlive", ".kdenlive", transitions=False, markers=False),
 }
@@ -82,6 +85,12 @@ def adapt(timeline: otio.schema.Timeline, fmt: Format) -> tuple[otio.schema.Time
         rest = len(tl.tracks) - 1
         tl.tracks[:] = [v1]
         dropped.append(f"{rest} tracks other than V1 (an EDL has one picture track)")
+    if not fmt.takes and fmt.all_tracks:
+        alts = [t for t in tl.video_tracks() if not t.enabled]
+        for t in alts:
+            tl.tracks.remove(t)
+        if alts:
+            dropped.append(f"{len(alts)} alternative-take tracks (the {fmt.adapter} writer cannot mark them disabled)")
     if not fmt.transitions:
         n = _drop_transitions(tl)
         if n:
