@@ -76,7 +76,7 @@ def test_crop_path_is_smooth_and_still_when_the_subject_is(moving_face: Path) ->
 
 def test_broadcast_target_and_square(moving_face: Path, tmp_path: Path) -> None:
     out = tmp_path / "1x1.mp4"
-    w, h, lufs, _, _ = reframe_video(moving_face, out, (1, 1), -23.0)
+    w, h, _, _, _ = reframe_video(moving_face, out, (1, 1), -23.0)
     assert (w, h) == (360, 360)
     got = measure(["-i", str(out)], [], "0:a:0")
     assert abs(got.integrated_lufs - (-23.0)) <= 1.0 and got.true_peak_db <= -0.9

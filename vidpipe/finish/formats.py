@@ -13,6 +13,8 @@ The subtitles go alongside as SRT + WebVTT sidecars (vidpipe.media.subtitles).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,11 @@ def fmt_of(name: str) -> Format:
     return FORMATS[name]
 
 
+def _quiet() -> contextlib.redirect_stdout:  # type: ignore[type-arg]
+    """The Kdenlive adapter prints a deprecation banner on stdout, where `vidpipe export` prints paths."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
 def _drop_transitions(timeline: otio.schema.Timeline) -> int:
     """Replace every transition with a cut at its centre (the clips already meet there)."""
     n = 0
@@ -94,7 +101,8 @@ def adapt(timeline: otio.schema.Timeline, fmt: Format) -> tuple[otio.schema.Time
     if not fmt.transitions:
         n = _drop_transitions(tl)
         if n:
-            dropped.append(f"{n} crossfades (the {fmt.adapter} writer has no transitions; cut at their centre)")
+            dropped.append(f"{n} dissolves on the picture and dialogue tracks (the {fmt.adapter} writer has no "
+                           "transitions; each becomes a cut at its centre)")
     if not fmt.markers:
         n = sum(len(c.markers) for c in tl.find_clips())
         for c in tl.find_clips():
@@ -114,7 +122,8 @@ def export_timeline(paths: Paths, episode_id: str, fmt_name: str, out: Path | No
     sidecars = write_episode_captions(paths, episode_id, out.with_suffix(""))
     tl.metadata.setdefault("vidpipe", {})["subtitles"] = [str(p) for p in sidecars]
     tmp = out.with_name(f".{out.name}.part{out.suffix}")
-    otio.adapters.write_to_file(tl, str(tmp), adapter_name=fmt.adapter)
+    with _quiet():
+        otio.adapters.write_to_file(tl, str(tmp), adapter_name=fmt.adapter)
     tmp.replace(out)
     v1 = v1_of(tl)
     report = ExportResult(fmt_name, out, len(v1.find_clips()), v1.duration().to_frames(),
@@ -134,6 +143,7 @@ def read_timeline(path: Path, fps: int | None = None) -> otio.schema.Timeline:
         raise SpecError(f"{path}: file not found")
     kwargs = {"rate": fps} if adapter == "cmx_3600" and fps else {}
     try:
-        return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
+        with _quiet():
+            return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
     except Exception as exc:  # an adapter's parse error: one line naming the file
         raise SpecError(f"{path}: not a readable {adapter} timeline ({type(exc).__name__}: {exc})") from None
