@@ -80,3 +80,8 @@ def test_broadcast_target_and_square(moving_face: Path, tmp_path: Path) -> None:
     assert (w, h) == (360, 360)
     got = measure(["-i", str(out)], [], "0:a:0")
     assert abs(got.integrated_lufs - (-23.0)) <= 1.0 and got.true_peak_db <= -0.9
+
+
+def test_same_shape_delivery_is_not_tracked(moving_face: Path, tmp_path: Path) -> None:
+    w, h, lufs, faces, samples = reframe_video(moving_face, tmp_path / "16x9.mp4", (16, 9), -23.0)
+    assert (w, h, faces, samples) == (640, 360, 0, 0) and lufs is not None and abs(lufs + 23.0) <= 1.0

@@ -173,3 +173,16 @@ def test_kdenlive_export_renders_in_melt_like_the_cut(coded: Paths, tmp_path: Pa
     melt_codes, cut_codes = read_codes(out), read_codes(res.cut.path)
     assert len(melt_codes) == len(cut_codes) == 24 + 40 + 48
     assert melt_codes == cut_codes
+
+
+def test_odd_crossfade_and_trims_round_trip_through_otio(coded: Paths, tmp_path: Path) -> None:
+    """A 13-frame crossfade cannot sit symmetrically on the cut: the odd frame must land on the right side
+    (an in/out mix-up moves the clips by a frame and this fails)."""
+    edit = build_edit_list(coded, "mini")
+    clips = [c.model_copy(update={"trim_start": 5 / FPS, "trim_end": 45 / FPS}) for c in edit.clips]
+    clips[1] = clips[1].model_copy(update={"transition": "crossfade", "transition_dur": 13 / FPS})
+    edit = edit.model_copy(update={"clips": clips})
+    tl = build_timeline(coded, "mini", edit)
+    otio.adapters.write_to_file(tl, str(tmp_path / "odd.otio"))
+    got, _ = v1_frames(read_timeline(tmp_path / "odd.otio"))
+    assert got == edit_frames(edit) and got[1].fade_in == 13 and got[1].start == 5
