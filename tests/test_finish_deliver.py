@@ -11,10 +11,14 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from vidpipe.finish.deliver import reframe_video
+from tests.test_finish_roundtrip import coded  # noqa: F401  (the fixture)
+from vidpipe.finish.deliver import best_shot_time, reframe_video
 from vidpipe.finish.reframe import crop_size, detect_faces, plan_crop, smooth
 from vidpipe.media.audio_mix import measure
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.paths import Paths
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.schema import Probe, QCReport, Scores
 
 SECONDS = 4.0
 
@@ -85,3 +89,16 @@ def test_broadcast_target_and_square(moving_face: Path, tmp_path: Path) -> None:
 def test_same_shape_delivery_is_not_tracked(moving_face: Path, tmp_path: Path) -> None:
     w, h, lufs, faces, samples = reframe_video(moving_face, tmp_path / "16x9.mp4", (16, 9), -23.0)
     assert (w, h, faces, samples) == (640, 360, 0, 0) and lufs is not None and abs(lufs + 23.0) <= 1.0
+
+
+def test_poster_comes_from_the_best_scored_shot(coded: Paths) -> None:  # noqa: F811
+    """The judge scored s003 highest: the poster time is the middle of s003's place in the cut."""
+    for shot, overall in (("s001", 2), ("s002", 3), ("s003", 5)):
+        ref = ShotRef.load(coded, "mini", shot)
+        ref.qc_json.parent.mkdir(parents=True, exist_ok=True)
+        report = QCReport(clip=str(ref.clip_path), clip_id=f"mini-{shot}", probe=Probe(duration_s=2.0),
+                          scores=Scores(prompt_fidelity=3, subject_consistency=3, camera_and_motion=3, audio_match=3,
+                                        overall=overall))
+        ref.qc_json.write_text(report.model_dump_json())
+    # s003 starts at 48 + 48 - 12 = 84 frames and lasts 48: its middle is frame 108 = 4.5 s
+    assert best_shot_time(coded, "mini") == pytest.approx(4.5)
