@@ -112,14 +112,17 @@ def adapt(timeline: otio.schema.Timeline, fmt: Format) -> tuple[otio.schema.Time
     return tl, dropped
 
 
-def export_timeline(paths: Paths, episode_id: str, fmt_name: str, out: Path | None = None) -> ExportResult:
-    """Write the episode's edit as `fmt_name` (default under data/media/<ep>/export/), plus subtitle sidecars."""
+def export_timeline(paths: Paths, episode_id: str, fmt_name: str, out: Path | None = None,
+                    sidecars: list[Path] | None = None) -> ExportResult:
+    """Write the episode's edit as `fmt_name` (default under data/media/<ep>/export/), plus subtitle sidecars
+    (pass `sidecars` already written for this edit to skip finding the words again)."""
     fmt = fmt_of(fmt_name)
     timeline = build_timeline(paths, episode_id)
     out = out or paths.episode_media(episode_id) / "export" / f"{episode_id}{fmt.suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)
     tl, dropped = adapt(timeline, fmt)
-    sidecars = write_episode_captions(paths, episode_id, out.with_suffix(""))
+    if sidecars is None:
+        sidecars = write_episode_captions(paths, episode_id, out.with_suffix(""))
     tl.metadata.setdefault("vidpipe", {})["subtitles"] = [str(p) for p in sidecars]
     tmp = out.with_name(f".{out.name}.part{out.suffix}")
     with _quiet():
