@@ -34,7 +34,9 @@ delivery_partitions = dg.MultiPartitionsDefinition(
     "written by the OpenTimelineIO adapters, plus SRT/WebVTT sidecars with word timings.",
 )
 def edit_export(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.MaterializeResult:
-    results = [export_timeline(media.paths(), context.partition_key, fmt) for fmt in FORMATS]
+    first = export_timeline(media.paths(), context.partition_key, "otio")
+    results = [first] + [export_timeline(media.paths(), context.partition_key, fmt, sidecars=first.sidecars)
+                         for fmt in FORMATS if fmt != "otio"]
     otio_file = next(r.path for r in results if r.format == "otio")
     return dg.MaterializeResult(
         metadata=clean({

@@ -11,10 +11,14 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from vidpipe.finish.deliver import reframe_video
+from tests.test_finish_roundtrip import coded  # noqa: F401  (the fixture)
+from vidpipe.finish.deliver import best_shot_time, reframe_video
 from vidpipe.finish.reframe import crop_size, detect_faces, plan_crop, smooth
 from vidpipe.media.audio_mix import measure
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.paths import Paths
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.schema import Probe, QCReport, Scores
 
 SECONDS = 4.0
 
@@ -76,10 +80,15 @@ def test_crop_path_is_smooth_and_still_when_the_subject_is(moving_face: Path) ->
 
 def test_broadcast_target_and_square(moving_face: Path, tmp_path: Path) -> None:
     out = tmp_path / "1x1.mp4"
-    w, h, lufs, _, _ = reframe_video(moving_face, out, (1, 1), -23.0)
+    w, h, _, _, _ = reframe_video(moving_face, out, (1, 1), -23.0)
     assert (w, h) == (360, 360)
     got = measure(["-i", str(out)], [], "0:a:0")
     assert abs(got.integrated_lufs - (-23.0)) <= 1.0 and got.true_peak_db <= -0.9
+
+
+def test_same_shape_delivery_is_not_tracked(moving_face: Path, tmp_path: Path) -> None:
+    w, h, lufs, faces, samples = reframe_video(moving_face, tmp_path / "16x9.mp4", (16, 9), -23.0)
+    assert (w, h, faces, samples) == (640, 360, 0, 0) and lufs is not None and abs(lufs + 23.0) <= 1.0
 
 
 def test_poster_comes_from_the_best_scored_shot(coded: Paths) -> None:  # noqa: F811

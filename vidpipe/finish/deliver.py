@@ -9,7 +9,7 @@ Each output is written through write_verified (never a half file) and cached on 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vidpipe.episode import load_episode
@@ -18,10 +18,11 @@ from vidpipe.edit_schema import SubtitleCue
 from vidpipe.finish.captions import episode_words
 from vidpipe.finish.frames import edit_frames
 from vidpipe.finish.media_index import episode_media, lookup
-from vidpipe.finish.reframe import crop_filter, plan_crop
+from vidpipe.finish.reframe import CropPath, crop_filter, crop_size, plan_crop
 from vidpipe.media.assemble import AUDIO_ARGS, ENCODE_ARGS
 from vidpipe.media.audio_mix import measure, plan_loudness
 from vidpipe.media.ffmpeg import run_ffmpeg
+from vidpipe.media.probe import probe
 from vidpipe.media.subtitles import RULES, ass_filter, phrase_cues, styled_ass
 from vidpipe.media.verify import file_record, still_verified, write_verified
 from vidpipe.paths import Paths
@@ -70,13 +71,30 @@ def out_size(short: int, aspect: tuple[int, int]) -> tuple[int, int]:
     return w - w % 2, h - h % 2
 
 
-def reframe_video(master: Path, out: Path, aspect: tuple[int, int], lufs: float,
-                  captions: list[SubtitleCue] | None = None) -> tuple[int, int, float | None, int, int]:
-    """Reframe + loudness-normalise `master` into `out` (+ burnt-in styled captions); (w, h, LUFS, faces, samples)."""
+def tracked_crop(master: Path, aspect: tuple[int, int], cache: Path | None, key: str) -> CropPath:
+    """plan_crop, kept in `cache` for this master (9x16_streaming and 9x16_captioned track once)."""
+    hit = cache_hit(cache, key, cache) if cache else None
+    if hit:
+        return CropPath(**hit["path"])
     path = plan_crop(master, aspect)
-    w, h = out_size(min(path.src_h, path.src_w), aspect)
-    vf = crop_filter(path, w, h) if (path.crop_w, path.crop_h) != (path.src_w, path.src_h) else \
-        f"scale={w}:{h}:flags=lanczos,setsar=1"
+    if cache:
+        write_sidecar(cache, {"key": key, "path": asdict(path)})
+    return path
+
+
+def reframe_video(master: Path, out: Path, aspect: tuple[int, int], lufs: float,
+                  captions: list[SubtitleCue] | None = None, crop_cache: tuple[Path, str] | None = None,
+                  ) -> tuple[int, int, float | None, int, int]:
+    """Reframe + loudness-normalise `master` into `out` (+ burnt-in styled captions); (w, h, LUFS, faces, samples)."""
+    src = probe(master)
+    sw, sh = int(src.width or 0), int(src.height or 0)
+    w, h = out_size(min(sw, sh), aspect)
+    faces = samples = 0
+    if crop_size(sw, sh, aspect) == (sw - sw % 2, sh - sh % 2):  # the master's own shape: nothing to track
+        vf = f"scale={w}:{h}:flags=lanczos,setsar=1"
+    else:
+        path = tracked_crop(master, aspect, *crop_cache) if crop_cache else plan_crop(master, aspect)
+        vf, faces, samples = crop_filter(path, w, h), path.faces, len(path.times)
     chain, _ = plan_loudness(["-i", str(master)], [], "0:a:0", target_lufs=lufs, ceiling_db=TRUE_PEAK_DB)
     shape = f"{aspect[0]}:{aspect[1]}"
 
@@ -93,7 +111,7 @@ def reframe_video(master: Path, out: Path, aspect: tuple[int, int], lufs: float,
 
     write_verified(out, encode, "video", playable=True)
     got = measure(["-i", str(out)], [], "0:a:0").integrated_lufs
-    return w, h, got, path.faces, len(path.times)
+    return w, h, got, faces, samples
 
 
 def best_shot_time(paths: Paths, episode_id: str) -> float | None:
@@ -143,7 +161,9 @@ def make_format_delivery(paths: Paths, episode_id: str, fmt: str) -> FormatDeliv
     if spec.captions:  # burnt only into this derived delivery, never into a shot clip QC reads for text
         shape = f"{spec.aspect[0]}:{spec.aspect[1]}"
         cues = phrase_cues(episode_words(paths, episode_id), RULES[shape])
-    w, h, got, faces, samples = reframe_video(master, out, spec.aspect, spec.lufs, cues)
+    crop_key = stable_hash({"master": record["sha256"], "aspect": spec.aspect, "v": 1})
+    crop_cache = (out.parent / f"crop_{spec.aspect[0]}x{spec.aspect[1]}.json", crop_key)
+    w, h, got, faces, samples = reframe_video(master, out, spec.aspect, spec.lufs, cues, crop_cache)
     at = best_shot_time(paths, episode_id)
     poster = poster_frame(out, at if at is not None else float(record.get("duration_s") or 0) / 2,
                           out.with_suffix(".poster.jpg"))

@@ -4,13 +4,17 @@ No XML is written here: each format is the adapter's own writer (otio_json, the 
 CMX 3600 EDL and Kdenlive plug-ins from PyPI). What a format cannot carry is adapted *before*
 writing and said in the export report, never silently lost:
   edl       one picture track only (V1; reels named shot+take so every event names its media)
-  fcpxml    the adapter writes no transitions: crossfades become cuts at the dissolve's centre
+  fcpxml    the adapter writes no transitions (crossfades become cuts at the dissolve's centre) and makes
+            the first video track the primary storyline, every other one connected clips *above* it:
+            the alternative takes are left out rather than shown over the cut
   kdenlive  the adapter writes no transitions and no markers (same centre cuts)
 The subtitles go alongside as SRT + WebVTT sidecars (vidpipe.media.subtitles).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +34,13 @@ class Format:
     transitions: bool = True
     markers: bool = True
     all_tracks: bool = True
+    takes: bool = True  # alternative-take tracks (kept under V1, where the picture track covers them)
 
 
 FORMATS: dict[str, Format] = {
     "otio": Format("otio_json", ".otio"),
     "fcp7": Format("fcp_xml", ".xml"),
-    "fcpxml": Format("fcpx_xml", ".fcpxml", transitions=False),
+    "fcpxml": Format("fcpx_xml", ".fcpxml", transitions=False, takes=False),
     "edl": Format("cmx_3600", ".edl", all_tracks=False),
     "kdenlive": Format("kdenlive", ".kdenlive", transitions=False, markers=False),
 }
@@ -60,6 +65,11 @@ def fmt_of(name: str) -> Format:
     return FORMATS[name]
 
 
+def _quiet() -> contextlib.redirect_stdout:  # type: ignore[type-arg]
+    """The Kdenlive adapter prints a deprecation banner on stdout, where `vidpipe export` prints paths."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
 def _drop_transitions(timeline: otio.schema.Timeline) -> int:
     """Replace every transition with a cut at its centre (the clips already meet there)."""
     n = 0
@@ -82,10 +92,17 @@ def adapt(timeline: otio.schema.Timeline, fmt: Format) -> tuple[otio.schema.Time
         rest = len(tl.tracks) - 1
         tl.tracks[:] = [v1]
         dropped.append(f"{rest} tracks other than V1 (an EDL has one picture track)")
+    if not fmt.takes and fmt.all_tracks:
+        alts = [t for t in tl.video_tracks() if not t.enabled]
+        for t in alts:
+            tl.tracks.remove(t)
+        if alts:
+            dropped.append(f"{len(alts)} alternative-take tracks (the {fmt.adapter} writer cannot mark them disabled)")
     if not fmt.transitions:
         n = _drop_transitions(tl)
         if n:
-            dropped.append(f"{n} crossfades (the {fmt.adapter} writer has no transitions; cut at their centre)")
+            dropped.append(f"{n} dissolves on the picture and dialogue tracks (the {fmt.adapter} writer has no "
+                           "transitions; each becomes a cut at its centre)")
     if not fmt.markers:
         n = sum(len(c.markers) for c in tl.find_clips())
         for c in tl.find_clips():
@@ -95,17 +112,21 @@ def adapt(timeline: otio.schema.Timeline, fmt: Format) -> tuple[otio.schema.Time
     return tl, dropped
 
 
-def export_timeline(paths: Paths, episode_id: str, fmt_name: str, out: Path | None = None) -> ExportResult:
-    """Write the episode's edit as `fmt_name` (default under data/media/<ep>/export/), plus subtitle sidecars."""
+def export_timeline(paths: Paths, episode_id: str, fmt_name: str, out: Path | None = None,
+                    sidecars: list[Path] | None = None) -> ExportResult:
+    """Write the episode's edit as `fmt_name` (default under data/media/<ep>/export/), plus subtitle sidecars
+    (pass `sidecars` already written for this edit to skip finding the words again)."""
     fmt = fmt_of(fmt_name)
     timeline = build_timeline(paths, episode_id)
     out = out or paths.episode_media(episode_id) / "export" / f"{episode_id}{fmt.suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)
     tl, dropped = adapt(timeline, fmt)
-    sidecars = write_episode_captions(paths, episode_id, out.with_suffix(""))
+    if sidecars is None:
+        sidecars = write_episode_captions(paths, episode_id, out.with_suffix(""))
     tl.metadata.setdefault("vidpipe", {})["subtitles"] = [str(p) for p in sidecars]
     tmp = out.with_name(f".{out.name}.part{out.suffix}")
-    otio.adapters.write_to_file(tl, str(tmp), adapter_name=fmt.adapter)
+    with _quiet():
+        otio.adapters.write_to_file(tl, str(tmp), adapter_name=fmt.adapter)
     tmp.replace(out)
     v1 = v1_of(tl)
     report = ExportResult(fmt_name, out, len(v1.find_clips()), v1.duration().to_frames(),
@@ -125,6 +146,7 @@ def read_timeline(path: Path, fps: int | None = None) -> otio.schema.Timeline:
         raise SpecError(f"{path}: file not found")
     kwargs = {"rate": fps} if adapter == "cmx_3600" and fps else {}
     try:
-        return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
+        with _quiet():
+            return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
     except Exception as exc:  # an adapter's parse error: one line naming the file
         raise SpecError(f"{path}: not a readable {adapter} timeline ({type(exc).__name__}: {exc})") from None

@@ -146,17 +146,46 @@ def plan_crop(path: Path, aspect: tuple[int, int]) -> CropPath:
     return CropPath(w, h, cw, ch, times, lefts, [c * w for c in centres], faces)
 
 
+def key_points(times: list[float], xs: list[int]) -> list[tuple[float, int]]:
+    """The path's corners: each straight run (every sample within 1 px of the line) becomes one segment."""
+    pts = list(zip(times, xs))
+    if len(pts) <= 2:
+        return pts
+
+    def straight(a: int, b: int) -> bool:
+        (t0, x0), (t1, x1) = pts[a], pts[b]
+        return all(abs(x0 + (x1 - x0) * (pts[k][0] - t0) / (t1 - t0) - pts[k][1]) <= 1.0 for k in range(a + 1, b))
+
+    out, a = [pts[0]], 0
+    while a < len(pts) - 1:
+        b = a + 1
+        while b + 1 < len(pts) and straight(a, b + 1):
+            b += 1
+        out.append(pts[b])
+        a = b
+    return out
+
+
 def x_expression(path: CropPath) -> str:
-    """The crop's x as a piecewise-linear function of t (ffmpeg expression; commas escaped for the graph)."""
-    ts, xs = path.times, path.xs
-    if len(ts) < 2:
-        return str(xs[0] if xs else 0)
-    expr = str(xs[-1])
-    for i in range(len(ts) - 2, -1, -1):
-        t0, t1, x0, x1 = ts[i], ts[i + 1], xs[i], xs[i + 1]
-        seg = str(x0) if x0 == x1 else f"{x0}+({x1 - x0})*(t-{t0:.4f})/{t1 - t0:.4f}"
-        expr = f"if(lt(t\\,{t1:.4f})\\,{seg}\\,{expr})"
-    return expr
+    """The crop's x as a piecewise-linear function of t: an ffmpeg expression, the segments found by a
+    balanced tree of if(lt(t, …)) (depth log2 n — ffmpeg refuses a 100-deep chain), commas escaped."""
+    pts = key_points(path.times, path.xs)
+    if len(pts) < 2:
+        return str(pts[0][1] if pts else 0)
+
+    def seg(i: int) -> str:
+        (t0, x0), (t1, x1) = pts[i], pts[i + 1]
+        return str(x0) if x0 == x1 else f"{x0}+({x1 - x0})*(t-{t0:.4f})/{t1 - t0:.4f}"
+
+    def tree(lo: int, hi: int) -> str:  # segments lo..hi inclusive
+        if lo == hi:
+            return seg(lo)
+        mid = (lo + hi + 1) // 2
+        return f"if(lt(t\\,{pts[mid][0]:.4f})\\,{tree(lo, mid - 1)}\\,{tree(mid, hi)})"
+
+    first, last = pts[0], pts[-1]
+    inner = tree(0, len(pts) - 2)
+    return f"if(lt(t\\,{first[0]:.4f})\\,{first[1]}\\,if(gte(t\\,{last[0]:.4f})\\,{last[1]}\\,{inner}))"
 
 
 def crop_filter(path: CropPath, out_w: int, out_h: int) -> str:

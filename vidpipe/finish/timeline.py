@@ -1,8 +1,10 @@
 """The episode's edit as an OpenTimelineIO timeline (what every NLE export is written from).
 
 Layout (why: an editor opens it and can finish without asking what is what):
-  V1            the chosen take of every shot at its exact used frames; crossfades as SMPTE dissolves
-  V2… (off)     "take N" tracks: each shot's other takes at the same place, disabled, to swap in
+  takes (off)   "alternative takes" tracks at the bottom: each shot's other takes under its place on
+                V1, disabled — and, because no adapter but otio_json writes `enabled`, also *below*
+                V1 and never longer than V1's clip, so in any NLE the picture track covers them
+  V1 (top)      the chosen take of every shot at its exact used frames; crossfades as SMPTE dissolves
   A1 dialogue   the clips' own audio (native dialogue, effects), mirroring V1
   A2… voiceover / music / ambience: each edit-list track on its own track, gain in the metadata
 Every clip's metadata["vidpipe"] carries shot, take, model, request id (lineage for the round trip);
@@ -21,6 +23,7 @@ from vidpipe.edit_schema import EditList
 from vidpipe.episode import load_episode
 from vidpipe.finish.frames import ClipFrames, edit_frames, media_frames, to_frames
 from vidpipe.finish.media_index import MediaInfo, episode_media, lookup, takes_of
+from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
 from vidpipe.pipeline.episode_stages import build_edit_list
 from vidpipe.pipeline.record import ShotRef
@@ -156,7 +159,7 @@ def build_timeline(paths: Paths, episode_id: str, edit: EditList | None = None) 
     total = v1.duration().to_frames()
     music_label = "ambience" if episode.music and episode.music.ambience and not episode.music.path else "music"
     tl = otio.schema.Timeline(name=f"{episode_id} — {episode.title}", global_start_time=rt(0, fps))
-    tl.tracks.extend([v1, *take_tracks(known, v1, infos, clips, fps), dialogue,
+    tl.tracks.extend([*take_tracks(known, v1, infos, clips, fps), v1, dialogue,
                       *audio_tracks(edit, total, music_label)])
     tl.metadata["vidpipe"] = {"episode": episode_id, "fps": fps, "resolution": edit.resolution,
                               "loudness_lufs": edit.loudness_lufs, "true_peak_db": edit.true_peak_db,
@@ -165,8 +168,8 @@ def build_timeline(paths: Paths, episode_id: str, edit: EditList | None = None) 
 
 
 def v1_of(timeline: otio.schema.Timeline) -> otio.schema.Track:
-    """The picture track an edit lives on: the first enabled video track."""
-    for t in timeline.video_tracks():
-        if t.enabled:
+    """The picture track an edit lives on: the topmost enabled video track (what a viewer sees)."""
+    for t in reversed(timeline.video_tracks()):
+        if t.enabled and t.find_clips():
             return t
-    raise ValueError("the timeline has no enabled video track")
+    raise SpecError("the timeline has no enabled video track with clips")

@@ -94,8 +94,8 @@ def speak_timed(text: str, *, voice: str = "en", rate_wpm: int = 160,
         found = list(events)
         chunks.clear()
         events.clear()
-    total = len(samples) / sr
-    return samples.astype(np.int16), sr, word_times(text, [(pos, ms / 1000) for pos, _n, ms in found], len(samples) / sr)
+    timed = word_times(text, [(pos, ms / 1000) for pos, _n, ms in found], len(samples) / sr)
+    return samples.astype(np.int16), sr, timed
 
 
 def word_times(text: str, events: list[tuple[int, float]], total: float) -> list[tuple[str, float, float]]:
