@@ -65,7 +65,10 @@ def test_speech_is_only_checked_on_speaking_shots(clips: dict[str, Path], tmp_pa
 def test_no_face_on_a_dialogue_shot(clips: dict[str, Path], tmp_path: Path) -> None:
     report = run_qc(clips["no_face"], request=DIALOGUE, out_dir=tmp_path / "r")
     (d,) = [d for d in report.defects if d.code == "face_missing"]
-    assert d.severity == "error" and d.value == 0.0
+    from vidpipe.qc.content.accuracy import unproven
+
+    # The face detector blocks only once the benchmark proves its precision (vidpipe/qc/content/accuracy.json).
+    assert d.severity == ("warning" if unproven("face_missing") else "error") and d.value == 0.0
     assert "speech_missing" not in _codes(report)
 
 
