@@ -25,6 +25,7 @@ import numpy as np
 from vidpipe.media.frames import VideoScan
 from vidpipe.qc.content import tracking
 from vidpipe.qc.content.intent import CameraBlock
+from vidpipe.qc.content.regions import Area
 from vidpipe.qc.technical import BLACK_DARK_FRACTION, _r
 from vidpipe.schema import Defect
 
@@ -66,12 +67,13 @@ class BlockMotion:
         return {k: v for k, v in asdict(self).items()}
 
 
-def frame_velocities(scan: VideoScan, pairs: np.ndarray, gap: int = PAIR_GAP) -> tuple[np.ndarray, np.ndarray]:
+def frame_velocities(scan: VideoScan, pairs: np.ndarray, gap: int = PAIR_GAP,
+                     excluded: list[Area] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(len(pairs), 4) camera motion per frame over frames i..i+PAIR_GAP as [dx widths, dy heights, ln zoom,
     roll], and its support."""
     if scan.motion is None or len(pairs) == 0:
         return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.float32)
-    return tracking.velocities(scan.motion, pairs, gap)
+    return tracking.velocities(scan.motion, pairs, gap, excluded)
 
 
 def classify(dx: float, dy: float, lnz: float, jitter: float, seconds: float) -> str:
@@ -94,8 +96,9 @@ def _directional(big: float, jitter: float, seconds: float) -> bool:
     return jitter < JITTER_MIN or big >= HANDHELD_DRIFT * jitter * seconds
 
 
-def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> list[BlockMotion]:
-    """Per block: the scene's total motion, its zoom, its jitter and the measured kind."""
+def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
+            excluded: list[Area] | None = None) -> list[BlockMotion]:
+    """Per block: the scene's total motion, its zoom, its jitter and the measured kind (label areas excluded)."""
     times = scan.times
     n = len(times)
     if n < 3 or scan.motion is None:
@@ -109,7 +112,7 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> li
         ok &= (times[gap:] < c - EDGE_S / 2) | (times[:-gap] > c + EDGE_S / 2)
     ok[np.arange(len(ok)) % PAIR_STRIDE != 0] = False
     all_pairs = np.flatnonzero(ok)
-    vel, support = frame_velocities(scan, all_pairs, gap)
+    vel, support = frame_velocities(scan, all_pairs, gap, excluded)
     out = []
     for b in blocks:
         sel = (mids[all_pairs] >= b.start + EDGE_S) & (mids[all_pairs] <= b.end - EDGE_S)
