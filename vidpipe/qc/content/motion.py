@@ -43,7 +43,8 @@ ZOOM_MIN = 0.025
 # handheld clips drift 0.05 w over 2 s with 0.78 w/s of shake (ratio 0.03); a real pan with shake
 # drifts at least a quarter of its accumulated shake.
 HANDHELD_DRIFT = 0.25
-PAIR_STRIDE = 3  # one frame pair in three: a third of the cost, the same trend at 24 fps
+PAIR_STRIDE = 3  # one frame pair in three: a third of the cost, the same trend at 24 fps …
+MAX_PAIRS = 48  # … and fewer on long clips (a 10 s 24 fps clip: one in five), so tracking stays ~0.4 s
 PAIR_GAP = 6  # frames between the two of a pair: a slow pan moves ~2 px on the 128-px thumbnail
 EDGE_S = 0.2  # frame pairs this close to a block boundary or a cut are not used
 # A block's confidence: the median support of its frame pairs (share of the textured frame that moved with
@@ -110,7 +111,8 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
     mids = (times[:-gap] + times[gap:]) / 2
     for c in cuts:  # no pair may straddle a cut
         ok &= (times[gap:] < c - EDGE_S / 2) | (times[:-gap] > c + EDGE_S / 2)
-    ok[np.arange(len(ok)) % PAIR_STRIDE != 0] = False
+    stride = max(PAIR_STRIDE, math.ceil(len(ok) / MAX_PAIRS))
+    ok[np.arange(len(ok)) % stride != 0] = False
     all_pairs = np.flatnonzero(ok)
     vel, support = frame_velocities(scan, all_pairs, gap, excluded)
     out = []
