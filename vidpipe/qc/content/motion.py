@@ -1,7 +1,7 @@
 """Global camera motion from the motion thumbnails (128x72 luma of every frame) and its check
 against the Camera part of each time-coded block.
 
-Estimate: for consecutive frames, the camera's similarity motion (translation, zoom, roll) from tracked
+Estimate: for frame pairs PAIR_GAP apart, the camera's similarity motion (translation, zoom, roll) from tracked
 background corners (vidpipe.qc.content.tracking): actors, vehicles and lights that move on their own are
 out-voted by the background, so a locked-off shot of a dancer measures static. Each block carries the
 confidence of its measurement (the share of the frame that agreed with the camera motion found); only a
@@ -123,7 +123,7 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
             continue
         v = vel[sel]
         mean = _trimmed_mean(v)
-        frames = seconds * fps  # velocities are per frame; each used pair stands for PAIR_STRIDE of them
+        frames = seconds * fps  # velocities are per frame (each pair spans PAIR_GAP frames, divided out)
         dx, dy, lnz = (float(mean[k] * frames) for k in range(3))
         trend = np.apply_along_axis(lambda c: np.convolve(c, np.ones(5) / 5, mode="same"), 0, v[:, :2])
         jitter = float(np.sqrt(np.mean((v[:, :2] - trend)[2:-2] ** 2)) * fps) if len(v) > 6 else 0.0
