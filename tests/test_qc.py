@@ -118,7 +118,7 @@ def test_scene_cuts_found_at_shot_boundaries(clips: dict[str, Path]) -> None:
     assert scene_cuts(clips["clean"]) == []
 
 
-@pytest.mark.parametrize("blocks,mismatch", [(3, False), (2, False), (4, False), (5, True), (1, False)])
+@pytest.mark.parametrize("blocks,mismatch", [(3, False), (2, False), (4, False), (5, True), (1, True)])
 def test_cut_count_vs_prompt_blocks(clips: dict[str, Path], tmp_path: Path, blocks: int, mismatch: bool) -> None:
     prompt = " ".join(f"[00:{k:02d}-00:{k + 1:02d}] shot {k}." for k in range(blocks))
     report = _qc(clips["cuts"], tmp_path, request={"prompt": prompt})

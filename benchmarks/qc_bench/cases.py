@@ -154,7 +154,7 @@ def build_cases() -> tuple[dict[str, dict[str, Any]], list[Case]]:
     for k, (t0, secs) in enumerate([(1.3, 1.6), (3.14, 2.2), (5.58, 1.8), (7.58, 2.0)]):  # inside one real shot
         c = clip(f"bikes_shot_{k}", src="video:bikes", t0=t0, seconds=secs, fps=25, size=(640, 272), base=1.0)
         case(c + "/single_take", c, plain("bikes", takes[k]), "fast_action", allow=("blurry",))
-    c = clip("whip_pan", src="coffee", move="whip", seconds=2.0, grain=2.5)
+    c = clip("whip_pan", src="coffee", move="whip", seconds=2.0, grain=5.0)
     case(c + "/single_take", c, plain("coffee", "single continuous take"), "fast_action")
     c = clip("flash_lightning", src="rocket", move="pan_right", speed=0.5, flash=(20, 21, 40))
     case(c + "/single_take", c, plain("rocket", "no cuts"), "fast_action")

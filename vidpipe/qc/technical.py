@@ -22,6 +22,12 @@ FROZEN_MIN_S = 0.5
 CUT_MIN_DIFF = 14.0  # a cut's frame difference is at least this …
 CUT_RATIO = 4.0  # … and this many times the local median motion
 CUT_MIN_GAP_S = 0.3  # a flash (two spikes close together) is not two cuts
+# A flash, or something passing right in front of the lens, ends with the same picture as before it; a cut
+# never does. A spike whose frame before comes back within CUT_RETURN_S (the mean difference to it falls
+# under CUT_RETURN_SHARE of the spike) is not a cut. Benchmark (benchmarks/qc_bench): lightning flashes on
+# a pan and walkers crossing close to a locked-off camera (bikes.mp4) were read as cuts without this.
+CUT_RETURN_S = 0.6
+CUT_RETURN_SHARE = 0.35
 SILENCE_DBFS = -60.0
 SILENCE_MIN_S = 1.0
 LUFS_RANGE = (-30.0, -8.0)
@@ -83,7 +89,10 @@ def frozen_frames(scan: VideoScan, *, min_s: float = FROZEN_MIN_S, max_diff: flo
 def scene_cuts(scan: VideoScan) -> list[float]:
     """Times (s) of hard cuts: frame-difference spikes well above the local motion.
 
-    Spikes into or out of black are not counted (a black gap is reported as black_frames).
+    Spikes into or out of black are not counted (a black gap is reported as black_frames). Repeated frames
+    (a 12.5 fps source shown at 25 fps) do not count as the local motion, and a spike after which the
+    earlier picture comes back (a flash, a passer-by right at the lens) is not a cut — nor are the spikes
+    until it is back.
     """
     d = scan.diff
     if len(d) < 3:
@@ -92,17 +101,39 @@ def scene_cuts(scan: VideoScan) -> list[float]:
     half = 12
     padded = np.pad(d[1:], half, mode="edge")
     cuts: list[float] = []
+    quiet_until = -1
     for i in range(1, len(d)):
-        if d[i] < CUT_MIN_DIFF or black[i] or black[i - 1]:
+        if i <= quiet_until or d[i] < CUT_MIN_DIFF or black[i] or black[i - 1]:
             continue
         window = np.concatenate([padded[i - 1 : i - 1 + half], padded[i + half : i + 2 * half]])
-        if d[i] < CUT_RATIO * max(float(np.median(window)), 1.0):
+        moving = window[window > FROZEN_MAX_DIFF]
+        level = float(np.median(moving)) if len(moving) >= half // 2 else float(np.median(window))
+        if d[i] < CUT_RATIO * max(level, 1.0):
             continue
         t = float(scan.times[i])
         if cuts and t - cuts[-1] < CUT_MIN_GAP_S:
             continue
+        back = _comes_back(scan, i)
+        if back is not None:
+            quiet_until = back
+            continue
         cuts.append(_r(t))
     return cuts
+
+
+def _comes_back(scan: VideoScan, i: int) -> int | None:
+    """The frame where the picture from before the spike at frame i returns within CUT_RETURN_S (a flash, a
+    passing occluder), or None (a cut: it never does)."""
+    if scan.motion is None:
+        return None
+    k = max(2, int(round(CUT_RETURN_S / max(scan.frame_dur, 1e-3))))
+    before = scan.motion[i - 1]
+    after = scan.motion[i + 1: i + 1 + k]
+    if not len(after):
+        return None
+    gaps = np.abs(after - before[None]).mean(axis=(1, 2))
+    j = int(np.argmin(gaps))
+    return i + 1 + j if gaps[j] < CUT_RETURN_SHARE * float(np.abs(scan.motion[i] - before).mean()) else None
 
 
 def prompt_blocks(prompt: str | None) -> list[tuple[float, float]]:

@@ -106,7 +106,7 @@ def run_content(scan: VideoScan, intent: Intent, cuts: list[float], *, model: st
     res.timings_s["burnt_in_text"] = clock() - t0
 
     t0 = clock()
-    motions = motion.measure(scan, intent.blocks, cuts)
+    motions = motion.measure(scan, intent.blocks, cuts, areas)
     res.camera_motion = [m.as_json() for m in motions]
     res.defects += motion.camera_defects(motions, intent.blocks)
     res.timings_s["camera_move_mismatch"] = clock() - t0

@@ -1,7 +1,7 @@
 """Global camera motion from the motion thumbnails (128x72 luma of every frame) and its check
 against the Camera part of each time-coded block.
 
-Estimate: for consecutive frames, the camera's similarity motion (translation, zoom, roll) from tracked
+Estimate: for frame pairs PAIR_GAP apart, the camera's similarity motion (translation, zoom, roll) from tracked
 background corners (vidpipe.qc.content.tracking): actors, vehicles and lights that move on their own are
 out-voted by the background, so a locked-off shot of a dancer measures static. Each block carries the
 confidence of its measurement (the share of the frame that agreed with the camera motion found); only a
@@ -25,6 +25,7 @@ import numpy as np
 from vidpipe.media.frames import VideoScan
 from vidpipe.qc.content import tracking
 from vidpipe.qc.content.intent import CameraBlock
+from vidpipe.qc.content.regions import Area
 from vidpipe.qc.technical import BLACK_DARK_FRACTION, _r
 from vidpipe.schema import Defect
 
@@ -42,7 +43,8 @@ ZOOM_MIN = 0.025
 # handheld clips drift 0.05 w over 2 s with 0.78 w/s of shake (ratio 0.03); a real pan with shake
 # drifts at least a quarter of its accumulated shake.
 HANDHELD_DRIFT = 0.25
-PAIR_STRIDE = 3  # one frame pair in three: a third of the cost, the same trend at 24 fps
+PAIR_STRIDE = 3  # one frame pair in three: a third of the cost, the same trend at 24 fps …
+MAX_PAIRS = 48  # … and fewer on long clips (a 10 s 24 fps clip: one in five), so tracking stays ~0.4 s
 PAIR_GAP = 6  # frames between the two of a pair: a slow pan moves ~2 px on the 128-px thumbnail
 EDGE_S = 0.2  # frame pairs this close to a block boundary or a cut are not used
 # A block's confidence: the median support of its frame pairs (share of the textured frame that moved with
@@ -66,12 +68,13 @@ class BlockMotion:
         return {k: v for k, v in asdict(self).items()}
 
 
-def frame_velocities(scan: VideoScan, pairs: np.ndarray, gap: int = PAIR_GAP) -> tuple[np.ndarray, np.ndarray]:
+def frame_velocities(scan: VideoScan, pairs: np.ndarray, gap: int = PAIR_GAP,
+                     excluded: list[Area] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(len(pairs), 4) camera motion per frame over frames i..i+PAIR_GAP as [dx widths, dy heights, ln zoom,
     roll], and its support."""
     if scan.motion is None or len(pairs) == 0:
         return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.float32)
-    return tracking.velocities(scan.motion, pairs, gap)
+    return tracking.velocities(scan.motion, pairs, gap, excluded)
 
 
 def classify(dx: float, dy: float, lnz: float, jitter: float, seconds: float) -> str:
@@ -94,8 +97,9 @@ def _directional(big: float, jitter: float, seconds: float) -> bool:
     return jitter < JITTER_MIN or big >= HANDHELD_DRIFT * jitter * seconds
 
 
-def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> list[BlockMotion]:
-    """Per block: the scene's total motion, its zoom, its jitter and the measured kind."""
+def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float],
+            excluded: list[Area] | None = None) -> list[BlockMotion]:
+    """Per block: the scene's total motion, its zoom, its jitter and the measured kind (label areas excluded)."""
     times = scan.times
     n = len(times)
     if n < 3 or scan.motion is None:
@@ -107,9 +111,10 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> li
     mids = (times[:-gap] + times[gap:]) / 2
     for c in cuts:  # no pair may straddle a cut
         ok &= (times[gap:] < c - EDGE_S / 2) | (times[:-gap] > c + EDGE_S / 2)
-    ok[np.arange(len(ok)) % PAIR_STRIDE != 0] = False
+    stride = max(PAIR_STRIDE, math.ceil(len(ok) / MAX_PAIRS))
+    ok[np.arange(len(ok)) % stride != 0] = False
     all_pairs = np.flatnonzero(ok)
-    vel, support = frame_velocities(scan, all_pairs, gap)
+    vel, support = frame_velocities(scan, all_pairs, gap, excluded)
     out = []
     for b in blocks:
         sel = (mids[all_pairs] >= b.start + EDGE_S) & (mids[all_pairs] <= b.end - EDGE_S)
@@ -118,7 +123,7 @@ def measure(scan: VideoScan, blocks: list[CameraBlock], cuts: list[float]) -> li
             continue
         v = vel[sel]
         mean = _trimmed_mean(v)
-        frames = seconds * fps  # velocities are per frame; each used pair stands for PAIR_STRIDE of them
+        frames = seconds * fps  # velocities are per frame (each pair spans PAIR_GAP frames, divided out)
         dx, dy, lnz = (float(mean[k] * frames) for k in range(3))
         trend = np.apply_along_axis(lambda c: np.convolve(c, np.ones(5) / 5, mode="same"), 0, v[:, :2])
         jitter = float(np.sqrt(np.mean((v[:, :2] - trend)[2:-2] ** 2)) * fps) if len(v) > 6 else 0.0

@@ -37,10 +37,11 @@ CELL = 16  # px at PREFILTER_WIDTH
 # gravel) at 720p and lavfi testsrc2's bars and noise squares — peaks at 0.02..0.21. A clean frame
 # therefore never reaches the network.
 CELL_DENSITY = 0.22
-DET_WIDTH = 640  # the detector sees the frame at this width (at 512 a 24 px 720p subtitle was missed)
+DET_WIDTH = 960  # the detector sees the frame at this width (at 640 a 22 px 720p subtitle and a 40 px
+# translucent corner mark were missed on real footage: benchmarks/qc_bench; at 512 a 24 px one)
 DET_THRESH = 0.3  # probability-map binarisation (PP-OCR's own default)
 BOX_MIN_SCORE = 0.6  # mean probability inside a line box (PP-OCR's default box_thresh is 0.5)
-BOX_MIN_H = 7  # px at DET_WIDTH
+BOX_MIN_H = 5  # px at DET_WIDTH (the DB kernel of a 22 px 720p subtitle is 6 px tall here)
 # Recognition confidence (mean max-softmax over non-blank CTC steps): rendered captions 0.85..0.99;
 # detector hits on texture that survived the shape checks 0.3..0.6.
 REC_MIN = 0.75
@@ -109,7 +110,8 @@ def candidate_bands(luma: np.ndarray, excluded: list[Area]) -> list[Area]:
             r1 += 1
         cs = np.flatnonzero(hot[r: r1 + 1].any(axis=0))
         x0, x1 = max(0, cs.min() - 1) / cols, min(cols, cs.max() + 2) / cols
-        bands.append((x0, max(0, r - 0.5) / rows, x1, min(rows, r1 + 1.5) / rows))
+        # a cell row and a half of margin: the densest cells can be the lower half of a line of text
+        bands.append((x0, max(0, r - 1.5) / rows, x1, min(rows, r1 + 2.5) / rows))
         r = r1 + 1
     return bands
 

@@ -50,10 +50,11 @@ def _fit(a: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return np.linalg.solve(g, a.T @ flow.reshape(-1))
 
 
-def _track(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Corners of `a` and where they went in `b` (only tracks that survive the forward-backward check)."""
+def _track(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Corners of `a` (outside masked-off label areas) and where they went in `b` (only tracks that survive
+    the forward-backward check)."""
     h, w = a.shape
-    p0 = cv2.goodFeaturesToTrack(a, MAX_CORNERS, QUALITY, MIN_DIST, blockSize=5)
+    p0 = cv2.goodFeaturesToTrack(a, MAX_CORNERS, QUALITY, MIN_DIST, mask=mask, blockSize=5)
     if p0 is None or len(p0) < 4:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
@@ -66,10 +67,11 @@ def _track(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p0[keep], p1[keep]
 
 
-def pair_motion(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def pair_motion(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
+                mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """([dx widths, dy heights, zoom (scale change), roll (rad)], support) of the camera from frame a to b."""
     h, w = a.shape
-    p0, p1 = _track(a, b)
+    p0, p1 = _track(a, b, mask)
     n = len(p0)
     if n < 6:
         return np.zeros(4, np.float32), 0.0
@@ -124,16 +126,30 @@ def pair_motion(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> tuple
     return np.array([motion[0] / w, motion[1] / h, motion[2], motion[3]], np.float32), support
 
 
-def velocities(frames: np.ndarray, pairs: np.ndarray, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def label_mask(shape: tuple[int, int], excluded: list[tuple[float, float, float, float]]) -> np.ndarray | None:
+    """uint8 mask (255 = track here) without the areas where a clip's own labels sit (fractions of the frame)."""
+    if not excluded:
+        return None
+    h, w = shape
+    mask = np.full((h, w), 255, np.uint8)
+    for x0, y0, x1, y1 in excluded:
+        mask[int(y0 * h): int(np.ceil(y1 * h)), int(x0 * w): int(np.ceil(x1 * w))] = 0
+    return mask
+
+
+def velocities(frames: np.ndarray, pairs: np.ndarray, gap: int = 1,
+               excluded: list[tuple[float, float, float, float]] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per pair (i, i+gap): camera motion per frame [dx, dy, zoom, roll] and its support (float luma thumbnails).
 
-    A gap of a few frames makes slow moves measurable: the vote needs shifts well above INLIER_PX."""
+    A gap of a few frames makes slow moves measurable: the vote needs shifts well above INLIER_PX. Corners in
+    `excluded` areas (a preview's burnt-in label bands, which never move) are not tracked."""
     rng = np.random.default_rng(0)  # deterministic: the same clip always measures the same
+    mask = label_mask(frames.shape[1:], excluded or [])
     vel = np.zeros((len(pairs), 4), np.float32)
     sup = np.zeros(len(pairs), np.float32)
     for k, i in enumerate(pairs):
         a = np.clip(frames[i], 0, 255).astype(np.uint8)
         b = np.clip(frames[i + gap], 0, 255).astype(np.uint8)
-        vel[k], sup[k] = pair_motion(a, b, rng)
+        vel[k], sup[k] = pair_motion(a, b, rng, mask)
         vel[k] /= gap
     return vel, sup
