@@ -20,6 +20,7 @@ from vidpipe.errors import SpecError
 from vidpipe.learning.lessons import Lesson, append_lesson, new_lesson, one_line, parse_lessons, read_lessons
 from vidpipe.pipeline.scoring import vlm_judge
 from vidpipe.qc.report import run_qc
+from vidpipe.paths import Paths
 from vidpipe.store import Store
 
 RULE = '{"avoid_model": "seedance-2.0", "prefer_model": "veo-3.1", "when": {}}'
@@ -67,7 +68,7 @@ def loose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _state(root: Path) -> tuple[bytes, bytes, list[dict[str, object]]]:
     db = Store(root / "data" / "vidpipe.duckdb")
-    return ((root / "LESSONS.md").read_bytes(), (root / "review" / "c9" / "qc.json").read_bytes(),
+    return (Paths(root).lessons.read_bytes(), (root / "review" / "c9" / "qc.json").read_bytes(),
             db.query("SELECT * FROM scores") + db.query("SELECT * FROM lessons"))
 
 
@@ -82,9 +83,9 @@ def test_cli_lesson_with_a_smuggled_rule_is_refused_and_nothing_is_written(
     assert "lesson: must be one line" in capsys.readouterr().err
     assert _state(loose.parent) == before
     assert main(["score", str(loose), *SCORE, "--lesson", "Kites need a horizon line.", "--by", "ana"]) == 0
-    new = read_lessons(loose.parent / "LESSONS.md")[-1]
+    new = read_lessons(Paths(loose.parent).lessons)[-1]
     assert (new.lesson, new.source, new.author, new.lint) == ("Kites need a horizon line.", "human", "ana", None)
-    text = (loose.parent / "LESSONS.md").read_text()
+    text = Paths(loose.parent).lessons.read_text()
     assert "  BY: human · ana · " in text and text.count("LINT:") == 0
 
 
@@ -96,7 +97,7 @@ def test_vlm_lesson_with_a_smuggled_rule_is_dropped_and_the_score_kept(
     fake.text_reply = json.dumps(reply)
     monkeypatch.setenv("GEMINI_API_KEY", "k")
     monkeypatch.setenv("VIDPIPE_GEMINI_BASE_URL", fake.url)
-    lessons = loose.parent / "LESSONS.md"
+    lessons = Paths(loose.parent).lessons
     before = lessons.read_bytes()
     store = Store(loose.parent / "data" / "vidpipe.duckdb")
     report = vlm_judge(loose.parent / "review" / "c9", store=store, lessons_path=lessons)
