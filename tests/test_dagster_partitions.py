@@ -65,7 +65,9 @@ def _backfill_all(instance: dg.DagsterInstance) -> str:
 
     graph = definitions.defs.resolve_asset_graph()
     backfill = PartitionBackfill.from_asset_partitions(
-        backfill_id="all", asset_graph=graph, partition_names=None, asset_selection=list(graph.materializable_asset_keys),
+        # the finishing group (NLE exports, 5 delivery formats per episode) has its own Dagster test
+        backfill_id="all", asset_graph=graph, partition_names=None,
+        asset_selection=[k for k in graph.materializable_asset_keys if graph.get(k).group_name != "finish"],
         backfill_timestamp=time.time(), tags={}, dynamic_partitions_store=instance, all_partitions=True,
         title=None, description=None, run_config=None)
     instance.add_backfill(backfill)
