@@ -18,6 +18,7 @@ import yaml
 from vidpipe.cast import cast_problems
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.ids import is_safe_id
+from vidpipe.media.music import AUDIO_EXTS, audio_files
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
@@ -154,11 +155,28 @@ def episode_problems(episode: Episode, *, folder: Path, paths: Paths | None = No
         if music.path and music.path.startswith(("http://", "https://", "gs://", "s3://", "data:")):
             out.append("music.path: the music bed must be a local audio file (download it into the episode folder)")
         elif music.path:
-            out += [f"music.path: {f.message}" for f in
-                    check_refs({"reference_audios": [music.path]}, policy, where="the music bed")]
+            out += _music_path_problems(music.path, policy)
         if not -60.0 <= music.gain_db <= 12.0:
             out.append(f"music.gain_db: {music.gain_db} dB; use -60..12")
+    if episode.cut_to_beat and not (music and music.path):
+        out.append("cut_to_beat: needs music with beats to cut to (music.path: a file or a folder of tracks)")
     return out
+
+
+def _music_path_problems(ref: str, policy: RefPolicy) -> list[str]:
+    """A music file, or a folder holding at least one audio file (each checked like any reference)."""
+    try:
+        place, inside = policy.place(ref)
+    except (OSError, RuntimeError, ValueError):
+        place, inside = None, False
+    if place is None or not inside or not place.is_dir():
+        return [f"music.path: {f.message}" for f in
+                check_refs({"reference_audios": [ref]}, policy, where="the music bed")]
+    tracks = audio_files(place)
+    if not tracks:
+        return [f"music.path: the folder {ref!r} holds no audio file ({', '.join(AUDIO_EXTS)})"]
+    return [f"music.path: {f.message}" for f in
+            check_refs({"reference_audios": [str(t) for t in tracks]}, policy, where="the music folder")]
 
 
 def episode_folder(paths: Paths, episode: str | Path) -> Path:

@@ -241,9 +241,10 @@ class VoiceSpec(_Model):
 
 
 class MusicSpec(_Model):
-    """Music bed: a file, or (offline) an ambience description rendered by the preview backend."""
+    """Music bed: a file, or a folder to choose from (the track that best fits the cut), fitted to the cut
+    (vidpipe.media.music); or (offline) an ambience description rendered by the preview backend."""
 
-    path: str | None = None
+    path: str | None = None  # an audio file, or a folder of them
     ambience: str | None = None
     gain_db: float = -18.0
 
@@ -259,6 +260,7 @@ class Episode(_Model):
     allow_prompt_rewrite: bool = False  # default for shots: providers send the composed prompt as written
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
+    cut_to_beat: bool = False  # move cut points onto the music's beats (±0.5 s, no shot changed by more)
     cast: list[CastMember] = Field(default_factory=list)
     shots: list[Shot]
 
