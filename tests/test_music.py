@@ -13,15 +13,20 @@ import av
 import numpy as np
 import pytest
 
+from tests.fakes.elevenlabs_fake import ElevenLabsFake
+from tests.fakes.fixtures import eleven_fake  # noqa: F401
+from tests.fakes.server import Reply
 from tests.media_factory import Seg, make_clip
 from vidpipe.episode import load_episode
-from vidpipe.errors import SpecError
+from vidpipe.errors import SpecError, VidpipeError
+from vidpipe.estimate import estimate_episode
 from vidpipe.media.ambience import write_wav
 from vidpipe.media.beat_cut import snap_to_beats
 from vidpipe.media.music import BED_SR, analyse, best_window, choose_track, decode
 from vidpipe.paths import Paths
 from vidpipe.pipeline import ShotRef, build_edit_list, make_final_cut
 from vidpipe.pipeline.cache import read_sidecar
+from vidpipe.store import Store
 
 FPS = 24
 FRAME = 1 / FPS
@@ -167,3 +172,62 @@ def test_bad_music_settings_fail_at_load_naming_the_field(project: Paths) -> Non
     (d / "episode.yaml").write_text(episode_yaml("music").replace("music: {path: music, gain_db: -12}\n", ""))
     with pytest.raises(SpecError, match="cut_to_beat: needs music"):
         load_episode(d, paths=project)
+
+
+def test_a_prompt_makes_one_paid_track_through_elevenlabs_fitted_and_booked(project: Paths,
+                                                                            eleven_fake: ElevenLabsFake) -> None:
+    d = project.episode_dir("beat")
+    d.mkdir(parents=True)
+    (d / "episode.yaml").write_text(episode_yaml("x").replace("music: {path: x, gain_db: -12}",
+                                                              "music: {prompt: 'slow piano, 120 bpm', gain_db: -12}"))
+    place_clips(project, "beat")
+    est = estimate_episode(project, "beat")
+    assert est.music_usd == 0.75 and {"kind": "music", "shot": None, "est_cost_usd": 0.75} in est.lines()
+    edit = build_edit_list(project, "beat")
+    assert len(eleven_fake.music_calls) == 1
+    body = eleven_fake.music_calls[0]["body"]
+    assert body["prompt"] == "slow piano, 120 bpm" and body["force_instrumental"] is True
+    assert body["music_length_ms"] == 38_000, "the cut (13.4 s) rounded up to 30 s, plus 8 s to choose from"
+    fit = read_sidecar(project.episode_media("beat") / "music" / "fit.json")
+    assert Path(fit["track"]).name.startswith("generated-") and fit["window"]["ends_on_phrase"]
+    assert fit["tempo_bpm"] == pytest.approx(120, abs=2)
+    assert 38 / 3 - 0.6 <= fit["window"]["start"] and fit["window"]["end"] <= 2 * 38 / 3 + 0.6, "the loud third"
+    assert any(t.kind == "music" for t in edit.tracks)
+    rows = Store(project.db).query("SELECT kind, est_cost_usd, cost_usd FROM requests WHERE kind = 'music'")
+    assert rows == [{"kind": "music", "est_cost_usd": 0.75, "cost_usd": 0.75}]
+    build_edit_list(project, "beat")
+    assert len(eleven_fake.music_calls) == 1, "the track is made once"
+
+
+def test_a_music_request_whose_answer_was_lost_is_not_sent_again(project: Paths, eleven_fake: ElevenLabsFake) -> None:
+    d = project.episode_dir("beat")
+    d.mkdir(parents=True)
+    (d / "episode.yaml").write_text(episode_yaml("x").replace("music: {path: x, gain_db: -12}",
+                                                              "music: {prompt: 'drums', gain_db: -12}"))
+    place_clips(project, "beat")
+    eleven_fake.fail_next.append(Reply(500, {"detail": {"status": "internal", "message": "boom"}}))
+    with pytest.raises(VidpipeError):
+        build_edit_list(project, "beat")
+    with pytest.raises(VidpipeError, match="was sent and no verified track came back"):
+        build_edit_list(project, "beat")
+    assert eleven_fake.music_calls == []
+    side = next((project.episode_media("beat") / "music").glob("generated-*.json"))
+    side.unlink()  # a person checked the account and asks again
+    eleven_fake.fail_next.append(Reply(422, {"detail": [{"loc": ["body", "prompt"], "msg": "bad", "type": "value_error"}]}))
+    with pytest.raises(VidpipeError):
+        build_edit_list(project, "beat")
+    assert not side.exists(), "a refusal made no music: nothing blocks asking again"
+    build_edit_list(project, "beat")
+    assert len(eleven_fake.music_calls) == 1
+
+
+def test_offline_a_prompt_keeps_the_ambience_bed(project: Paths) -> None:
+    d = project.episode_dir("beat")
+    d.mkdir(parents=True)
+    (d / "episode.yaml").write_text(episode_yaml("x", cut_to_beat=False).replace(
+        "music: {path: x, gain_db: -12}", "music: {prompt: 'piano', ambience: 'soft wind', gain_db: -12}"))
+    place_clips(project, "beat")
+    assert estimate_episode(project, "beat").music_usd == 0.0
+    edit = build_edit_list(project, "beat")
+    bed = [t for t in edit.tracks if t.kind == "music"]
+    assert len(bed) == 1 and read_sidecar(Path(bed[0].path).with_suffix(".json"))["ambience"] == "soft wind"

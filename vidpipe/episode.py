@@ -158,8 +158,10 @@ def episode_problems(episode: Episode, *, folder: Path, paths: Paths | None = No
             out += _music_path_problems(music.path, policy)
         if not -60.0 <= music.gain_db <= 12.0:
             out.append(f"music.gain_db: {music.gain_db} dB; use -60..12")
-    if episode.cut_to_beat and not (music and music.path):
-        out.append("cut_to_beat: needs music with beats to cut to (music.path: a file or a folder of tracks)")
+        if music.path and music.prompt:
+            out.append("music: give a path (file or folder) or a prompt, not both")
+    if episode.cut_to_beat and not (music and (music.path or music.prompt)):
+        out.append("cut_to_beat: needs music with beats to cut to (music.path: a file or a folder; or music.prompt)")
     return out
 
 

@@ -241,10 +241,11 @@ class VoiceSpec(_Model):
 
 
 class MusicSpec(_Model):
-    """Music bed: a file, or a folder to choose from (the track that best fits the cut), fitted to the cut
-    (vidpipe.media.music); or (offline) an ambience description rendered by the preview backend."""
+    """Music bed: a file, a folder to choose from (the track that best fits the cut), or a prompt for a music
+    model, fitted to the cut (vidpipe.media.music); or (offline) an ambience rendered by the preview backend."""
 
     path: str | None = None  # an audio file, or a folder of them
+    prompt: str | None = None  # a score made by ElevenLabs' music model (with a key; offline: the ambience)
     ambience: str | None = None
     gain_db: float = -18.0
 

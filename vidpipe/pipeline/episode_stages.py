@@ -23,7 +23,7 @@ from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.converge import cut_state
-from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, music_source
+from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, has_score
 from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
@@ -179,7 +179,7 @@ def generated_edit_list(paths: Paths, episode_id: str) -> EditList:
 
 def fit_music_to_clips(paths: Paths, episode: Episode, clips: list[EditClip]) -> MusicFit:
     """Fit the score to these clips (music_stage.fit_music); with cut_to_beat, trims the clips whose length moved."""
-    if music_source(paths, episode) is None:
+    if not has_score(paths, episode):
         return MusicFit(ambience_bed(paths, episode, cut_duration(episode)), [])
     fps = episode.fps
     full = [round(probe(Path(c.path)).duration_s * fps) for c in clips]

@@ -16,10 +16,15 @@ from typing import Any
 from vidpipe.media.ambience import render_ambience
 from vidpipe.media.beat_cut import Retimed, snap_to_beats
 from vidpipe.media.music import TrackAnalysis, Window, analyse, audio_files, best_window, choose_track, render_bed
+from vidpipe.environment import has_key
+from vidpipe.errors import ProviderRejected, VidpipeError
+from vidpipe.ledger import record_spend
 from vidpipe.media.verify import still_verified
 from vidpipe.paths import Paths
+from vidpipe.providers.elevenlabs_music import MUSIC_MODEL, compose, estimate_music, music_length_ms
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.schema import Episode
+from vidpipe.store import Store
 
 BEAT_REACH_S = 0.6  # beats this far past the window's edges can still take a cut point
 
@@ -40,6 +45,12 @@ def music_source(paths: Paths, episode: Episode) -> Path | None:
         return None
     p = Path(episode.music.path).expanduser()
     return p if p.is_absolute() else paths.episode_dir(episode.id) / p
+
+
+def has_score(paths: Paths, episode: Episode) -> bool:
+    """Is there music to fit (a file, a folder, or a prompt with a key to make it)? Else the ambience bed."""
+    music = episode.music
+    return music_source(paths, episode) is not None or bool(music and music.prompt and has_key("elevenlabs"))
 
 
 def cached_analysis(paths: Paths, episode_id: str, track: Path) -> TrackAnalysis:
@@ -76,7 +87,9 @@ def fit_music(paths: Paths, episode: Episode, lengths: list[int], xfades: list[i
     and render the fitted bed. Without a music file or folder: the ambience bed (or none) and the cut as is."""
     fps = episode.fps
     source = music_source(paths, episode)
-    if source is None:
+    if source is None and episode.music is not None and episode.music.prompt and has_key("elevenlabs"):
+        source = generated_track(paths, episode, cut_frames(lengths, xfades) / fps)
+    if source is None:  # offline a prompt keeps the ambience bed
         return MusicFit(ambience_bed(paths, episode, cut_frames(lengths, xfades) / fps), list(lengths))
     tracks = audio_files(source) if source.is_dir() else [source]
     analyses = [cached_analysis(paths, episode.id, t) for t in tracks]
@@ -118,4 +131,37 @@ def _fitted_bed(paths: Paths, episode_id: str, track: Path, window: Window) -> P
         verified = render_bed(track, window, out)
         write_sidecar(side, {"key": key, "track": str(track), "window": [window.start, window.end],
                              "output": verified.record()})
+    return out
+
+
+def prompt_length_ms(cut_s: float) -> int:
+    """The track length asked for a cut, in 30 s steps so a slightly changed cut reuses the track it has."""
+    return music_length_ms(30.0 * -(-cut_s // 30.0))
+
+
+def generated_track(paths: Paths, episode: Episode, cut_s: float) -> Path:
+    """The episode's score made from its prompt (ElevenLabs), once: cached on (prompt, model, length), booked in
+    the ledger, and never asked again on its own after a request whose answer was lost."""
+    assert episode.music is not None and episode.music.prompt
+    length_ms = prompt_length_ms(cut_s)
+    key = stable_hash({"prompt": episode.music.prompt, "model": MUSIC_MODEL, "ms": length_ms})
+    out = paths.episode_media(episode.id) / "music" / f"generated-{key[:16]}.mp3"
+    side = out.with_suffix(".json")
+    hit = read_sidecar(side)
+    if hit and hit.get("key") == key:
+        if hit.get("state") == "done" and still_verified(out, hit.get("output")):
+            return out
+        raise VidpipeError(f"episode {episode.id}: a music request for this prompt was sent and no verified track "
+                           f"came back (it may have been billed); delete {side} to ask again")
+    est = estimate_music(length_ms, "elevenlabs")
+    write_sidecar(side, {"key": key, "state": "sent", "prompt": episode.music.prompt, "length_ms": length_ms})
+    try:
+        verified = compose(episode.music.prompt, length_ms, out)
+    except ProviderRejected:
+        side.unlink(missing_ok=True)  # refused before any music was made: nothing billed, asking again is safe
+        raise
+    write_sidecar(side, {"key": key, "state": "done", "prompt": episode.music.prompt, "length_ms": length_ms,
+                         "est_cost_usd": est, "output": verified.record()})
+    record_spend(Store(paths.db), "music", key, model=MUSIC_MODEL, backend="elevenlabs", est_cost_usd=est,
+                 cost_usd=est, episode=episode.id, job_id=f"music:{episode.id}", output_path=str(out))
     return out
