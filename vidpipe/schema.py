@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vidpipe.errors import SpecError
 from vidpipe.ids import check_id, check_job_id
@@ -228,11 +228,20 @@ class Shot(_Model):
     real_person: RealPerson | None = None
     me: bool = False
     cast: list[SafeId] = Field(default_factory=list)  # ids of the episode's cast members in this shot
+    # Continuity: this shot starts on the exact last frame of that (earlier) shot's chosen take.
+    continue_from: SafeId | None = None
 
     @field_validator("constraints", mode="before")
     @classmethod
     def _constraints_list(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _continuing_is_image_to_video(self) -> "Shot":
+        """A shot that continues another starts from a frame: text-to-video becomes image-to-video."""
+        if self.continue_from is not None and self.mode == "text-to-video":
+            self.mode = "image-to-video"
+        return self
 
 
 class VoiceSpec(_Model):
@@ -354,6 +363,7 @@ class QCReport(_Model):
     what_worked: str | None = None
     what_to_change: str | None = None
     lesson: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)  # measured beside the defects (continuity_seam_ssim)
 
     def blocking_defects(self) -> list[Defect]:
         """Defects that stop the clip: severity error (vidpipe.qc.verdict assigns severities), unless a judge

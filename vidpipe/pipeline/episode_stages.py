@@ -75,7 +75,7 @@ def spec_summary(paths: Paths, episode_id: str) -> dict[str, Any]:
         "cut_duration_s": cut_duration(episode),
         "shots": [
             {"id": s.id, "title": s.title, "mode": s.mode, "duration": s.duration, "transition": s.transition,
-             "fingerprint": shot_fingerprint(episode, s), "narration": s.narration}
+             "fingerprint": shot_fingerprint(episode, s, paths=paths), "narration": s.narration}
             for s in episode.shots
         ],
     }
