@@ -95,8 +95,9 @@ LAZY_OK = {
     "rapidocr_onnxruntime": "loads ONNX models; only when a clip is OCR-checked",
     "onnxruntime": "with rapidocr",
     "webrtcvad": "speech check only", "espeakng_loader": "offline voice only",
-    "av": "PyAV decoder; only for probing references", "skimage": "~1 s; face check only",
-    "scipy": "~0.3 s; text check only", "matplotlib": "~0.5 s; trend plots only",
+    "av": "PyAV decoder; only for probing references", "skimage": "~1 s; face check and continuity seam only",
+    "scipy": "~0.3 s; text check only",
+    "librosa": "numba compiles its beat tracker at import (2–20 s); only when a music file is analysed", "matplotlib": "~0.5 s; trend plots only",
     "uvicorn": "review server only", "imageio_ffmpeg": "only when no ffmpeg is on PATH",
     "dagster_celery": "optional deployment", "dagster_k8s": "optional deployment",
 }

@@ -18,6 +18,7 @@ import yaml
 from vidpipe.cast import cast_problems
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.ids import is_safe_id
+from vidpipe.media.music import AUDIO_EXTS, audio_files
 from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
@@ -105,6 +106,24 @@ def _shot_problems(i: int, s: Shot) -> list[str]:
     return out
 
 
+def _continuity_problems(episode: Episode) -> list[str]:
+    """`continue_from` names an earlier shot, and replaces a generated still (the first frame is that shot's last)."""
+    out: list[str] = []
+    earlier: set[str] = set()
+    for i, s in enumerate(episode.shots):
+        if s.continue_from is not None:
+            at = f"shots.{i}.continue_from ({s.id})"
+            if s.continue_from not in earlier:
+                where = "itself" if s.continue_from == s.id else (
+                    "a later shot" if any(x.id == s.continue_from for x in episode.shots) else "no shot")
+                out.append(f"{at}: {s.continue_from!r} is {where}; name an earlier shot of this episode")
+            if s.still is not None and s.still.role == "first_frame":
+                out.append(f"{at}: the first frame is {s.continue_from}'s last frame; remove still (or make it "
+                           "role: reference)")
+        earlier.add(s.id)
+    return out
+
+
 def _transition_problems(episode: Episode) -> list[str]:
     """A crossfade overlaps two clips: it must be shorter than both, and a clip cannot be eaten by two fades."""
     out: list[str] = []
@@ -140,6 +159,7 @@ def episode_problems(episode: Episode, *, folder: Path, paths: Paths | None = No
     for i, s in enumerate(episode.shots):
         out += _shot_problems(i, s)
     out += _transition_problems(episode)
+    out += _continuity_problems(episode)
     out += cast_problems(episode)
     policy = RefPolicy.for_project(paths, folder, base=folder)
     for i, m in enumerate(episode.cast):
@@ -154,11 +174,30 @@ def episode_problems(episode: Episode, *, folder: Path, paths: Paths | None = No
         if music.path and music.path.startswith(("http://", "https://", "gs://", "s3://", "data:")):
             out.append("music.path: the music bed must be a local audio file (download it into the episode folder)")
         elif music.path:
-            out += [f"music.path: {f.message}" for f in
-                    check_refs({"reference_audios": [music.path]}, policy, where="the music bed")]
+            out += _music_path_problems(music.path, policy)
         if not -60.0 <= music.gain_db <= 12.0:
             out.append(f"music.gain_db: {music.gain_db} dB; use -60..12")
+        if music.path and music.prompt:
+            out.append("music: give a path (file or folder) or a prompt, not both")
+    if episode.cut_to_beat and not (music and (music.path or music.prompt)):
+        out.append("cut_to_beat: needs music with beats to cut to (music.path: a file or a folder; or music.prompt)")
     return out
+
+
+def _music_path_problems(ref: str, policy: RefPolicy) -> list[str]:
+    """A music file, or a folder holding at least one audio file (each checked like any reference)."""
+    try:
+        place, inside = policy.place(ref)
+    except (OSError, RuntimeError, ValueError):
+        place, inside = None, False
+    if place is None or not inside or not place.is_dir():
+        return [f"music.path: {f.message}" for f in
+                check_refs({"reference_audios": [ref]}, policy, where="the music bed")]
+    tracks = audio_files(place)
+    if not tracks:
+        return [f"music.path: the folder {ref!r} holds no audio file ({', '.join(AUDIO_EXTS)})"]
+    return [f"music.path: {f.message}" for f in
+            check_refs({"reference_audios": [str(t) for t in tracks]}, policy, where="the music folder")]
 
 
 def episode_folder(paths: Paths, episode: str | Path) -> Path:
@@ -231,13 +270,28 @@ def episode_fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def shot_fingerprint(episode: Episode, shot: Shot) -> str:
-    """Hash of everything that shapes one shot's render (its spec plus the episode's frame)."""
-    payload = {
+def shot_fingerprint(episode: Episode, shot: Shot, *, paths: Paths | None = None) -> str:
+    """Hash of everything that shapes one shot's render (its spec plus the episode's frame; for a shot that
+    continues another, the content of that shot's chosen clip, so taking another take of it makes this stale)."""
+    payload: dict[str, Any] = {
         "shot": shot.model_dump(mode="json"),
         "cast": [m.model_dump(mode="json") for m in episode.cast if m.id in shot.cast],
         "aspect": episode.aspect_ratio,
         "resolution": episode.resolution,
         "fps": episode.fps,
     }
+    if shot.continue_from is not None:
+        payload["continues"] = source_clip_hash(paths or Paths.from_env(), episode, shot.continue_from)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def source_clip_hash(paths: Paths, episode: Episode, shot_id: str) -> str | None:
+    """Content hash of a shot's chosen clip (the file the cut and a continuing shot use), None before it exists."""
+    clip = paths.shot_media(episode.id, shot_id) / "clip.mp4"
+    if not clip.is_file():
+        return None
+    h = hashlib.sha256()
+    with clip.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -15,13 +15,16 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from vidpipe.cast import needs_plate
-from vidpipe.environment import still_backend, voice_backend
+from vidpipe.environment import has_key, still_backend, voice_backend
 from vidpipe.episode import load_episode
 from vidpipe.generate import plan_job
 from vidpipe.paths import Paths
+from vidpipe.pipeline.episode_stages import cut_duration
+from vidpipe.pipeline.music_stage import prompt_length_ms
 from vidpipe.pipeline.shot_stages import needs_still
 from vidpipe.pricing import estimate_clip, estimate_still, estimate_voice
 from vidpipe.providers.elevenlabs import DEFAULT_MODEL as VOICE_MODEL
+from vidpipe.providers.elevenlabs_music import estimate_music
 from vidpipe.profile import load_profile
 from vidpipe.providers.preflight import cached_factors
 from vidpipe.providers.refs import is_local
@@ -54,6 +57,7 @@ class EpisodeEstimate(BaseModel):
     voice_backend: str
     voice_characters: int
     voice_usd: float = 0.0
+    music_usd: float = 0.0  # a score made from music.prompt (ElevenLabs), when a key is set
     plates_usd: float = 0.0
     total_usd: float
     budget_usd: float | None = None
@@ -76,6 +80,8 @@ class EpisodeEstimate(BaseModel):
             out.append({"kind": "plate", "shot": None, "est_cost_usd": round(self.plates_usd, 4)})
         if self.voice_usd:
             out.append({"kind": "voice", "shot": None, "est_cost_usd": round(self.voice_usd, 4)})
+        if self.music_usd:
+            out.append({"kind": "music", "shot": None, "est_cost_usd": round(self.music_usd, 4)})
         return out
 
     def line(self) -> str:
@@ -143,7 +149,11 @@ def estimate_episode(paths: Paths, episode_id: str, *, backend: str | None = Non
     requested_voice = voice or (None if episode.voice.provider == "auto" else episode.voice.provider)
     vbackend = voice_backend(requested_voice)
     voice_usd = estimate_voice(VOICE_MODEL, vbackend, chars)
+    music = episode.music
+    music_usd = estimate_music(prompt_length_ms(cut_duration(episode)), "elevenlabs") \
+        if music and music.prompt and not music.path and has_key("elevenlabs") else 0.0
     return EpisodeEstimate(
         episode=episode.id, shots=shots, voice_backend=vbackend, voice_characters=chars, voice_usd=voice_usd,
-        plates_usd=plates, total_usd=round(sum(s.usd for s in shots) + plates + voice_usd, 4),
+        music_usd=music_usd, plates_usd=plates,
+        total_usd=round(sum(s.usd for s in shots) + plates + voice_usd + music_usd, 4),
         budget_usd=episode.budget_usd, cannot_estimate=[s.shot for s in shots if s.cannot_estimate])

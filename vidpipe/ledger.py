@@ -38,7 +38,7 @@ REQUEST_COLUMNS = (
     "request_id", "cache_key", "job_id", "episode", "shot", "backend", "model", "endpoint", "status",
     "est_cost_usd", "cost_usd", "output_path", "error", "submitted_at", "kind",
 )
-SPEND_KINDS = ("still", "plate", "voice", "judge")  # what record_spend books beside video (`kind` of a request)
+SPEND_KINDS = ("still", "plate", "voice", "judge", "music")  # what record_spend books beside video (`kind` of a request)
 # Request statuses. Everything in `requests` was (or may have been) accepted, so it may be billed.
 SUBMITTED, DONE, UNSAVED, FAILED, SUBMIT_UNKNOWN, SUPERSEDED = (
     "submitted", "done", "unsaved", "failed", "submit_unknown", "superseded")

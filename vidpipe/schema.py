@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vidpipe.errors import SpecError
 from vidpipe.ids import check_id, check_job_id
@@ -228,11 +228,20 @@ class Shot(_Model):
     real_person: RealPerson | None = None
     me: bool = False
     cast: list[SafeId] = Field(default_factory=list)  # ids of the episode's cast members in this shot
+    # Continuity: this shot starts on the exact last frame of that (earlier) shot's chosen take.
+    continue_from: SafeId | None = None
 
     @field_validator("constraints", mode="before")
     @classmethod
     def _constraints_list(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _continuing_is_image_to_video(self) -> "Shot":
+        """A shot that continues another starts from a frame: text-to-video becomes image-to-video."""
+        if self.continue_from is not None and self.mode == "text-to-video":
+            self.mode = "image-to-video"
+        return self
 
 
 class VoiceSpec(_Model):
@@ -241,9 +250,11 @@ class VoiceSpec(_Model):
 
 
 class MusicSpec(_Model):
-    """Music bed: a file, or (offline) an ambience description rendered by the preview backend."""
+    """Music bed: a file, a folder to choose from (the track that best fits the cut), or a prompt for a music
+    model, fitted to the cut (vidpipe.media.music); or (offline) an ambience rendered by the preview backend."""
 
-    path: str | None = None
+    path: str | None = None  # an audio file, or a folder of them
+    prompt: str | None = None  # a score made by ElevenLabs' music model (with a key; offline: the ambience)
     ambience: str | None = None
     gain_db: float = -18.0
 
@@ -259,6 +270,7 @@ class Episode(_Model):
     allow_prompt_rewrite: bool = False  # default for shots: providers send the composed prompt as written
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     music: MusicSpec | None = None
+    cut_to_beat: bool = False  # move cut points onto the music's beats (±0.5 s, no shot changed by more)
     cast: list[CastMember] = Field(default_factory=list)
     shots: list[Shot]
 
@@ -351,6 +363,7 @@ class QCReport(_Model):
     what_worked: str | None = None
     what_to_change: str | None = None
     lesson: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)  # measured beside the defects (continuity_seam_ssim)
 
     def blocking_defects(self) -> list[Defect]:
         """Defects that stop the clip: severity error (vidpipe.qc.verdict assigns severities), unless a judge

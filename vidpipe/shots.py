@@ -20,8 +20,10 @@ from vidpipe.schema import Episode, Job, Profile, RealPerson, Shot
 
 
 def needs_still(shot: Shot) -> bool:
-    """A shot gets a generated first frame when it asks for one or is image-to-video without an image ref."""
-    return shot.still is not None or (shot.mode == "image-to-video" and not shot.refs.images)
+    """A shot gets a first frame when it asks for one, continues another shot (that shot's last frame), or is
+    image-to-video without an image ref."""
+    return shot.still is not None or shot.continue_from is not None or \
+        (shot.mode == "image-to-video" and not shot.refs.images)
 
 
 def shot_to_job(episode: Episode, shot: Shot, *, still_path: str | None = None, profile: Profile | None = None,

@@ -51,6 +51,19 @@ TTS_BODY = {
     "apply_text_normalization": enum("auto", "on", "off"),
     "apply_language_text_normalization": F("bool"),
 }
+MUSIC_BPM = 120
+MUSIC_BODY = {
+    "prompt": F("str"),
+    "composition_plan": F("obj"),
+    "music_length_ms": F("int", lo=3000, hi=600000),
+    "model_id": enum("music_v1", "music_v2", "music_v2_5"),
+    "seed": F("int"),
+    "force_instrumental": F("bool"),
+    "finetune_id": F("str"),
+    "respect_sections_durations": F("bool"),
+    "store_for_inpainting": F("bool"),
+    "sign_with_c2pa": F("bool"),
+}
 TTS_QUERY = {"output_format": enum(*MP3, *PCM, *OTHER_FORMATS), "enable_logging": enum("true", "false"),
              "optimize_streaming_latency": enum("0", "1", "2", "3", "4")}
 
@@ -73,6 +86,7 @@ class ElevenLabsFake(FakeServer):
         self.keys_seen: set[str] = set()
         self.fail_next: list[Reply] = []
         self.lookups: list[str] = []
+        self.music_calls: list[dict[str, Any]] = []
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: Any) -> Reply | None:
@@ -97,7 +111,28 @@ class ElevenLabsFake(FakeServer):
             if reply.status != 200:
                 self.refused.append({"voice_id": parts[2], "query": query, "body": body, "reply": reply.body})
             return reply
+        if method == "POST" and parts == ["v1", "music"]:
+            return self._music(query, body)
         return Reply(404, {"detail": "Not Found"})
+
+    def _music(self, query: dict[str, list[str]], body: Any) -> Reply:
+        """POST /v1/music: prompt XOR composition_plan; music_length_ms 3000–600000, only with a prompt [SDK doc].
+        Answers a real MP3 of the asked length: clicks at MUSIC_BPM over a soft tone, louder in its middle third."""
+        q = {k: v[0] for k, v in query.items()}
+        errors = check(q, {"output_format": enum(*MP3, *PCM, *OTHER_FORMATS)}, ["query"]) + \
+            check(body, MUSIC_BODY, ["body"])
+        if errors:
+            return Reply(422, {"detail": errors})
+        if ("prompt" in body) == ("composition_plan" in body):
+            return detail(400, "invalid_request", "Give exactly one of prompt and composition_plan")
+        if "music_length_ms" in body and "prompt" not in body:
+            return detail(400, "invalid_request", "music_length_ms is used only with a prompt")
+        fmt = q.get("output_format", "mp3_44100_128")
+        if fmt not in MP3:
+            return detail(400, "unsupported_format_in_fake", f"this fake makes MP3 music only, not {fmt}")
+        self.music_calls.append({"query": query, "body": body})
+        secs = body.get("music_length_ms", 30_000) / 1000
+        return Reply(200, raw=_music(fmt, secs), content_type="audio/mpeg")
 
     def _voices(self, query: dict[str, list[str]]) -> Reply:
         try:
@@ -160,4 +195,18 @@ def _audio(fmt: str, secs: float) -> bytes:
         codec = ["-c:a", "libmp3lame", "-b:a", f"{kbps}k"] if kbps else ["-f", "s16le", "-c:a", "pcm_s16le"]
         run_ffmpeg(["-y", "-f", "lavfi", "-i", f"sine=frequency=300:duration={secs}:sample_rate={rate}",
                     "-ac", "1", *codec, str(out)], what="fake tts")
+        return out.read_bytes()
+
+
+def _music(fmt: str, secs: float) -> bytes:
+    """A click every beat at MUSIC_BPM over a 220 Hz tone, twice as loud in the middle third, as MP3."""
+    rate, kbps = MP3[fmt]
+    beat = 60 / MUSIC_BPM
+    gain = f"if(between(t,{secs / 3:.3f},{2 * secs / 3:.3f}),2,1)"
+    click = f"0.4*exp(-mod(t,{beat})*200)*sin(2*PI*1000*t)"
+    expr = f"{gain}*({click}+0.05*sin(2*PI*220*t))/2"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "m.mp3"
+        run_ffmpeg(["-y", "-f", "lavfi", "-i", f"aevalsrc='{expr}':s={rate}:d={secs}", "-ac", "2",
+                    "-c:a", "libmp3lame", "-b:a", f"{kbps}k", str(out)], what="fake music")
         return out.read_bytes()

@@ -132,7 +132,7 @@ def cut_state(paths: Paths, episode_id: str) -> CutState:
 
 def _made_for_spec(ref: ShotRef) -> bool:
     g = ref.read().generation if ref.record_path.exists() else None
-    return g is not None and g.shot_fingerprint == shot_fingerprint(ref.episode, ref.shot)
+    return g is not None and g.shot_fingerprint == shot_fingerprint(ref.episode, ref.shot, paths=ref.paths)
 
 
 # -- failed runs, as people should see them -------------------------------------------------------------
@@ -161,7 +161,7 @@ def shot_failure(paths: Paths, ref: ShotRef, failures: dict[str, dict[str, Any]]
     rec = (failures if failures is not None else latest_failures(paths)).get(ref.key)
     if not rec:
         return None
-    fp = shot_fingerprint(ref.episode, ref.shot)
+    fp = shot_fingerprint(ref.episode, ref.shot, paths=ref.paths)
     if rec.get("state") not in (None, fp):
         return None  # it failed for an older spec
     try:

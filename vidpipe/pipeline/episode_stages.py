@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.episode import check_episode, episode_fingerprint, list_episodes, load_episode, shot_fingerprint
-from vidpipe.media.ambience import render_ambience
 from vidpipe.media.assemble import assemble
 from vidpipe.media.audio_mix import mix_voiceover
 from vidpipe.media.edit_plan import load_edit_list
@@ -24,6 +23,7 @@ from vidpipe.ledger import record_spend
 from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.converge import cut_state
+from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, has_score
 from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
@@ -75,7 +75,7 @@ def spec_summary(paths: Paths, episode_id: str) -> dict[str, Any]:
         "cut_duration_s": cut_duration(episode),
         "shots": [
             {"id": s.id, "title": s.title, "mode": s.mode, "duration": s.duration, "transition": s.transition,
-             "fingerprint": shot_fingerprint(episode, s), "narration": s.narration}
+             "fingerprint": shot_fingerprint(episode, s, paths=paths), "narration": s.narration}
             for s in episode.shots
         ],
     }
@@ -167,31 +167,28 @@ def generated_edit_list(paths: Paths, episode_id: str) -> EditList:
     if vo and vo.get("lines") and (media / "voiceover" / "voiceover.wav").exists():
         tracks.append(AudioTrack(path=str(media / "voiceover" / "voiceover.wav"), kind="voiceover"))
         subtitles = Subtitles(srt=str(media / "final.srt"), cues=[SubtitleCue.model_validate(c) for c in vo["cues"]])
-    bed = music_bed(paths, episode)
-    if bed is not None:
-        tracks.append(AudioTrack(path=str(bed), kind="music", gain_db=episode.music.gain_db if episode.music else -18,
-                                 duck=True, fade_in=1.0, fade_out=1.5))
+    fit = fit_music_to_clips(paths, episode, clips)
+    if fit.bed is not None:
+        fades = (0.0, 0.0) if fit.fitted else (1.0, 1.5)  # a fitted bed carries its own fades
+        tracks.append(AudioTrack(path=str(fit.bed), kind="music", gain_db=episode.music.gain_db if episode.music else -18,
+                                 duck=True, fade_in=fades[0], fade_out=fades[1]))
     res = episode.resolution
     return EditList(output=str(media / "final.mp4"), resolution=res, fps=episode.fps, clips=clips, tracks=tracks,
                     subtitles=subtitles)
 
 
-def music_bed(paths: Paths, episode: Episode) -> Path | None:
-    """The episode's music bed: its file, or (offline) an ambience rendered to the cut's length."""
-    if episode.music is None:
-        return None
-    if episode.music.path:
-        p = Path(episode.music.path)
-        return p if p.is_absolute() else paths.episode_dir(episode.id) / p
-    if not episode.music.ambience:
-        return None
-    out = paths.episode_media(episode.id) / "music_bed.wav"
-    dur = cut_duration(episode)
-    key = stable_hash({"ambience": episode.music.ambience, "dur": dur, "v": STAGE_VERSION})
-    if not cache_hit(out.with_suffix(".json"), key, out):
-        render_ambience(episode.music.ambience, dur, out)
-        write_sidecar(out.with_suffix(".json"), {"key": key, "ambience": episode.music.ambience, "duration_s": dur})
-    return out
+def fit_music_to_clips(paths: Paths, episode: Episode, clips: list[EditClip]) -> MusicFit:
+    """Fit the score to these clips (music_stage.fit_music); with cut_to_beat, trims the clips whose length moved."""
+    if not has_score(paths, episode):
+        return MusicFit(ambience_bed(paths, episode, cut_duration(episode)), [])
+    fps = episode.fps
+    full = [round(probe(Path(c.path)).duration_s * fps) for c in clips]
+    xfades = [round(c.transition_dur * fps) if i and c.transition == "crossfade" else 0 for i, c in enumerate(clips)]
+    fit = fit_music(paths, episode, full, xfades, [0] * len(clips))  # whole clips: a tail can only be trimmed
+    for c, before, after in zip(clips, full, fit.lengths):
+        if after != before:
+            c.trim_end = after / fps
+    return fit
 
 
 @dataclass

@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from vidpipe.episode import shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
+from vidpipe.media.seam import SEAM_MIN_SSIM, first_frame, last_frame_png, seam_ssim
+from vidpipe.media.verify import still_verified
 from vidpipe.ledger import Ledger, record_spend
 from vidpipe.cast import needs_plate
 from vidpipe.pipeline.cast_stages import make_cast_plates
@@ -29,7 +33,7 @@ from vidpipe.qc.report import qc_row, run_qc
 from vidpipe.qc.verdict import verdict
 from vidpipe.refcheck import RefPolicy
 from vidpipe.routing import project_profile
-from vidpipe.schema import Finding, Job, QCReport, Shot
+from vidpipe.schema import Defect, Finding, Job, QCReport, Shot
 from vidpipe.shots import needs_still, shot_to_job
 from vidpipe.stills import make_still
 from vidpipe.store import Store
@@ -67,7 +71,7 @@ def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutco
     key = stable_hash({"job": job.model_dump(mode="json"), "model": r.model, "v": STAGE_VERSION})
     ref.update(
         request_key=key,
-        shot_fingerprint=shot_fingerprint(ref.episode, ref.shot),
+        shot_fingerprint=shot_fingerprint(ref.episode, ref.shot, paths=ref.paths),
         job=job,
         prompt=job.input.get("prompt"),
         prompt_parts={
@@ -101,6 +105,8 @@ def render_still(ref: ShotRef, *, backend: str | None = None, store: Store | Non
         ref.update(still=None)
         return StillOutcome(None)
 
+    if ref.shot.continue_from is not None:
+        return _continuity_still(ref)
     spec = ref.shot.still
     prompt = (spec.prompt if spec and spec.prompt else None) or ", ".join(
         p for p in (ref.shot.subject, ref.shot.style) if p
@@ -125,6 +131,25 @@ def render_still(ref: ShotRef, *, backend: str | None = None, store: Store | Non
     ref.update(still=StillRecord(path=str(ref.still_path), prompt=prompt, model=res.model, backend=res.backend,
                                  request_id=getattr(res, "request_id", None), cost_usd=out.cost_usd))
     return out
+
+
+def _continuity_still(ref: ShotRef) -> StillOutcome:
+    """The first frame of a continuing shot: the exact last frame of the chosen clip of the shot it continues,
+    extracted again whenever that clip changes (another take), so the request's `image` follows it."""
+    src = ShotRef(ref.paths, ref.episode, ref.episode.shot(ref.shot.continue_from or ""))
+    if not src.clip_path.is_file():
+        raise VidpipeError(f"shot {ref.key} continues {src.shot.id}, which has no clip yet: render {src.shot.id} first")
+    key = stable_hash({"last_frame_of": file_hash(src.clip_path), "v": STAGE_VERSION})
+    hit = cache_hit(ref.still_sidecar, key, ref.still_path)
+    if hit and still_verified(ref.still_path, hit.get("output")):
+        return StillOutcome(ref.still_path, True, "last-frame", "ffmpeg", 0.0, key)
+    verified = last_frame_png(src.clip_path, ref.still_path)
+    prompt = f"last frame of {src.shot.id}"
+    write_sidecar(ref.still_sidecar, {"key": key, "prompt": prompt, "model": "last-frame", "backend": "ffmpeg",
+                                      "source": str(src.clip_path), "output": verified.record()})
+    ref.update(still=StillRecord(path=str(ref.still_path), prompt=prompt, model="last-frame", backend="ffmpeg",
+                                 request_id=None, cost_usd=0.0))
+    return StillOutcome(ref.still_path, False, "last-frame", "ffmpeg", 0.0, key)
 
 
 @dataclass
@@ -283,10 +308,26 @@ def _qc_cached(ref: ShotRef, clip: Path, clip_hash: str, job: Job | None, folder
     qc_json, side = folder / "qc.json", folder / "qc.key.json"
     if cache_hit(side, key, qc_json):
         return QCReport.model_validate_json(qc_json.read_text())
-    report = run_qc(clip, job=job, out_dir=folder, clip_id=clip_id, write_report=False)
+    report = with_seam(ref, clip, run_qc(clip, job=job, out_dir=folder, clip_id=clip_id, write_report=False))
     ref.apply_qc(report, qc_json=qc_json, clip_hash=clip_hash)  # the record writes qc.json
     write_sidecar(side, {"key": key})
     return report
+
+
+def with_seam(ref: ShotRef, clip: Path, report: QCReport) -> QCReport:
+    """For a shot that continues another: the seam's SSIM (its first frame against the frame it started from)
+    as a QC metric, and a `continuity_seam` warning when the cut would visibly jump (never a block)."""
+    if ref.shot.continue_from is None or not ref.still_path.is_file():
+        return report
+    with Image.open(ref.still_path) as still:
+        ssim = seam_ssim(still, first_frame(clip))
+    defects = list(report.defects)
+    if ssim < SEAM_MIN_SSIM:
+        defects.append(Defect(code="continuity_seam", severity="warning", value=ssim, threshold=SEAM_MIN_SSIM,
+                              detail=f"the first frame differs from {ref.shot.continue_from}'s last frame "
+                                     f"(SSIM {ssim:.2f} < {SEAM_MIN_SSIM}): the cut will jump"))
+    return report.model_copy(update={"metrics": {**report.metrics, "continuity_seam_ssim": ssim},
+                                     "defects": defects})
 
 
 def _qc_row(ref: ShotRef, report: QCReport) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def scan_episode(paths: Paths, ep: str) -> EpisodeScan:
     bad = [s.id for s in episode.shots if SEP in s.id]
     if bad:
         return EpisodeScan(ep, fp, error=f"{where}: shots[].id {bad[0]!r} may not contain '{SEP}'")
-    return EpisodeScan(ep, fp, {s.id: shot_fingerprint(episode, s) for s in episode.shots})
+    return EpisodeScan(ep, fp, {s.id: shot_fingerprint(episode, s, paths=paths) for s in episode.shots})
 
 
 def scan_all(paths: Paths) -> list[EpisodeScan]:
@@ -112,7 +112,7 @@ def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
     todo = []
     for s in episode.shots:
         ref = ShotRef(paths, episode, s)
-        fp = shot_fingerprint(episode, s)
+        fp = shot_fingerprint(episode, s, paths=paths)
         if not (ref.clip_path.exists() and ref.read().clip_for_spec(fp)):
             todo.append((s.id, fp))
     return todo

@@ -89,7 +89,7 @@ def _shot_view(paths: Paths, episode: Episode, s: Shot, failures: dict[str, str]
         rec, failure = ShotRecord(episode=episode.id, shot=s.id), str(exc)
     takes = list_takes(ref, rec)
     outdated = bool(rec.generation and rec.generation.shot_fingerprint
-                    and rec.generation.shot_fingerprint != shot_fingerprint(episode, s))
+                    and rec.generation.shot_fingerprint != shot_fingerprint(episode, s, paths=paths))
     parts = {"subject": s.subject, "action": s.action, "camera": s.camera, "style": s.style,
              "constraints": ", ".join(s.constraints)}
     blocks = [BlockView(b.start, b.end, b.action, b.camera, b.subject, b.dialogue) for b in s.blocks]
