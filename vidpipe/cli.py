@@ -112,7 +112,7 @@ def _usage_error(exc: Exception) -> int:
         print(exc.format_message() if hasattr(exc, "format_message") else exc, file=sys.stderr)  # the help text
         return 2
     message = " ".join(str(exc.format_message() if hasattr(exc, "format_message") else exc).split())
-    where = ctx.command_path if ctx is not None and getattr(ctx, "command_path", "") else "vidpipe"
+    where = str(getattr(ctx, "command_path", "") or "vidpipe")
     print(f"{where}: error: {message} (see '{where} --help')", file=sys.stderr)
     return int(getattr(exc, "exit_code", 2) or 2)
 

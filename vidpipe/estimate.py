@@ -98,7 +98,8 @@ def _unknown_length(shot_model: str, request: dict[str, object], known: dict[str
     if shot_model == "seedance-2.0":
         keys.append("reference_videos")
     for key in keys:
-        for ref in request.get(key) or []:  # type: ignore[union-attr]
+        refs = request.get(key)
+        for ref in refs if isinstance(refs, list) else []:
             if isinstance(ref, str) and ref not in known:
                 where = "remote" if not is_local(ref) else "unreadable"
                 return f"{key} {ref} ({where}: its length, which is billed, cannot be known)"

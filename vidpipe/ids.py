@@ -14,7 +14,7 @@ from typing import Any
 SAFE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 JOB_ID_MAX = 129
 _SAFE = re.compile(SAFE_ID_PATTERN)
-_JOB = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (JOB_ID_MAX - 1))
+_JOB = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{JOB_ID_MAX - 1}}}")
 
 
 def _check(value: Any, what: str, pattern: re.Pattern[str], limit: int) -> str:

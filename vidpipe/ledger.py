@@ -173,7 +173,7 @@ class Ledger:
                 self.flush()
 
     @contextlib.contextmanager
-    def buffered(self) -> Iterator["Ledger"]:
+    def buffered(self) -> Iterator[Ledger]:
         """Batch non-durable writes until the block ends (or FLUSH_ROWS / FLUSH_S)."""
         with _LOCK:
             self._buffering += 1

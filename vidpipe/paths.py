@@ -73,7 +73,7 @@ class Paths:
     root: Path
 
     @classmethod
-    def from_env(cls, root: str | Path | None = None) -> "Paths":
+    def from_env(cls, root: str | Path | None = None) -> Paths:
         return cls(Path(root or os.environ.get("VIDPIPE_ROOT") or Path.cwd()).resolve())
 
     @property

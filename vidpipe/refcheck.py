@@ -52,7 +52,7 @@ class RefPolicy:
         return hit
 
     @classmethod
-    def for_project(cls, paths: Paths | None = None, *extra: str | Path, base: str | Path | None = None) -> "RefPolicy":
+    def for_project(cls, paths: Paths | None = None, *extra: str | Path, base: str | Path | None = None) -> RefPolicy:
         """The project's roots (data root, profile folder, allow-list) plus `extra` (episode / job-file folder)."""
         paths = paths or Paths.from_env()
         return cls(paths.reference_roots(*extra), Path(base or Path.cwd()).resolve(), paths.media.resolve())
@@ -134,15 +134,15 @@ def check_refs(body: dict[str, Any], policy: RefPolicy, *, where: str) -> list[F
     """
     out: list[Finding] = []
     for key, want in FIELD_KIND.items():
-        for field, ref in _items(body, key):
+        for item, ref in _items(body, key):
             ref = ref.strip()
             if not ref or ref.startswith(REMOTE[:4]):
                 continue
             if ref.startswith("data:"):
                 if not ref.startswith(f"data:{want}/"):
-                    out.append(_f("reference_wrong_kind", f"{where} {field}: a data URI that is not {want}/*"))
+                    out.append(_f("reference_wrong_kind", f"{where} {item}: a data URI that is not {want}/*"))
                 continue
-            out += _check_local(ref, field, want, policy, where)
+            out += _check_local(ref, item, want, policy, where)
     return out
 
 

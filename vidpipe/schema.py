@@ -237,7 +237,7 @@ class Shot(_Model):
         return [v] if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _continuing_is_image_to_video(self) -> "Shot":
+    def _continuing_is_image_to_video(self) -> Shot:
         """A shot that continues another starts from a frame: text-to-video becomes image-to-video."""
         if self.continue_from is not None and self.mode == "text-to-video":
             self.mode = "image-to-video"

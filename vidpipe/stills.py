@@ -103,7 +103,10 @@ def _flux(prompt: str, targets: list[Path], *, model: str, aspect: str, resoluti
         raise ProviderError(f"{model} flagged the image as NSFW (blacked out); rephrase the prompt", provider="fal",
                             model=model, request_id=ticket.request_id, code="content_policy_violation")
     for im, t in zip(images, targets):
-        with_retries(lambda im=im, t=t: fal.fetch(im["url"], t), deadline=deadline, counter=retries, what="download")
+        def fetch(url: str = im["url"], target: Path = t) -> None:
+            fal.fetch(url, target)
+
+        with_retries(fetch, deadline=deadline, counter=retries, what="download")
         _check_image(t)
     return StillResult(path=targets[0], paths=targets, model=model, backend="fal", request_id=ticket.request_id,
                        est_cost_usd=estimate_still(model, "fal", width=width, height=height, n=n),

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ MIGRATIONS: list[str] = [
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 WRITE_WAIT_S = 8.0  # how long a writer waits for another process's lock before its rows go to the outbox
@@ -310,7 +310,7 @@ class _Deferred:
     def __init__(self) -> None:
         self.statements: list[tuple[str, list[Any]]] = []
 
-    def execute(self, sql: str, params: list[Any] | None = None) -> "_Deferred":
+    def execute(self, sql: str, params: list[Any] | None = None) -> _Deferred:
         if sql.strip().upper() not in ("BEGIN", "BEGIN TRANSACTION", "COMMIT", "ROLLBACK"):
             self.statements.append((sql, list(params or [])))
         return self
@@ -343,7 +343,7 @@ def _encode(params: list[Any]) -> list[Any]:
 
 
 def _decode(params: list[Any]) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for v in params:
         if isinstance(v, dict) and "__datetime__" in v:
             out.append(datetime.fromisoformat(v["__datetime__"]))

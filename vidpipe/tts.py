@@ -103,6 +103,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     out.parent.mkdir(parents=True, exist_ok=True)
     name = select_tts_backend(backend)
     model = (model_id or DEFAULT_MODEL) if name == "elevenlabs" else None
+    chars: dict[str, Any] | None
     if name == "elevenlabs":
         require_key("elevenlabs")  # a missing key is named before a missing voice
         voice = elevenlabs_voice(voice_id)
@@ -110,7 +111,7 @@ def synthesize_speech(text: str, out: Path, *, voice_id: str | None = None, back
     else:
         voice = voice_id or "en"
         duration, words, chars = _preview(text, out, voice)
-    billed = len([c for c in chars["characters"] if c]) if chars else 0
+    billed = len([c for c in (chars or {}).get("characters", []) if c])
     cues = sentence_cues(words)
     align = out.with_suffix(".alignment.json")
     align.write_text(json.dumps({

@@ -220,7 +220,8 @@ def _check_real_person(job: Job | None) -> list[Finding]:
 
 
 def _check_audio_direction(body: dict[str, Any], mode: str | None) -> list[Finding]:
-    prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else ""
+    raw = body.get("prompt")
+    prompt: str = raw if isinstance(raw, str) else ""
     out: list[Finding] = []
     audios = _refs(body, "reference_audios")
     if body.get("generate_audio", True) is True and not audios and not _directs(prompt, SOUND_EXACT, SOUND_STEMS) \
@@ -322,7 +323,7 @@ def check_job(job: Job, *, model: str | None = None, store: Any = None, profile:
     return r, sorted(findings, key=lambda f: f.severity != "error")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _translator(name: str) -> Backend:
     """One adapter per backend for translating (pure): building one per job was a tenth of validate's time."""
     return get_backend(name)

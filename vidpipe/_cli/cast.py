@@ -41,4 +41,4 @@ def cast(
     for r in rows:
         basis = f"  real person: {r['real_person']}" if r["real_person"] else ""
         typer.echo(f"{r['id']}  {r['name']} ({r['kind']}){basis}\n  {r['description']}\n  look: {r['look']}\n"
-                   f"  in: {', '.join(r['shots']) or 'no shot yet'}")
+                   f"  in: {', '.join(map(str, r['shots'] or [])) or 'no shot yet'}")

@@ -147,7 +147,7 @@ def make_format_delivery(paths: Paths, episode_id: str, fmt: str) -> FormatDeliv
     media = paths.episode_media(episode_id)
     master = media / "final.mp4"
     record = (read_sidecar(master.with_suffix(".json")) or {}).get("output")
-    if not master.exists() or not still_verified(master, record):
+    if record is None or not master.exists() or not still_verified(master, record):
         raise VidpipeError(f"episode {episode_id}: no verified final cut at {master}; run final_cut first")
     out = media / "deliveries" / f"{fmt}.mp4"
     side = out.with_suffix(".json")

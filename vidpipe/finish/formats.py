@@ -65,7 +65,7 @@ def fmt_of(name: str) -> Format:
     return FORMATS[name]
 
 
-def _quiet() -> contextlib.redirect_stdout:  # type: ignore[type-arg]
+def _quiet() -> contextlib.redirect_stdout:
     """The Kdenlive adapter prints a deprecation banner on stdout, where `vidpipe export` prints paths."""
     return contextlib.redirect_stdout(io.StringIO())
 

@@ -10,7 +10,7 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class Tally:
         return " · ".join(f"{s.replace('_', ' ')} {self.counts[s]}" for s in SHOWN if self.counts[s]) or "planning"
 
     @contextlib.contextmanager
-    def shown(self, enabled: bool) -> Iterator["Tally"]:
+    def shown(self, enabled: bool) -> Iterator[Tally]:
         if not enabled:
             yield self
             return
@@ -79,7 +79,7 @@ def write_manifest(out_dir: Path, results: list[GenerationResult]) -> Path:
     rows = list(entries.values())
     count = Counter(e.get("status") for e in rows)
     write_sidecar(path, {
-        "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "totals": {
             "jobs": len(rows), "done": count["done"], "failed": count["failed"], "invalid": count["invalid"],
             "over_budget": count["over_budget"],

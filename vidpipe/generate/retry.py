@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from vidpipe.errors import (
     ProviderError, ProviderNotConfigured, ProviderRateLimited, ProviderRejected, ProviderTimeout, ProviderUnavailable,

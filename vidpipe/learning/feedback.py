@@ -46,7 +46,7 @@ def lesson_lint(request: dict[str, Any], *, category: str | None = None, lessons
         k in INTENT_FEATURES for lesson in linted for k in (lesson.lint or {}).get("when", {})))
     out = []
     for lesson in linted:
-        rule = lesson.lint
+        rule = lesson.lint or {}
         if not _when_matches(rule.get("when", {}), feats, request):
             continue
         broken = None

@@ -21,7 +21,7 @@ import secrets
 import stat
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -141,7 +141,7 @@ def read_lessons(path: Path | None) -> list[Lesson]:
         return []
     if st is None or not stat.S_ISREG(st.st_mode):
         return []
-    return list(_parsed(os.fspath(path), st.st_mtime_ns, st.st_size))  # a new list; the entries are not mutated
+    return list(_parsed(os.fspath(str(path)), st.st_mtime_ns, st.st_size))  # a new list; the entries are not mutated
 
 
 @lru_cache(maxsize=8)
@@ -166,7 +166,7 @@ def append_lesson(path: Path, lesson: Lesson) -> Lesson:
         lesson.lesson = one_line(lesson.lesson, "lesson", limit=LESSON_MAX)
         lesson.lint = None
     lesson.id = lesson.id if lesson.id and not re.fullmatch(r"L\d{3,}", lesson.id) else new_id()
-    lesson.written_at = lesson.written_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    lesson.written_at = lesson.written_at or datetime.now(UTC).isoformat(timespec="seconds")
     entry = lesson.render()  # validates every field before the file is opened
     p = Path(path)
     with lessons_lock(p), p.open("ab+") as f:  # append mode: every write lands at the end

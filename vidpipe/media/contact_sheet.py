@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -47,7 +47,7 @@ class Mark:
     label: str = ""
 
 
-def _draw_mark(draw: ImageDraw.ImageDraw, m: Mark, x: int, y: int, tw: int, th: int, font) -> None:  # type: ignore[no-untyped-def]
+def _draw_mark(draw: ImageDraw.ImageDraw, m: Mark, x: int, y: int, tw: int, th: int, font) -> None:
     if m.kind == "box":
         box = (x + m.x * tw, y + m.y * th, x + (m.x + m.w) * tw, y + (m.y + m.h) * th)
         draw.rectangle(box, outline=m.colour, width=2)

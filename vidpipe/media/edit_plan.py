@@ -140,7 +140,7 @@ def _check_crossfades(clips: list[PlannedClip]) -> None:
         if cur.transition_dur > short + _EPS:
             raise SpecError(f"{cur.label}: crossfade of {cur.transition_dur} s is longer than the adjacent clips "
                             f"(clip {prev.index} lasts {prev.length:.3f} s, clip {cur.index} {cur.length:.3f} s)")
-    for prev, cur, nxt in zip(clips, clips[1:], clips[2:]):
+    for cur, nxt in zip(clips[1:], clips[2:]):
         used = cur.transition_dur + nxt.transition_dur
         if used > cur.length + _EPS:
             raise SpecError(f"{cur.label}: its crossfades ({cur.transition_dur} s in, {nxt.transition_dur} s out) "

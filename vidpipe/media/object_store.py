@@ -49,7 +49,7 @@ class ObjectStore:
     endpoint_url: str = ""
 
     @classmethod
-    def from_env(cls, bucket: str = "", prefix: str = "", endpoint_url: str = "") -> "ObjectStore":
+    def from_env(cls, bucket: str = "", prefix: str = "", endpoint_url: str = "") -> ObjectStore:
         """Explicit values win; empty ones fall back to VIDPIPE_S3_BUCKET / _PREFIX / _ENDPOINT_URL."""
         return cls(
             bucket=bucket or os.environ.get(ENV_BUCKET, ""),

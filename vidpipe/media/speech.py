@@ -50,7 +50,7 @@ def _engine() -> tuple[ctypes.CDLL, int, list[np.ndarray]]:
         chunks: list[np.ndarray] = []
         words: list[tuple[int, int, int]] = []
 
-        def collect(wav, n, events):  # type: ignore[no-untyped-def]
+        def collect(wav, n, events):
             if n > 0:
                 chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
             i = 0
@@ -64,7 +64,7 @@ def _engine() -> tuple[ctypes.CDLL, int, list[np.ndarray]]:
         cb = _CALLBACK(collect)
         lib.espeak_SetSynthCallback(cb)
         _STATE.update(lib=lib, rate=rate, chunks=chunks, cb=cb, words=words)
-    return _STATE["lib"], int(_STATE["rate"]), _STATE["chunks"]  # type: ignore[return-value]
+    return _STATE["lib"], int(str(_STATE["rate"])), _STATE["chunks"]  # type: ignore[return-value]
 
 
 def speak(text: str, *, voice: str = "en", rate_wpm: int = 160, pitch: int = 50) -> tuple[np.ndarray, int]:
@@ -113,8 +113,10 @@ def word_times(text: str, events: list[tuple[int, float]], total: float) -> list
         j = k + 1
         while j < len(tokens) and starts[j] is None:
             j += 1  # tokens k..j-1 share the span from starts[k] to the next timed start
-        t0 = starts[k] if starts[k] is not None else (out[-1][2] if out else 0.0)
-        t1 = starts[j] if j < len(tokens) and starts[j] is not None else total
+        sk = starts[k]
+        t0: float = sk if sk is not None else (out[-1][2] if out else 0.0)
+        sj = starts[j] if j < len(tokens) else None
+        t1: float = sj if sj is not None else total
         step = (t1 - t0) / (j - k)
         out += [(tokens[i][0], round(t0 + (i - k) * step, 3), round(t0 + (i - k + 1) * step, 3)) for i in range(k, j)]
         k = j

@@ -165,7 +165,7 @@ def shot_failure(paths: Paths, ref: ShotRef, failures: dict[str, dict[str, Any]]
     if rec.get("state") not in (None, fp):
         return None  # it failed for an older spec
     try:
-        current = ref.clip_path.exists() and ref.read().clip_current(fp)
+        current = ref.clip_path.exists() and ref.read().clip_for_spec(fp)
     except SpecError:  # a damaged record: the failure is the better thing to show
         current = False
     if current:

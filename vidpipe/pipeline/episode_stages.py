@@ -252,7 +252,7 @@ def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", f
         raise VidpipeError(f"episode {episode_id} has no final cut yet; run final_cut first")
     out = media / "delivery.mp4"
     final_record = (read_sidecar(final.with_suffix(".json")) or {}).get("output")
-    if not still_verified(final, final_record):
+    if final_record is None or not still_verified(final, final_record):
         raise VidpipeError(f"episode {episode_id}: {final} is not the final cut that was verified (changed, truncated "
                            "or left by an interrupted run); run final_cut again")
     key = stable_hash({"final": final_record["sha256"], "res": resolution, "fps": fps, "v": STAGE_VERSION})
@@ -289,7 +289,10 @@ def episode_status(paths: Paths, episode_id: str) -> EpisodeStatus:
     take or accepting a clip gives the final cut a new digest (and the gate a new run key).
     """
     episode = load_episode(paths.episode_dir(episode_id))
-    missing, failing, marks, reasons = [], [], [], {}
+    missing: list[str] = []
+    failing: list[str] = []
+    marks: list[Any] = []
+    reasons: dict[str, str] = {}
     for s in episode.shots:
         rec = ShotRef(paths, episode, s).read()
         state = rec.qc_state

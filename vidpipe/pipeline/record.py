@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, Literal
 
@@ -207,7 +207,7 @@ class ShotRef:
     shot: Shot
 
     @classmethod
-    def load(cls, paths: Paths, episode_id: str, shot_id: str) -> "ShotRef":
+    def load(cls, paths: Paths, episode_id: str, shot_id: str) -> ShotRef:
         episode = load_episode(paths.episode_dir(episode_id))
         try:
             shot = episode.shot(shot_id)
@@ -218,7 +218,7 @@ class ShotRef:
         return cls(paths, episode, shot)
 
     @classmethod
-    def all(cls, paths: Paths, episode: Episode) -> list["ShotRef"]:
+    def all(cls, paths: Paths, episode: Episode) -> list[ShotRef]:
         return [cls(paths, episode, s) for s in episode.shots]
 
     # -- paths ------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class ShotRef:
                 raise SpecError(f"shot {self.key} passed QC; there is nothing to accept")
             if state not in ("awaiting decision", "accepted") or rec.qc is None:
                 raise SpecError(f"shot {self.key} is {state}; only a clip that failed QC can be accepted")
-            at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            at = datetime.now(UTC).isoformat(timespec="seconds")
             rec = self.update(accepted=Acceptance(by=by, reason=reason, at=at, clip_hash=rec.qc.clip_hash))
             self.decided("accept", store, by=by, reason=reason, clip_hash=rec.qc.clip_hash if rec.qc else None)
             return rec
@@ -364,7 +364,7 @@ class ShotRef:
         with FileLock(str(folder / f"{STAMP}.lock"), timeout=LOCK_TIMEOUT_S, is_singleton=True):
             path = folder / STAMP
             old = read_sidecar(path) or {}
-            write_sidecar(path, {"changed": datetime.now(timezone.utc).isoformat(), "token": secrets.token_hex(8),
+            write_sidecar(path, {"changed": datetime.now(UTC).isoformat(), "token": secrets.token_hex(8),
                                  "decision": secrets.token_hex(8) if decision else old.get("decision")})
 
 

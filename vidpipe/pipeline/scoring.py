@@ -17,7 +17,7 @@ from filelock import FileLock
 
 from vidpipe.errors import SpecError, VidpipeError
 from vidpipe.ledger import record_spend
-from vidpipe.learning.lessons import LESSON_MAX, new_lesson, one_line
+from vidpipe.learning.lessons import LESSON_MAX, Lesson, new_lesson, one_line
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import LOCK_TIMEOUT_S, ShotRef, store_rows, write_report
 from vidpipe.qc.judge import VLM_MODEL, Judgement, ask_vlm, judged, qc_json_of

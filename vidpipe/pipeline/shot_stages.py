@@ -33,7 +33,7 @@ from vidpipe.qc.report import qc_row, run_qc
 from vidpipe.qc.verdict import verdict
 from vidpipe.refcheck import RefPolicy
 from vidpipe.routing import project_profile
-from vidpipe.schema import Defect, Finding, Job, QCReport, Shot
+from vidpipe.schema import Defect, Finding, Job, QCReport
 from vidpipe.shots import needs_still, shot_to_job
 from vidpipe.stills import make_still
 from vidpipe.store import Store
@@ -189,7 +189,7 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
     if not done:
         res = results[0]
         raise VidpipeError(f"shot {ref.key}: generation {res.status}: {res.error or 'no output'}")
-    gens = {k: _generation(ref, Path(r.path), r, jobs[k - 1], rec.shot_fingerprint, k) for k, r in done}
+    gens = {k: _generation(ref, Path(str(r.path)), r, jobs[k - 1], rec.shot_fingerprint, k) for k, r in done}
     if n == 1:
         chosen, takes = 1, []
     else:

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def record_episode_errors(paths: Paths, errors: dict[str, str], *, stage: str, s
     """Replace the errors of `stage` for the `scanned` episodes with `errors`; True when the file changed."""
     old = read_episode_errors(paths)
     new = {ep: v for ep, v in old.items() if not (v.get("stage") == stage and ep in scanned)}
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     for ep, msg in errors.items():
         prev = old.get(ep) or {}
         since = prev.get("since", now) if prev.get("error") == msg else now
@@ -162,7 +162,7 @@ def record_episode_errors(paths: Paths, errors: dict[str, str], *, stage: str, s
 
 def record_failure(paths: Paths, record: dict[str, Any], *, webhook_url: str | None = None) -> dict[str, Any]:
     """Append a failed run to data/run_failures.jsonl and POST the same record to `webhook_url` if set."""
-    rec = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **record}
+    rec = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **record}
     out = paths.data / "run_failures.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a", encoding="utf-8") as f:

@@ -191,7 +191,7 @@ class FalBackend:
         from fal_client.client import Completed, InProgress
 
         rid = str(ticket.request_id)
-        ctx = {"model": ticket.model, "job_id": ticket.job_id, "request_id": rid}
+        ctx: dict[str, Any] = {"model": ticket.model, "job_id": ticket.job_id, "request_id": rid}
         with map_fal_errors(**ctx):
             handle = self.client.get_handle(ticket.endpoint, rid)
             while True:
@@ -240,7 +240,7 @@ class FalBackend:
                     return self.media_ref(Path(node).expanduser(), workdir, audio=bool(key and "audio" in key))
             return node
 
-        return conv(body, None)  # type: ignore[no-any-return]
+        return conv(body, None)
 
     def media_ref(self, path: Path, workdir: Path, *, audio: bool = False) -> str:
         """The fal storage URL of a local file, uploaded once per content (cached under the data root)."""
@@ -262,7 +262,8 @@ class FalBackend:
         """fal storage upload through fal-client (CDN token, then POST /files/upload; its own retries)."""
         from fal_client.client import StorageSettings
 
-        return str(self.client.upload_file(path, lifecycle=StorageSettings(expires_in=UPLOAD_LIFETIME)))
+        settings = StorageSettings(expires_in=UPLOAD_LIFETIME)  # type: ignore[arg-type]  # one of its literals
+        return str(self.client.upload_file(path, lifecycle=settings))
 
     def _data_uri(self, uri: str, workdir: Path) -> str:
         """A data URI given by the user, written to a file named by its hash and uploaded like one."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 import httpx
@@ -50,7 +50,7 @@ class Found:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def same_body(item: dict[str, Any], body: Any) -> bool:
@@ -64,7 +64,7 @@ def find_request(endpoint: str, body: Any, *, key: str, since: datetime, exclude
 
     Raises httpx errors (the caller maps them): a failed lookup is not a "not found".
     """
-    end = (until or datetime.now(timezone.utc)) + SKEW
+    end = (until or datetime.now(UTC)) + SKEW
     params: dict[str, Any] = {"endpoint_id": endpoint, "expand": "payloads", "start": _iso(since - SKEW),
                               "end": _iso(end), "limit": PAGE_LIMIT}
     headers = {"Authorization": f"Key {key}", "Accept": "application/json"}

@@ -205,8 +205,8 @@ class GeminiBackend:
         from google.genai import types
 
         rid = str(ticket.request_id)
-        ctx = {"model": ticket.model, "job_id": ticket.job_id, "request_id": rid}
-        op = types.GenerateVideosOperation(name=rid)
+        ctx: dict[str, Any] = {"model": ticket.model, "job_id": ticket.job_id, "request_id": rid}
+        op = types.GenerateVideosOperation(name=rid)  # type: ignore[call-arg]  # (a pydantic model: the stub lists no fields)
         while True:
             with map_gemini_errors(**ctx):
                 op = self.client.operations.get(op)

@@ -78,6 +78,9 @@ class Verdict:
             self.lines.append(line)
 
 
+FAL_READ_ERRORS: tuple[type[BaseException], ...] = (*HTTP_ERRORS, ValueError, KeyError)
+GEMINI_READ_ERRORS: tuple[type[BaseException], ...] = (*HTTP_ERRORS, gerr.APIError, ValueError)
+
 def _today() -> str:
     return dt.date.today().isoformat()
 
@@ -288,7 +291,7 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
             cache.fal.update(fetch_fal(stale))
         except ProviderNotConfigured:
             return v  # no key: the run names the missing FAL_KEY for each job, nothing is sent
-        except (*HTTP_ERRORS, ValueError, KeyError) as exc:
+        except FAL_READ_ERRORS as exc:
             v.say(f"preflight: cannot read fal's platform API at {api_url()} ({type(exc).__name__}: "
                   f"{str(exc)[:120]}); checking against the snapshot of {contracts.fal_schemas().read_on} instead")
             for e in stale:
@@ -307,7 +310,7 @@ def check(uses: dict[str, list[dict[str, Any]]], gemini_models: set[str], *, roo
                 listed = gemini_listed()
             except ProviderNotConfigured:
                 return v
-            except (*HTTP_ERRORS, gerr.APIError, ValueError) as exc:
+            except GEMINI_READ_ERRORS as exc:
                 v.say(f"preflight: cannot read Gemini's models.list ({type(exc).__name__}: {str(exc)[:120]}); "
                       "model ids not checked")
                 return v

@@ -111,7 +111,7 @@ class UploadCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def default(cls) -> "UploadCache":
+    def default(cls) -> UploadCache:
         return cls(Paths.from_env().data / "cache" / "fal_uploads.json")
 
     def _read(self) -> dict[str, dict[str, object]]:

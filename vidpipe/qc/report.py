@@ -19,6 +19,7 @@ from vidpipe.media.contact_sheet import Mark, contact_sheet
 from vidpipe.media.frames import VideoScan, sample_times, save_jpeg, scan_audio, scan_video
 from vidpipe.media.probe import probe as probe_clip
 from vidpipe.qc import content, technical
+from vidpipe.qc.content.accuracy import record as detector_record
 from vidpipe.qc.verdict import with_severities
 from vidpipe.schema import Defect, Job, QCReport
 
@@ -155,7 +156,7 @@ def _write_review(folder: Path, report: QCReport, scan: VideoScan | None, cuts: 
         probe_data["camera_motion"] = found.camera_motion
         probe_data["content_measures"] = found.measures
         probe_data["qc_timings_s"] = {k: round(v, 4) for k, v in found.timings_s.items()}
-        probe_data["qc_detectors"] = content.detector_record()
+        probe_data["qc_detectors"] = detector_record()
     _write_json(folder / "probe.json", probe_data)
     if write_report:
         _write_json(folder / "qc.json", report.model_dump(mode="json"))

@@ -7,7 +7,8 @@ are module constants so tests, the CLI and learning can cite them. Nothing here 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 

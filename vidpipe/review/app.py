@@ -129,7 +129,7 @@ def create_app(paths: Paths | None = None, store: Store | None = None, access: A
     async def score(request: Request, ep: str, shot: str) -> Response:
         _episode, sv = data.shot_view(paths, ep, shot)
         form = await request.form()
-        values, errors = parse_score_form(dict(form), list(form.getlist("failure_modes")))
+        values, errors = parse_score_form(dict(form), [str(m) for m in form.getlist("failure_modes")])
         take = sv.take
         if take.review_dir is None or take.qc is None:
             errors["clip"] = "this shot has no QC report yet; render it first"

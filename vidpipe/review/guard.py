@@ -101,7 +101,7 @@ def csrf_token(request: Request) -> str:
 
 
 @pass_context
-def csrf_field(context: dict) -> Markup:  # type: ignore[type-arg]
+def csrf_field(context: dict) -> Markup:
     """`{{ csrf_field() }}` inside a <form method="post">: the one line every room form needs."""
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_token(context["request"]))
 

@@ -46,7 +46,7 @@ class Setting:
     tint: tuple[int, int, int]
 
     @classmethod
-    def of(cls, text: str) -> "Setting":
+    def of(cls, text: str) -> Setting:
         low = text.lower()
         tints = [rgb for word, rgb in PALETTE.items() if word in low]
         time = "night" if any(w in low for w in _NIGHT) else "dawn" if any(w in low for w in _DAWN) else "day"

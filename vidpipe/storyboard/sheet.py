@@ -8,7 +8,8 @@ episode order, under a title line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import av
 from PIL import Image, ImageDraw

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,25 +111,25 @@ class ElevenLabsContract(_Dated):
 
 
 def _read(name: str) -> dict[str, Any]:
-    return json.loads((HERE / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((HERE / name).read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def fal_schemas() -> FalSchemas:
     return FalSchemas.model_validate(_read("fal_schemas.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def fal_prices() -> FalPrices:
     return FalPrices.model_validate(_read("fal_prices.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def gemini_models() -> GeminiModels:
     return GeminiModels.model_validate(_read("gemini_models.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def elevenlabs() -> ElevenLabsContract:
     return ElevenLabsContract.model_validate(_read("elevenlabs.json"))
 

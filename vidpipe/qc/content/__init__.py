@@ -17,7 +17,6 @@ from typing import Any
 from vidpipe.media.frames import AudioScan, VideoScan
 from vidpipe.qc.content import faces, motion, quality, speech, text
 from vidpipe.qc.content.accuracy import DETECTOR_VERSION  # noqa: F401 - the version QC records
-from vidpipe.qc.content.accuracy import record as detector_record
 from vidpipe.qc.content.intent import Intent, read_intent
 from vidpipe.qc.content.regions import excluded_areas, is_preview
 from vidpipe.schema import Defect, Region

@@ -35,7 +35,7 @@ EXTRA_MIN_SIZE = 0.4  # … counting faces at least this fraction of the frame's
 
 
 @lru_cache(maxsize=1)
-def _cascade():  # type: ignore[no-untyped-def]
+def _cascade():
     from skimage import data
     from skimage.feature import Cascade
 
@@ -80,7 +80,7 @@ def face_defects(samples: list[tuple[float, Image.Image]], *, one_speaker: bool,
     if not looked:
         return [], []
     regions: list[Region] = []
-    counts = []
+    counts: list[int] = []
     for t, img in looked:
         if not one_speaker and counts and min(counts) >= 1:
             break  # a face is present and nobody asked how many: the rest of the frames cannot change that

@@ -131,7 +131,7 @@ def sharpness(details: list[tuple[float, np.ndarray]],
     block = [b for _, y in details if (b := block_score(y)) is not None]
     vals: dict[str, float | None] = {"blur": _r(float(np.median(blur))) if blur else None,
                                      "blockiness": _r(float(np.median(block))) if block else None}
-    out = []
+    out: list[Defect] = []
     if not details:
         return out, vals
     start, end = _r(details[0][0]), _r(details[-1][0])

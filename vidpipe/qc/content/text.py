@@ -56,7 +56,7 @@ def _models_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions():
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

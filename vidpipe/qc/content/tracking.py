@@ -58,8 +58,10 @@ def _track(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> tupl
     if p0 is None or len(p0) < 4:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
-    p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, None, winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
-    back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, None, winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
+    p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, None,  # type: ignore[call-overload]  # stubs want a non-None nextPts
+                                           winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
+    back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, None,  # type: ignore[call-overload]
+                                             winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
     p0, p1, back = p0[:, 0], p1[:, 0], back[:, 0]
     ok = (st1[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - p0, axis=1) < FB_MAX)
     inside = (p0[:, 0] >= _BORDER) & (p0[:, 0] < w - _BORDER) & (p0[:, 1] >= _BORDER) & (p0[:, 1] < h - _BORDER)
