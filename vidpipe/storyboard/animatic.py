@@ -48,6 +48,8 @@ ZOOM_RATE = 0.08  # ... and closes in at least this fast (ln scale per second): 
 ORBIT_ZOOM = 1.1  # an orbit ends this much closer
 STILL_MARK = "vidpipe-preview"  # PNG text key on storyboard frames: an animatic repaints them, not their pixels
 GRAIN = 16.0  # the paper's grain over the whole picture (grey levels), fixed to the scene like the backdrop
+FILM_GRAIN = 7.0  # per-frame grain (grey levels, 3 px grains): a held picture is alive, as on film; being
+# random in every frame it has no direction a camera-motion estimate could read
 MOTES = 8  # pairs of drifting motes: life in an empty locked-off frame, moving in opposite phase (net zero)
 Box = tuple[float, float, float, float]
 
@@ -194,7 +196,9 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
             subject = (foot[0], min(max(foot[1], pic[1] + ph * s * 0.2), pic[3] - ph * s * 0.12))
         if seg.speaker is not None and p.member.key == seg.speaker.key:
             mouth = voice
-    grained = np.asarray(frame, np.int16) + (np.asarray(grain, np.int16)[:, :, None] - 128)
+    noise = np.random.default_rng([seed, int(round(t * 1000))]).normal(0, FILM_GRAIN, (h // 3 + 1, w // 3 + 1))
+    noise = np.repeat(np.repeat(noise, 3, axis=0), 3, axis=1)[:h, :w]
+    grained = np.asarray(frame, np.int16) + (np.asarray(grain, np.int16) - 128 + noise.astype(np.int16))[:, :, None]
     frame = Image.fromarray(np.clip(grained, 0, 255).astype(np.uint8))
     d = ImageDraw.Draw(frame)
     draw_move(d, seg.move, pic, (w, h), subject or (w / 2, (pic[1] + pic[3]) / 2), ZOOM)

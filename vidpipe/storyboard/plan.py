@@ -47,7 +47,9 @@ MOVES = (
     ("crane_up", ("crane up", "cranes up", "craning up", "boom up", "rise", "rising", "rises")),
     ("crane_down", ("crane down", "cranes down", "craning down", "boom down", "descends")),
     ("handheld", ("handheld", "hand-held", "shaky", "shoulder-mounted", "follow", "follows")),
-    # a bare move word still moves the camera (QC holds it to "some motion")
+)
+# A bare move word, when no move above is named, still moves the camera (QC holds it to "some motion").
+BARE_MOVES = (
     ("zoom_in", ("push", "dolly", "drone")),
     ("pan_right", ("pan", "pans", "tracking", "truck", "whip")),
     ("crane_up", ("crane",)),
@@ -146,7 +148,7 @@ def _first(text: str, table: tuple[tuple[str, tuple[str, ...]], ...], default: s
 
 def camera_move(text: str) -> str:
     """The first named camera move in `text`; no named move is a locked-off (static) camera."""
-    return _first(text, MOVES, "static")
+    return _first(text, MOVES, "") or _first(text, BARE_MOVES, "static")
 
 
 def shot_size(text: str) -> str:
