@@ -12,12 +12,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from vidpipe.media.probe import probe
+from vidpipe.qc.report import scene_cuts
+from vidpipe.schema import frame_size
 from vidpipe.storyboard.animatic import animatic, storyboard_frame
 from vidpipe.storyboard.art import PAPER, fit, set_text
 from vidpipe.storyboard.layout import layout, text_areas
 from vidpipe.storyboard.plan import camera_move, member, members, panels
-from vidpipe.qc.report import scene_cuts
-from vidpipe.schema import frame_size
 
 KEEPER = "The keeper, a grey-bearded man in a yellow oilskin coat and navy knit cap"
 DIALOGUE = (f'{KEEPER}. He leans into the microphone and speaks calmly. The keeper says: "Trawler Marguerite, '
@@ -114,7 +114,8 @@ def test_cast_identity_is_the_same_in_every_shot() -> None:
     got = members(cast)
     assert [(m.label, m.kind, m.cites) for m in got] == [("KEEPER", "person", (1,)), ("LIGHTHOUSE", "place", (2, 3))]
     assert got[0].colour == keeper[0].colour and "beard" in got[0].traits
-    block = panels(f"{cast}.\n[00:00-00:04] A man at a radio, with the keeper [Image1]: he speaks. Camera: close-up.", 4)
+    block = panels(f"{cast}.\n[00:00-00:04] A man at a radio, with the keeper [Image1]: he speaks. Camera: close-up.",
+                   4)
     assert block[0].members[0].traits == got[0].traits  # the block's short anchor keeps the full identity
 
 

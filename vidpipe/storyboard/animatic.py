@@ -29,12 +29,11 @@ from PIL import Image, ImageDraw, PngImagePlugin
 from vidpipe.errors import FfmpegFailed
 from vidpipe.media.ambience import SR, ambience_samples, write_wav
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.media.speech import speak
 from vidpipe.media.frames import scan_audio
+from vidpipe.media.speech import speak
 from vidpipe.schema import frame_size
 from vidpipe.storyboard.art import draw_clock, draw_tag, header, notes
-from vidpipe.storyboard.figures import Placement, bubble_tail, card_box, draw_card, draw_member, draw_move
-from vidpipe.storyboard.figures import performed, placements
+from vidpipe.storyboard.figures import Placement, bubble_tail, card_box, draw_card, draw_member, draw_move, performed, placements
 from vidpipe.storyboard.layout import Layout, layout
 from vidpipe.storyboard.plan import Panel, camera_move, panels
 from vidpipe.storyboard.scene import backdrop, cover, texture, user_image
@@ -113,7 +112,7 @@ def _place_image(panel: Panel, images: list[Image.Image | None]) -> Image.Image 
     """The first place member's own image (a place is the backdrop)."""
     for m in panel.members:
         if m.kind == "place":
-            pics = [images[n - 1] for n in m.cites if 0 < n <= len(images) and images[n - 1] is not None]
+            pics = [im for n in m.cites if 0 < n <= len(images) and (im := images[n - 1]) is not None]
             if pics:
                 return pics[0]
     return None
@@ -131,7 +130,7 @@ def _board(panel: Panel, lay: Layout, still: Image.Image | None, images: list[Im
     cast = [] if still is not None else placements(panel, pic_panel)
     photos: dict[str, Image.Image] = {}
     for p in cast:
-        pics = [images[n - 1] for n in p.member.cites if 0 < n <= len(images) and images[n - 1] is not None]
+        pics = [im for n in p.member.cites if 0 < n <= len(images) and (im := images[n - 1]) is not None]
         if pics:
             photos[p.member.key] = pics[0]
     key = seed * 7919 + panel.index

@@ -67,7 +67,8 @@ _KINDS = {
                "fisherman", "diver", "pilot", "soldier", "doctor", "chef", "king", "queen", "lady", "worker",
                "farmer", "detective", "officer", "nurse", "teacher", "student", "dancer", "runner", "rider",
                "astronaut", "presenter", "host", "he", "she", "baker", "waiter", "clerk", "artist", "grandmother",
-               "grandfather", "boss", "neighbour", "neighbor", "customer", "owner", "mother", "father", "daughter", "son", "friend",
+               "grandfather", "boss", "neighbour", "neighbor", "customer", "owner", "mother", "father", "daughter",
+               "son", "friend",
                "stranger", "guard", "driver", "musician", "singer", "narrator", "speaker", "character", "me"),
     "hands": ("hands", "hand", "fingers"),
     "place": ("lighthouse", "tower", "house", "cottage", "castle", "church", "building", "cabin", "barn",
@@ -210,10 +211,10 @@ def members(subject: str) -> list[Member]:
     "a loaf") are scenery the caption carries, never figures.
     """
     cast: list[Member] = []
-    for m in _CITED.finditer(subject):
-        found = member(f"{m.group('name')}, {m.group('desc') or ''}")
+    for hit in _CITED.finditer(subject):
+        found = member(f"{hit.group('name')}, {hit.group('desc') or ''}")
         if found is not None and all(o.key != found.key for o in cast):
-            cites = tuple(int(n) for n in re.findall(r"\d+", m.group("cites")))
+            cites = tuple(int(n) for n in re.findall(r"\d+", hit.group("cites")))
             cast.append(Member(found.key, found.label, found.kind, found.colour, found.traits, cites))
     if cast:
         return distinct_colours(cast)
