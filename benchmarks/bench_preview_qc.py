@@ -4,7 +4,9 @@ Why: a first episode on the preview backend must reach its final cut; a preview 
 QC stops the gate. The CI test (tests/test_preview_property.py) renders a dozen seeded shots;
 this renders as many as asked and counts failures per code, with the cases to reproduce them.
 
-    python benchmarks/bench_preview_qc.py [--shots 60] [--first-seed 0] [--out bench_preview_qc.json]
+    python benchmarks/bench_preview_qc.py [--shots 100] [--first-seed 0] [--out bench_preview_qc.json]
+
+(`make bench` runs 24 shots.) Exit status 1 when any preview clip fails its own QC.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.preview_shots import failures, random_case, render_and_check  # noqa: E402
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shots", type=int, default=60)
+    ap.add_argument("--shots", type=int, default=24)
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="write every case's result as JSON")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     per_code: collections.Counter[str] = collections.Counter()
     rows = []
     t0 = time.perf_counter()
@@ -47,12 +50,12 @@ def main() -> int:
             print("      ", line[:300], flush=True)
     failed = sum(1 for r in rows if r["failed"])
     summary = {"shots": len(rows), "failed": failed, "per_code": dict(per_code),
-               "seconds": round(time.perf_counter() - t0, 1)}
+               "failed_share_ratio": round(failed / max(1, len(rows)), 3), "wall_s": round(time.perf_counter() - t0, 1)}
     print(json.dumps(summary))
     if args.out:
         args.out.write_text(json.dumps({"summary": summary, "cases": rows}, indent=1))
-    return 1 if failed else 0
+    return summary
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(1 if main(sys.argv[1:])["failed"] else 0)

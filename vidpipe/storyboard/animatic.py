@@ -29,12 +29,11 @@ from PIL import Image, ImageDraw, PngImagePlugin
 from vidpipe.errors import FfmpegFailed
 from vidpipe.media.ambience import SR, ambience_samples, write_wav
 from vidpipe.media.ffmpeg import ffmpeg_exe
-from vidpipe.media.speech import speak
 from vidpipe.media.frames import scan_audio
+from vidpipe.media.speech import speak
 from vidpipe.schema import frame_size
 from vidpipe.storyboard.art import draw_clock, draw_tag, header, notes
-from vidpipe.storyboard.figures import Placement, bubble_tail, card_box, draw_card, draw_member, draw_move
-from vidpipe.storyboard.figures import performed, placements
+from vidpipe.storyboard.figures import Placement, bubble_tail, card_box, draw_card, draw_member, draw_move, performed, placements
 from vidpipe.storyboard.layout import Layout, layout
 from vidpipe.storyboard.plan import Panel, camera_move, panels
 from vidpipe.storyboard.scene import backdrop, cover, texture, user_image
@@ -48,6 +47,8 @@ ZOOM_RATE = 0.08  # ... and closes in at least this fast (ln scale per second): 
 ORBIT_ZOOM = 1.1  # an orbit ends this much closer
 STILL_MARK = "vidpipe-preview"  # PNG text key on storyboard frames: an animatic repaints them, not their pixels
 GRAIN = 16.0  # the paper's grain over the whole picture (grey levels), fixed to the scene like the backdrop
+FILM_GRAIN = 7.0  # per-frame grain (grey levels, 3 px grains): a held picture is alive, as on film; being
+# random in every frame it has no direction a camera-motion estimate could read
 MOTES = 8  # pairs of drifting motes: life in an empty locked-off frame, moving in opposite phase (net zero)
 Box = tuple[float, float, float, float]
 
@@ -111,7 +112,7 @@ def _place_image(panel: Panel, images: list[Image.Image | None]) -> Image.Image 
     """The first place member's own image (a place is the backdrop)."""
     for m in panel.members:
         if m.kind == "place":
-            pics = [images[n - 1] for n in m.cites if 0 < n <= len(images) and images[n - 1] is not None]
+            pics = [im for n in m.cites if 0 < n <= len(images) and (im := images[n - 1]) is not None]
             if pics:
                 return pics[0]
     return None
@@ -129,7 +130,7 @@ def _board(panel: Panel, lay: Layout, still: Image.Image | None, images: list[Im
     cast = [] if still is not None else placements(panel, pic_panel)
     photos: dict[str, Image.Image] = {}
     for p in cast:
-        pics = [images[n - 1] for n in p.member.cites if 0 < n <= len(images) and images[n - 1] is not None]
+        pics = [im for n in p.member.cites if 0 < n <= len(images) and (im := images[n - 1]) is not None]
         if pics:
             photos[p.member.key] = pics[0]
     key = seed * 7919 + panel.index
@@ -194,7 +195,9 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
             subject = (foot[0], min(max(foot[1], pic[1] + ph * s * 0.2), pic[3] - ph * s * 0.12))
         if seg.speaker is not None and p.member.key == seg.speaker.key:
             mouth = voice
-    grained = np.asarray(frame, np.int16) + (np.asarray(grain, np.int16)[:, :, None] - 128)
+    noise = np.random.default_rng([seed, int(round(t * 1000))]).normal(0, FILM_GRAIN, (h // 3 + 1, w // 3 + 1))
+    noise = np.repeat(np.repeat(noise, 3, axis=0), 3, axis=1)[:h, :w]
+    grained = np.asarray(frame, np.int16) + (np.asarray(grain, np.int16) - 128 + noise.astype(np.int16))[:, :, None]
     frame = Image.fromarray(np.clip(grained, 0, 255).astype(np.uint8))
     d = ImageDraw.Draw(frame)
     draw_move(d, seg.move, pic, (w, h), subject or (w / 2, (pic[1] + pic[3]) / 2), ZOOM)

@@ -79,6 +79,8 @@ def performed(p: Placement, t: float, progress: float, pw: float, ph: float, cyc
     `cycles` whole periods per panel keep the net displacement (and its mean velocity) at zero.
     """
     phase = 2 * math.pi * cycles * progress
+    pw, ph = pw * min(1.0, 0.06 * ph / max(1e-6, p.unit)), ph * min(1.0, 0.06 * ph / max(1e-6, p.unit))
+    # (a figure close to the camera moves less across the frame: its long edges would read as a camera move)
     if p.pose == "walk":
         return replace(p, x=p.x + math.sin(phase) * 0.05 * pw, y=p.y + abs(math.sin(t * 6.0)) * -0.006 * ph)
     if p.pose == "climb":

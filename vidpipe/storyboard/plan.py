@@ -47,7 +47,9 @@ MOVES = (
     ("crane_up", ("crane up", "cranes up", "craning up", "boom up", "rise", "rising", "rises")),
     ("crane_down", ("crane down", "cranes down", "craning down", "boom down", "descends")),
     ("handheld", ("handheld", "hand-held", "shaky", "shoulder-mounted", "follow", "follows")),
-    # a bare move word still moves the camera (QC holds it to "some motion")
+)
+# A bare move word, when no move above is named, still moves the camera (QC holds it to "some motion").
+BARE_MOVES = (
     ("zoom_in", ("push", "dolly", "drone")),
     ("pan_right", ("pan", "pans", "tracking", "truck", "whip")),
     ("crane_up", ("crane",)),
@@ -65,7 +67,8 @@ _KINDS = {
                "fisherman", "diver", "pilot", "soldier", "doctor", "chef", "king", "queen", "lady", "worker",
                "farmer", "detective", "officer", "nurse", "teacher", "student", "dancer", "runner", "rider",
                "astronaut", "presenter", "host", "he", "she", "baker", "waiter", "clerk", "artist", "grandmother",
-               "grandfather", "boss", "neighbour", "neighbor", "customer", "owner", "mother", "father", "daughter", "son", "friend",
+               "grandfather", "boss", "neighbour", "neighbor", "customer", "owner", "mother", "father", "daughter",
+               "son", "friend",
                "stranger", "guard", "driver", "musician", "singer", "narrator", "speaker", "character", "me"),
     "hands": ("hands", "hand", "fingers"),
     "place": ("lighthouse", "tower", "house", "cottage", "castle", "church", "building", "cabin", "barn",
@@ -146,7 +149,7 @@ def _first(text: str, table: tuple[tuple[str, tuple[str, ...]], ...], default: s
 
 def camera_move(text: str) -> str:
     """The first named camera move in `text`; no named move is a locked-off (static) camera."""
-    return _first(text, MOVES, "static")
+    return _first(text, MOVES, "") or _first(text, BARE_MOVES, "static")
 
 
 def shot_size(text: str) -> str:
@@ -208,10 +211,10 @@ def members(subject: str) -> list[Member]:
     "a loaf") are scenery the caption carries, never figures.
     """
     cast: list[Member] = []
-    for m in _CITED.finditer(subject):
-        found = member(f"{m.group('name')}, {m.group('desc') or ''}")
+    for hit in _CITED.finditer(subject):
+        found = member(f"{hit.group('name')}, {hit.group('desc') or ''}")
         if found is not None and all(o.key != found.key for o in cast):
-            cites = tuple(int(n) for n in re.findall(r"\d+", m.group("cites")))
+            cites = tuple(int(n) for n in re.findall(r"\d+", hit.group("cites")))
             cast.append(Member(found.key, found.label, found.kind, found.colour, found.traits, cites))
     if cast:
         return distinct_colours(cast)

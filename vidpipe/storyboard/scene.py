@@ -29,7 +29,7 @@ PALETTE = {
 # Head units of the subject figure per shot size, as a share of the picture height.
 HEAD = {"wide": 0.05, "medium": 0.17, "medium close-up": 0.25, "close-up": 0.40, "extreme close-up": 0.95}
 HORIZON = {"eye level": 0.55, "low": 0.8, "high": 0.3, "dutch": 0.55}
-_NIGHT = ("night", "storm", "midnight", "blue-hour", "blue hour", "dark")
+_NIGHT = ("night", "storm", "midnight", "blue-hour", "blue hour", "dark sky", "darkness")
 _DAWN = ("dawn", "sunrise", "sunset", "dusk", "golden hour", "morning")
 Box = tuple[int, int, int, int]
 
@@ -62,16 +62,16 @@ def composition(panel: Panel, picture: Box) -> tuple[float, float, float]:
     return horizon, x0 + side * (x1 - x0), HEAD[panel.size] * ph
 
 
-def texture(size: tuple[int, int], seed: int, strength: float = 16.0) -> np.ndarray:
+def texture(size: tuple[int, int], seed: int, strength: float = 26.0) -> np.ndarray:
     """Mottled texture (h, w) in grey levels around 0: blurred noise at three scales, no straight lines."""
     w, h = size
     g = np.random.default_rng(seed)
     out = np.zeros((h, w), np.float32)
-    for cell, amp in ((48, 1.0), (16, 0.6), (5, 0.35)):
+    for cell, amp in ((64, 1.0), (24, 0.8), (10, 0.5)):
         small = Image.fromarray(((g.random((max(2, h // cell), max(2, w // cell))) * 255)).astype(np.uint8))
         big = small.resize((w, h), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(max(1, cell // 4)))
         out += (np.asarray(big, np.float32) - 127.5) / 127.5 * amp
-    return out * strength / 1.95
+    return out * strength / 2.3
 
 
 def backdrop(panel: Panel, size: tuple[int, int], picture: Box, *, seed: int = 0) -> Image.Image:
