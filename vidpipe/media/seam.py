@@ -43,6 +43,6 @@ def seam_ssim(before: Image.Image, after: Image.Image) -> float:
     """SSIM of two frames' luma at SEAM_SIZE (aspect differences are squeezed, which SSIM then reports)."""
     from skimage.metrics import structural_similarity  # lazy: ~1 s import, only for continuing shots
 
-    a = np.asarray(before.convert("L").resize(SEAM_SIZE, Image.BILINEAR), dtype=np.float64)
-    b = np.asarray(after.convert("L").resize(SEAM_SIZE, Image.BILINEAR), dtype=np.float64)
+    a = np.asarray(before.convert("L").resize(SEAM_SIZE, Image.Resampling.BILINEAR), dtype=np.float64)
+    b = np.asarray(after.convert("L").resize(SEAM_SIZE, Image.Resampling.BILINEAR), dtype=np.float64)
     return round(float(structural_similarity(a, b, data_range=255.0)), 4)

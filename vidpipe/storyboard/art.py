@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from typing import cast
+
 from PIL import Image, ImageDraw, ImageFont
 
 from vidpipe.storyboard.layout import Box, Layout
@@ -35,27 +37,25 @@ def _font_file(bold: bool) -> str | None:
 
 
 @lru_cache(maxsize=128)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans (shipped inside matplotlib, a dependency), else Pillow's default face."""
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans (shipped inside matplotlib, a dependency), else Pillow's default face (a FreeType face
+    since Pillow 10.1, which pyproject requires)."""
     path = _font_file(bold)
     if path:
         return ImageFont.truetype(path, size)
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1
-        return ImageFont.load_default()
+    return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=size))
 
 
-def _width(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> float:
+def _width(text: str, f: ImageFont.FreeTypeFont) -> float:
     return f.getlength(text)
 
 
-def _line_height(f: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
-    a, d = f.getmetrics() if hasattr(f, "getmetrics") else (f.size, 0)
+def _line_height(f: ImageFont.FreeTypeFont) -> int:
+    a, d = f.getmetrics()
     return int(a + d)
 
 
-def wrap(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str] | None:
+def wrap(text: str, f: ImageFont.FreeTypeFont, width: float) -> list[str] | None:
     """Greedy word wrap; None when a single word is wider than the box (the caller shrinks the type)."""
     lines: list[str] = []
     for word in text.split():
@@ -68,7 +68,7 @@ def wrap(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: floa
     return lines
 
 
-def _shorten(lines: list[str], keep: int, f: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+def _shorten(lines: list[str], keep: int, f: ImageFont.FreeTypeFont,
              width: float) -> list[str]:
     """The first `keep` lines, the last ending in an ellipsis after a whole word (words dropped to make room)."""
     out = lines[:keep]
@@ -82,7 +82,7 @@ def _shorten(lines: list[str], keep: int, f: ImageFont.FreeTypeFont | ImageFont.
 
 
 def fit(text: str, box: Box, *, max_px: int, min_px: int, bold: bool = False,
-        max_lines: int = 99) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, list[str]]:
+        max_lines: int = 99) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest size in [min_px, max_px] at which `text` wraps into `box`; else min size, shortened."""
     bw, bh = box[2] - box[0], box[3] - box[1]
     size = max(min_px, max_px)
@@ -212,7 +212,7 @@ def notes(lay: Layout, panel: Panel, *, speaker_x: float | None = None) -> Notes
         r = _line_height(nf) // 2
         draw.ellipse([inner[0], inner[1] + 2, inner[0] + 2 * r - 4, inner[1] + 2 * r - 2], fill=colour, outline=INK)
         set_text(draw, name, (inner[0] + 2 * r + p // 2, inner[1], inner[2], inner[1] + _line_height(nf)),
-                 max_px=nf.size, min_px=8, bold=True, max_lines=1)
+                 max_px=int(nf.size), min_px=8, bold=True, max_lines=1)
         set_text(draw, f"“{panel.line}”", (inner[0], inner[1] + _line_height(nf), inner[2], inner[3]),
                  max_px=cap_px, min_px=cap_min)
         bubble_box = (bubble[0], bubble[1] + lay.height - hb, bubble[2], bubble[3] + lay.height - hb)
@@ -234,7 +234,7 @@ def _legend(draw: ImageDraw.ImageDraw, cast: list[Member], box: Box) -> None:
     """Colour swatches with each identity's label: the key that ties a silhouette to a name."""
     h = box[3] - box[1]
     f = font(max(8, int(h * 0.72)), True)
-    x = box[0]
+    x: float = box[0]
     for m in cast:
         w = _width(m.label, f) + h * 1.6
         if x + w > box[2]:

@@ -291,7 +291,7 @@ def panels(prompt: str, duration: float) -> list[Panel]:
     if not marks:
         chunks.append((0.0, prompt))
     for i, m in enumerate(marks):
-        start = int(m.group(1)) * 60 + int(m.group(2))
+        start = float(int(m.group(1)) * 60 + int(m.group(2)))
         if start >= duration:
             break
         chunks.append((float(start), prompt[m.end(): marks[i + 1].start() if i + 1 < len(marks) else len(prompt)]))
