@@ -7,6 +7,7 @@ crossfades before it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,8 +244,10 @@ def cut_provenance(paths: Paths, episode_id: str, clip_hashes: list[str]) -> lis
     return out
 
 
-def make_delivery(paths: Paths, episode_id: str, *, resolution: str = "1080p", fps: int | None = None) -> CutOutcome:
-    """Finish the cut for delivery: Lanczos upscale (+ optional interpolation)."""
+def make_delivery(paths: Paths, episode_id: str, *, resolution: str | None = None, fps: int | None = None) -> CutOutcome:
+    """Finish the cut for delivery: Lanczos upscale (+ optional interpolation) to `resolution`, else
+    $VIDPIPE_DELIVERY_RESOLUTION, else 1080p."""
+    resolution = resolution or os.environ.get("VIDPIPE_DELIVERY_RESOLUTION") or "1080p"
 
     media = paths.episode_media(episode_id)
     final = media / "final.mp4"
