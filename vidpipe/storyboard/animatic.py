@@ -44,7 +44,7 @@ RENDER_VERSION = "5"  # part of the preview's endpoint id, so a changed renderer
 HEADROOM = 1.45  # panels are painted larger than the frame so the camera can move across them
 ZOOM = 1.25  # a push-in ends (a pull-out starts) at least this much closer ...
 ZOOM_RATE = 0.08  # ... and closes in at least this fast (ln scale per second): a slower zoom is lost to the encoder
-ORBIT_ZOOM = 1.1  # an orbit ends this much closer
+ORBIT_ZOOM = 1.1  # an orbit ends at least this much closer (a long orbit closes in as fast as a slow push-in)
 STILL_MARK = "vidpipe-preview"  # PNG text key on storyboard frames: an animatic repaints them, not their pixels
 GRAIN = 16.0  # the paper's grain over the whole picture (grey levels), fixed to the scene like the backdrop
 FILM_GRAIN = 7.0  # per-frame grain (grey levels, 3 px grains): a held picture is alive, as on film; being
@@ -66,7 +66,7 @@ def _crop(move: str, u: float, bw: int, bh: int, seed: int, seconds: float = 5.0
     """
     z = zoom_range(seconds)
     zoom = {"zoom_in": z ** u, "zoom_out": z ** (1 - u), "handheld": 1.06,
-            "orbit": 1.0 + (ORBIT_ZOOM - 1) * u}.get(move, 1.0)
+            "orbit": max(ORBIT_ZOOM, z ** 0.5) ** u}.get(move, 1.0)
     cw, ch = bw / (HEADROOM * zoom), bh / (HEADROOM * zoom)
     cx, cy = bw / 2, bh / 2
     span_x, span_y = (bw - cw) / 2, (bh - ch) / 2
@@ -79,7 +79,7 @@ def _crop(move: str, u: float, bw: int, bh: int, seed: int, seconds: float = 5.0
     elif move in ("tilt_down", "crane_down"):
         cy += span_y * (-0.9 + 1.8 * u)
     elif move == "orbit":  # the scene slides past and closes in a little
-        cx += span_x * (-0.8 + 1.6 * u)
+        cx += span_x * (-0.9 + 1.8 * u)
     elif move == "handheld":
         t = u * 40 + seed % 7
         cx += span_x * 0.3 * (math.sin(t * 1.7) + 0.5 * math.sin(t * 3.1))
@@ -186,7 +186,7 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
         q = p if photo is not None else performed(p, t - seg.start, u, pw, ph, _cycles(length))  # a photo holds
         fx, fy, fu = (q.x - box[0]) * s, (q.y - box[1]) * s, q.unit * s
         if photo is not None:
-            cb = card_box(q, fx, fy, fu, ph * s)
+            cb = card_box(q, fx, fy, fu, (pic[3] - pic[1]) * s)  # its rest size, scaled by the camera
             draw_card(frame, photo, cb, p.member.colour)
             voice, foot = (fx, cb[1] + (cb[3] - cb[1]) * 0.2), (fx, cb[3])
         else:
