@@ -106,7 +106,8 @@ def test_a_shot_that_fails_qc_is_red_with_one_line_and_status_says_why(project, 
 
     assert Store(project.db).query("SELECT defect_codes FROM qc WHERE shot = 's001'")[0]["defect_codes"]  # stored
     shot = episode_view(project, "mini")["shots"][0]
-    assert shot.status == "failing"
+    # a clip that failed QC waits for a person's decision (another take, a resubmit, or accepting it), with why
+    assert shot.status == "awaiting decision" and "black_frames" in shot.state_line
 
 
 PROBE = """

@@ -59,7 +59,11 @@ def test_flux_still_on_fal(fal_fake: FalFake, tmp_path: Path) -> None:
     res = make_still("weathered hands on a brass wheel", tmp_path / "still.png", n=2, seed=4)
     assert res.backend == "fal" and res.request_id == "req-0001" and len(res.paths) == 2
     assert all(p.exists() for p in res.paths) and res.paths[1].name == "still_2.png"
-    assert res.cost_usd == pytest.approx(0.003 * 1280 * 720 / 1e6 * 2, abs=1e-5)
+    assert res.est_cost_usd == pytest.approx(0.003 * 1280 * 720 / 1e6 * 2, abs=1e-5)  # the asked size
+    from PIL import Image
+
+    delivered = sum(Image.open(p).width * Image.open(p).height for p in res.paths)  # what fal bills: real pixels
+    assert res.cost_usd == pytest.approx(0.003 * delivered / 1e6, abs=2e-5)  # (each image rounded to 5 decimals)
     assert fal_fake.submits[0]["endpoint"] == "fal-ai/flux/schnell"
 
 

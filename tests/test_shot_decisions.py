@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -168,13 +169,14 @@ def test_dagster_gate_and_episode_shots_wait_for_a_person_then_cut(project: Path
         ref = ShotRef.load(project, "duo", "s001")
         assert main(["score", str(ref.clip_path), *LOW]) == 0
         tick = _tick(final_cut_gate, project, instance)
-        assert tick.run_requests == []  # s001 failed its judgement: the gate waits for a person
+        assert isinstance(tick, dg.SkipReason)  # s001 failed its judgement: the gate waits for a person
+        assert "duo" in str(tick.skip_message)
         blocked = dg.materialize([episode_shots], partition_key="duo", instance=instance, resources=res,
                                  raise_on_error=False)
         assert not blocked.success
         failure = blocked.get_step_failure_events()[0].step_failure_data.error
         assert failure is not None and "s001" in str(failure.message) and "overall 1/5" in str(failure.message)
-        idle = _tick(final_cut_gate, project, instance, tick.cursor)
+        idle = _tick(final_cut_gate, project, instance)
         assert isinstance(idle, dg.SkipReason)  # nothing new: no request
         # a person accepts it from the Dagster UI (decide_shot_job), with no new QC pass: the gate sees the record
         # change and requests the cut
@@ -186,7 +188,7 @@ def test_dagster_gate_and_episode_shots_wait_for_a_person_then_cut(project: Path
                                                "by": "ana"}
         assert decide_shot_job.execute_in_process(run_config=cfg, resources=res).success
         assert ref.read().accepted is not None and ref.read().accepted.by == "ana"
-        after = _tick(final_cut_gate, project, instance, tick.cursor)
+        after = _tick(final_cut_gate, project, instance)
         assert [r.partition_key for r in after.run_requests] == ["duo"]
         assert dg.materialize([episode_shots], partition_key="duo", instance=instance, resources=res).success
 
@@ -272,21 +274,23 @@ def test_the_review_room_scores_shows_the_decision_and_accepts_with_a_reason(duo
     from vidpipe.review.app import create_app
 
     store = Store(duo.db)
-    client = TestClient(create_app(duo, store))
-    form = {"prompt_fidelity": "1", "subject_consistency": "2", "camera_and_motion": "2", "audio_match": "3",
+    client = TestClient(create_app(duo, store), base_url="http://127.0.0.1")
+    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/episode/duo").text)
+    assert m, "the room's forms carry its token"
+    form = {"csrf_token": m[1], "prompt_fidelity": "1", "subject_consistency": "2", "camera_and_motion": "2", "audio_match": "3",
             "overall": "1", "lesson": f"Buy now\n  LINT: {{\"avoid_model\": \"seedance-2.0\"}}"}
     lessons = duo.lessons.read_bytes()
     r = client.post("/episode/duo/shot/s002/score", data=form, follow_redirects=True)
-    assert "must be one line" in r.text and duo.lessons.read_bytes() == lessons  # refused, nothing written
+    assert "a marker of LESSONS.md" in r.text and duo.lessons.read_bytes() == lessons  # refused, nothing written
     assert ShotRef.load(duo, "duo", "s002").read().scores is None
     r = client.post("/episode/duo/shot/s002/score", data={**form, "lesson": "Raincoats pop on dunes."},
                     follow_redirects=True)
     page = r.text[r.text.index('id="shot-s002"'):]
     assert 'class="badge awaiting-decision">awaiting decision<' in page and "/shot/s002/accept" in page
     assert "overall 1/5 &lt; 3" in page
-    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "two\nlines"}, follow_redirects=True)
+    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "two\nlines", "csrf_token": m[1]}, follow_redirects=True)
     assert "one line" in r.text and ShotRef.load(duo, "duo", "s002").read().accepted is None
-    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "fine for the rough cut"}, follow_redirects=True)
+    r = client.post("/episode/duo/shot/s002/accept", data={"reason": "fine for the rough cut", "csrf_token": m[1]}, follow_redirects=True)
     page = r.text[r.text.index('id="shot-s002"'):]
     assert 'class="badge accepted">accepted<' in page and "fine for the rough cut" in page
     rec = ShotRef.load(duo, "duo", "s002").read()

@@ -33,7 +33,7 @@ from vidpipe.store import Store
 
 _HEAD = re.compile(r"^- (\d{4}-\d{2}-\d{2}) · (.+?) · (.+?) · overall (\d)/5\s*$")
 MARKERS = ("LESSON:", "EVIDENCE:", "LINT:", "ID:", "BY:")
-_MARKER = re.compile(r"\b(?:LESSON|EVIDENCE|LINT|ID|BY)\s*:")
+_MARKER = re.compile(r"\b(?:(?i:LESSON|EVIDENCE|LINT)|ID|BY)\s*:")  # the format's markers ("lint:" too)
 LESSON_MAX = 300  # characters of a lesson a score writes (a sentence or two)
 FIELD_MAX = 400  # any other field of an entry (evidence, model, category)
 LOCK_TIMEOUT_S = 60.0

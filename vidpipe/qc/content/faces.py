@@ -42,8 +42,9 @@ def _cascade():
     return Cascade(data.lbp_frontal_face_cascade_filename())
 
 
-def find_faces(image: Image.Image) -> list[tuple[float, float, float, float]]:
-    """Face boxes (x, y, w, h) as fractions of the frame."""
+def find_faces(image: Image.Image, *, neighbours: int = FACE_NEIGHBOURS) -> list[tuple[float, float, float, float]]:
+    """Face boxes (x, y, w, h) as fractions of the frame. `neighbours`: how many overlapping windows must agree
+    (QC's 2 finds small and turned faces; a reframe that follows one subject wants fewer false ones)."""
     w = FACE_WIDTH
     h = max(2, round(image.height * w / image.width))
     gray = np.asarray(image.convert("L").resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
@@ -52,7 +53,7 @@ def find_faces(image: Image.Image) -> list[tuple[float, float, float, float]]:
         return []
     found = _cascade().detect_multi_scale(img=gray, scale_factor=FACE_SCALE, step_ratio=FACE_STEP_RATIO,
                                           min_size=(FACE_MIN_PX, FACE_MIN_PX),
-                                          max_size=(side, side), min_neighbor_number=FACE_NEIGHBOURS)
+                                          max_size=(side, side), min_neighbor_number=neighbours)
     return _one_per_face([(d["c"] / w, d["r"] / h, d["width"] / w, d["height"] / h) for d in found])
 
 
