@@ -29,10 +29,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from benchmarks.bench_reaction import PROVIDER_KEYS, _wait  # noqa: E402  (the same daemon harness)
 from vidpipe.media.ffmpeg import stop_group  # noqa: E402
 
-PROVIDER_KEYS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ELEVENLABS_API_KEY",
-                 "VIDPIPE_S3_BUCKET")
 SHOT = ('  - {{id: s{i:03d}, subject: "a red lighthouse on a grey cliff, door {i}", action: "waves roll in below", '
         'camera: "wide shot, static tripod", style: "overcast morning, muted teal palette", duration: 4, '
         'generate_audio: false}}\n')
@@ -40,16 +39,6 @@ SHOT = ('  - {{id: s{i:03d}, subject: "a red lighthouse on a grey cliff, door {i
 
 def _yaml(n: int) -> str:
     return 'title: Slots\nresolution: "480p"\nshots:\n' + "".join(SHOT.format(i=i) for i in range(1, n + 1))
-
-
-def _wait(what: str, fn, timeout: float, poll: float = 0.1):  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    while time.time() < end:
-        got = fn()
-        if got:
-            return got
-        time.sleep(poll)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def _events(inst, run_id: str) -> list:  # type: ignore[no-untyped-def]
@@ -126,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             return r
                     return None
 
-                run = _wait("a shot run holding the video_api slot", clip_running, args.timeout)
+                run = _wait("a shot run holding the video_api slot", clip_running, args.timeout, poll=0.1)
                 seen.add(run.run_id)
                 pids = _pids(inst, run.run_id)
                 worker = pids.get("run")
