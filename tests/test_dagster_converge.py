@@ -177,7 +177,7 @@ def test_daemon_edit_then_undo_delivers_exactly_the_current_takes(project, tmp_p
     home.mkdir()
     (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     env = {**os.environ, "DAGSTER_HOME": str(home), "VIDPIPE_ROOT": str(project.root), "PYTHONPATH": str(REPO),
-           "DAGSTER_GRPC_TIMEOUT_SECONDS": "300", "VIDPIPE_DELIVERY_RESOLUTION": "480p"}  # the cut is what is tested
+           "DAGSTER_GRPC_TIMEOUT_SECONDS": "300", "VIDPIPE_DELIVERY_RESOLUTION": "720p"}  # the cut is what is tested
     subprocess.run([sys.executable, str(REPO / "launch.py"), "setup"], env=env, check=True, capture_output=True)
     log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
