@@ -22,7 +22,7 @@ import httpx
 from vidpipe.episode import episode_fingerprint, list_episodes, load_episode, shot_fingerprint
 from vidpipe.ids import is_safe_id
 from vidpipe.paths import Paths
-from vidpipe.pipeline.record import ShotRef, state_stamp
+from vidpipe.pipeline.record import ShotRef
 
 SEP = "|"  # shot partition keys are "<episode>|<shot>"; neither id may contain it
 ERRORS_FILE = "episode_errors.json"
@@ -116,17 +116,6 @@ def shots_to_render(paths: Paths, episode_id: str) -> list[tuple[str, str]]:
         if not (ref.clip_path.exists() and ref.read().clip_for_spec(fp)):
             todo.append((s.id, fp))
     return todo
-
-
-def changed_states(paths: Paths, seen: dict[str, str]) -> dict[str, str]:
-    """episode → its state stamp, for episodes whose shots' verdicts or people's decisions changed since `seen`
-    (a take chosen, a clip accepted, a judgement saved): what the final-cut gate re-checks besides new QC."""
-    out = {}
-    for ep in list_episodes(paths.episodes):
-        stamp = state_stamp(paths, ep)
-        if stamp is not None and seen.get(ep) != stamp:
-            out[ep] = stamp
-    return out
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
