@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.errors import SpecError
-from vidpipe.refcheck import FIELD_KIND
+from vidpipe.refcheck import FIELD_KIND, REMOTE
 from vidpipe.schema import REAL_PERSON_BASES, Job, load_model, read_json
 
 JOB_FIELDS = frozenset(Job.model_fields)
-REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
 
 
 def anchor_refs(body: dict[str, Any], base: Path) -> dict[str, Any]:
