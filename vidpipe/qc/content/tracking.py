@@ -58,9 +58,10 @@ def _track(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> tupl
     if p0 is None or len(p0) < 4:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
-    p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, None,  # type: ignore[call-overload]  # stubs want a non-None nextPts
+    # nextPts is an output here (no OPTFLOW_USE_INITIAL_FLOW); passing a buffer satisfies every opencv stub version.
+    p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, np.empty_like(p0),
                                            winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
-    back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, None,  # type: ignore[call-overload]
+    back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, np.empty_like(p1),
                                              winSize=LK_WIN, maxLevel=LK_LEVELS, criteria=crit)
     p0, p1, back = p0[:, 0], p1[:, 0], back[:, 0]
     ok = (st1[:, 0] == 1) & (st2[:, 0] == 1) & (np.linalg.norm(back - p0, axis=1) < FB_MAX)
