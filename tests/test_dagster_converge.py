@@ -162,10 +162,38 @@ def test_the_cut_is_outdated_as_soon_as_a_take_differs(project) -> None:  # type
     assert episode_view(project, "two")["status"] == "outdated"
 
 
+def _kill_clip_run(inst: dg.DagsterInstance, partition: str, done: list[str], timeout: float = 300) -> dict:  # type: ignore[type-arg]
+    """SIGKILL the run worker of the next run of `partition` once its clip step has started; how long until
+    Dagster marks that run failed (run monitoring) and a retry starts."""
+    import signal
+
+    from benchmarks.bench_slots import _pids, _step_started
+
+    def victim() -> dg.DagsterRun | None:
+        for r in inst.get_runs(filters=dg.RunsFilter(job_name="render_shot_job", tags={"dagster/partition": partition},
+                                                     statuses=[dg.DagsterRunStatus.STARTED])):
+            if r.run_id not in done and _step_started(inst, r.run_id, "shot_clip") and "run" in _pids(inst, r.run_id):
+                return r
+        return None
+
+    end = time.time() + timeout
+    while (run := victim()) is None:
+        assert time.time() < end, f"no run of {partition} reached its clip step"
+        time.sleep(0.1)
+    t_kill = time.time()
+    os.kill(_pids(inst, run.run_id)["run"], signal.SIGKILL)
+    while inst.get_run_by_id(run.run_id).status != dg.DagsterRunStatus.FAILURE:  # type: ignore[union-attr]
+        assert time.time() < t_kill + 120, "the killed run was never marked failed"
+        time.sleep(0.2)
+    return {"run": run.run_id, "failed_after_s": round(time.time() - t_kill, 1)}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_daemon_edit_then_undo_delivers_exactly_the_current_takes(project, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The issue's scenario under a real dagster-daemon: the undo must re-cut with the first take."""
+    """The issue's scenarios under a real dagster-daemon: s001's shot run is killed twice (the run and its
+    automatic retry) and the shot still recovers, with no temp file left; then an edit and its undo must
+    re-cut with the first take."""
     import shutil
 
     from vidpipe.media.ffmpeg import stop_group
@@ -204,7 +232,18 @@ def test_daemon_edit_then_undo_delivers_exactly_the_current_takes(project, tmp_p
     try:
         t0 = time.time()
         _write(project, "two", TWO)
+        with dg.DagsterInstance.from_config(str(home)) as inst:
+            kills = [_kill_clip_run(inst, "two|s001", [])]
+            kills.append(_kill_clip_run(inst, "two|s001", [kills[0]["run"]]))
         first = settled(t0)
+        with dg.DagsterInstance.from_config(str(home)) as inst:
+            runs = inst.get_runs(filters=dg.RunsFilter(job_name="render_shot_job", tags={"dagster/partition": "two|s001"}))
+            failed_after = [k["failed_after_s"] for k in kills]
+            assert [r.status for r in reversed(runs)] == [dg.DagsterRunStatus.FAILURE] * 2 + [dg.DagsterRunStatus.SUCCESS]
+            assert all(t is not None and t < 30 for t in failed_after), kills  # the dead worker is noticed
+        leftovers = list(project.shot_media("two", "s001").rglob("*.tmp"))
+        assert not leftovers, leftovers  # the dead runs' temp files were swept by the next attempt
+        print("killed twice:", kills)
         t1 = time.time()
         _write(project, "two", TWO.replace("she runs along", "she cartwheels along"))
         edited = settled(t1)

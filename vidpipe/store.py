@@ -156,6 +156,11 @@ class Store:
                 with self.connect():  # create and migrate it first; a reader cannot
                     pass
             con = self._open(read_only, wait_s)
+            if con is not None and read_only and outer is None and not self._current(con):
+                con.close()  # a file whose creator died before its schema landed, or an older schema
+                with self.connect():
+                    pass
+                con = self._open(read_only, wait_s)
             if con is None:
                 deferred = _Deferred()
                 yield deferred
@@ -234,14 +239,27 @@ class Store:
             f.seek(0)
             f.truncate()
 
+    def _current(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Does the file hold every migration? Checked once per Store by its first reader (a cheap catalog query)."""
+        if self._migrated:
+            return True
+        try:
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        except duckdb.CatalogException:
+            return False
+        self._migrated = bool(row and row[0] and row[0] >= len(MIGRATIONS))
+        return self._migrated
+
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
         row = con.execute("SELECT max(version) FROM schema_version").fetchone()
         current = (row[0] if row else None) or 0
         for version, sql in enumerate(MIGRATIONS, start=1):
-            if version > current:
+            if version > current:  # one transaction each: a process killed mid-way leaves the previous version
+                con.execute("BEGIN TRANSACTION")
                 con.execute(sql)
                 con.execute("INSERT INTO schema_version VALUES (?)", [version])
+                con.execute("COMMIT")
         self._migrated = True
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
