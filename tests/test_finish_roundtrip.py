@@ -186,3 +186,27 @@ def test_odd_crossfade_and_trims_round_trip_through_otio(coded: Paths, tmp_path:
     otio.adapters.write_to_file(tl, str(tmp_path / "odd.otio"))
     got, _ = v1_frames(read_timeline(tmp_path / "odd.otio"))
     assert got == edit_frames(edit) and got[1].fade_in == 13 and got[1].start == 5
+
+
+def test_narration_follows_its_shot_when_an_edit_reorders_the_clips(coded: Paths, tmp_path: Path) -> None:
+    """s001 carries the narration; the edited timeline moves s001 (take 2) to second place, 24 frames in.
+    The line, its subtitle cues and its words move with the shot (1.0 s + the 0.4 s lead), not the timeline."""
+    from vidpipe.finish.captions import episode_words, speech_span
+    from vidpipe.pipeline.episode_stages import make_voiceover
+    from vidpipe.pipeline.narration import NARRATION_LEAD_S
+
+    make_voiceover(coded, "mini", backend="preview")
+    before = build_edit_list(coded, "mini")
+    vo_before = next(t for t in before.tracks if t.kind == "voiceover")
+    assert Path(vo_before.path).name == "voiceover.wav"  # nothing moved in the generated edit: the stage's own mix
+    res = import_timeline(coded, "mini", _edited(coded, tmp_path / "edited.otio"), recut=False)
+    vo = [t for t in res.edit.tracks if t.kind == "voiceover"]
+    assert len(vo) == 1 and Path(vo[0].path).name.startswith("placed_") and vo[0].start == 0
+    at = 24 / FPS + NARRATION_LEAD_S
+    onset = speech_span(Path(vo[0].path), 0.0, 10.0)
+    assert onset is not None and onset[0] == pytest.approx(at, abs=0.06)  # the voice begins where s001 now begins
+    first = speech_span(Path(vo_before.path), 0.0, 10.0)
+    assert first is not None and first[0] < at - 0.5  # (and began at the head before the reorder)
+    assert res.edit.subtitles is not None and res.edit.subtitles.cues[0].start == pytest.approx(at, abs=0.05)
+    narration = [w for w in episode_words(coded, "mini") if w.speaker == "narrator"]
+    assert narration[0].start == pytest.approx(at, abs=0.15)

@@ -119,6 +119,30 @@ def test_cut_to_beat_puts_every_cut_of_the_rendered_cut_on_a_click(project: Path
     assert len(bed) / BED_SR - last < 0.75 and peaks[last] < 0.6 * full, "faded out: the last click is quieter"
 
 
+def test_narration_moves_with_its_shot_when_cut_to_beat_retimes_the_cut(project: Paths) -> None:
+    """s003's line is voiced at s003's nominal start (4 + 5 = 9.0 s); the snapped cut starts s003 elsewhere,
+    and the line (audio and subtitles) must start there, plus the lead."""
+    from vidpipe.finish.captions import speech_span
+    from vidpipe.pipeline.episode_stages import make_voiceover
+    from vidpipe.pipeline.narration import NARRATION_LEAD_S
+
+    d, _ = beat_project(project)
+    spec = d / "episode.yaml"
+    spec.write_text(spec.read_text().replace("'a kite 2', action: 'it loops',",
+                                             "'a kite 2', action: 'it loops', narration: 'The kite comes home.',"))
+    vo = make_voiceover(project, "beat", backend="preview")
+    assert vo.lines[0]["start"] == pytest.approx(9.0 + NARRATION_LEAD_S)
+    edit = build_edit_list(project, "beat")
+    lengths = [c.trim_end if c.trim_end is not None else full for c, full in zip(edit.clips, CLIP_S)]
+    s003 = sum(lengths[:2])
+    assert abs(s003 - 9.0) >= 0.1, "the snapped cut starts s003 away from its nominal place"
+    track = next(Path(t.path) for t in edit.tracks if t.kind == "voiceover")
+    onset = speech_span(track, 0.0, 30.0)
+    assert onset is not None and onset[0] == pytest.approx(s003 + NARRATION_LEAD_S, abs=0.06)  # VAD frames are 30 ms
+    assert edit.subtitles is not None
+    assert edit.subtitles.cues[0].start == pytest.approx(s003 + NARRATION_LEAD_S, abs=FRAME)
+
+
 def test_without_cut_to_beat_the_cut_is_as_written_and_the_bed_ends_on_a_bar(project: Paths) -> None:
     d, clicks = beat_project(project)
     (d / "episode.yaml").write_text(episode_yaml("click.wav", cut_to_beat=False))

@@ -14,21 +14,24 @@ import json
 from pathlib import Path
 
 from vidpipe.episode import load_episode
-from vidpipe.finish.frames import edit_frames
-from vidpipe.finish.media_index import episode_media, lookup
+from vidpipe.finish.frames import edit_frames, record_length
+from vidpipe.finish.media_index import episode_media, lookup, shot_starts
 from vidpipe.media.frames import scan_audio
 from vidpipe.media.subtitles import TimedWord, write_sidecars
 from vidpipe.paths import Paths
-from vidpipe.pipeline.cache import read_sidecar
 from vidpipe.pipeline.episode_stages import build_edit_list
+from vidpipe.pipeline.narration import place_narration
 from vidpipe.qc.content.speech import VAD_FRAME_S, speech_frames
 from vidpipe.schema import Shot
 
 
 def narration_words(paths: Paths, episode_id: str) -> list[TimedWord]:
-    vo = read_sidecar(paths.episode_media(episode_id) / "voiceover" / "voiceover.json") or {}
+    """Each voiced line's words where the line sits in the current edit (its shot's start there, plus the lead)."""
+    edit = build_edit_list(paths, episode_id)
+    frames = edit_frames(edit)
+    starts = shot_starts(episode_media(paths, episode_id), frames, edit.fps)
     out = []
-    for line in vo.get("lines", []):
+    for line in place_narration(paths, episode_id, starts, record_length(frames) / edit.fps).lines:
         align = Path(line["path"]).with_suffix(".alignment.json")
         data = json.loads(align.read_text(encoding="utf-8")) if align.is_file() else {}
         approx = bool(data.get("approximate", True))

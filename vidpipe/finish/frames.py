@@ -71,6 +71,16 @@ def frames_to_edit(clips: list[ClipFrames], template: EditList) -> EditList:
     return template.model_copy(update={"clips": edit_clips})
 
 
+def record_starts(clips: list[ClipFrames]) -> list[int]:
+    """The frame of the cut at which each clip starts (a crossfade starts it that many frames early)."""
+    out, t = [], 0
+    for c in clips:
+        t -= c.fade_in
+        out.append(t)
+        t += c.length
+    return out
+
+
 def record_length(clips: list[ClipFrames]) -> int:
     """Frames in the cut: every clip's length minus the crossfades."""
     return sum(c.length for c in clips) - sum(c.fade_in for c in clips)

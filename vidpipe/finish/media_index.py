@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vidpipe.episode import load_episode
+from vidpipe.finish.frames import ClipFrames, record_starts
 from vidpipe.paths import Paths
 from vidpipe.pipeline.record import GenerationRecord, ShotRef
 
@@ -68,3 +69,13 @@ def takes_of(known: dict[Path, MediaInfo], shot: str) -> list[MediaInfo]:
 
 def lookup(known: dict[Path, MediaInfo], path: Path) -> MediaInfo | None:
     return known.get(Path(path).resolve())
+
+
+def shot_starts(known: dict[Path, MediaInfo], clips: list[ClipFrames], fps: int) -> dict[str, float]:
+    """shot → seconds into the cut where its clip (any take) first starts; what narration is placed by."""
+    out: dict[str, float] = {}
+    for c, at in zip(clips, record_starts(clips)):
+        info = lookup(known, c.path)
+        if info is not None:
+            out.setdefault(info.shot, at / fps)
+    return out

@@ -25,10 +25,11 @@ from vidpipe.edit_schema import AudioTrack, EditList
 from vidpipe.errors import SpecError
 from vidpipe.finish.formats import read_timeline
 from vidpipe.finish.frames import ClipFrames, edit_frames, frames_to_edit, record_length
-from vidpipe.finish.media_index import MediaInfo, episode_media, lookup
+from vidpipe.finish.media_index import MediaInfo, episode_media, lookup, shot_starts
 from vidpipe.finish.timeline import v1_of
 from vidpipe.media.edit_plan import plan_edit
 from vidpipe.paths import Paths
+from vidpipe.pipeline.narration import place_narration
 from vidpipe.pipeline.episode_stages import CutOutcome, build_edit_list, generated_edit_list, imported_edit_path, \
     make_final_cut
 
@@ -118,9 +119,21 @@ def timeline_to_edit(timeline: otio.schema.Timeline, paths: Paths, episode_id: s
     """The edit list an edited timeline describes, on the episode's own media only (else one-line refusal)."""
     template = generated_edit_list(paths, episode_id)
     clips, files = v1_frames(timeline)
-    clips = known_clips(clips, files, episode_media(paths, episode_id), source)
+    known = episode_media(paths, episode_id)
+    clips = known_clips(clips, files, known, source)
     edit = frames_to_edit(clips, template)
-    return edit.model_copy(update={"tracks": _audio(timeline, template)})
+    tracks = _audio(timeline, template)
+    # Narration follows its shot (a reorder or trim moves it), unless the editor moved the voiceover itself.
+    kept = [(t, old) for t, old in zip(tracks, template.tracks) if t.kind != "voiceover" or t.start != old.start]
+    if len(kept) == len(tracks):
+        return edit.model_copy(update={"tracks": tracks})
+    narration = place_narration(paths, episode_id, shot_starts(known, clips, template.fps),
+                                record_length(clips) / template.fps)
+    tracks = [t for t, _ in kept]
+    if narration.track is not None:
+        tracks.insert(0, AudioTrack(path=str(narration.track), kind="voiceover"))
+    subtitles = template.subtitles.model_copy(update={"cues": narration.cues}) if template.subtitles else None
+    return edit.model_copy(update={"tracks": tracks, "subtitles": subtitles})
 
 
 @dataclass

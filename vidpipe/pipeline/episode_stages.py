@@ -25,13 +25,14 @@ from vidpipe.paths import Paths
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, read_sidecar, stable_hash, write_sidecar
 from vidpipe.pipeline.converge import cut_state
 from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, has_score
+from vidpipe.pipeline.narration import NARRATION_LEAD_S, place_narration
+from vidpipe.finish.frames import edit_frames, record_length, record_starts
 from vidpipe.pipeline.record import ShotRef, state_stamp
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
 from vidpipe.store import Store
 from vidpipe.edit_schema import AudioTrack, EditClip, EditList, SubtitleCue, Subtitles
 
-NARRATION_LEAD_S = 0.4  # narration starts just after its shot's first frame
 
 
 @dataclass
@@ -164,18 +165,19 @@ def generated_edit_list(paths: Paths, episode_id: str) -> EditList:
                               transition_dur=s.transition_dur))
     tracks: list[AudioTrack] = []
     subtitles = None
-    vo = read_sidecar(media / "voiceover" / "voiceover.json")
-    if vo and vo.get("lines") and (media / "voiceover" / "voiceover.wav").exists():
-        tracks.append(AudioTrack(path=str(media / "voiceover" / "voiceover.wav"), kind="voiceover"))
-        subtitles = Subtitles(srt=str(media / "final.srt"), cues=[SubtitleCue.model_validate(c) for c in vo["cues"]])
     fit = fit_music_to_clips(paths, episode, clips)
+    edit = EditList(output=str(media / "final.mp4"), resolution=episode.resolution, fps=episode.fps, clips=clips)
+    frames = edit_frames(edit)  # where each shot really starts once cut_to_beat has trimmed the clips
+    starts = {s.id: k / episode.fps for s, k in zip(episode.shots, record_starts(frames))}
+    narration = place_narration(paths, episode_id, starts, record_length(frames) / episode.fps)
+    if narration.track is not None:
+        tracks.append(AudioTrack(path=str(narration.track), kind="voiceover"))
+        subtitles = Subtitles(srt=str(media / "final.srt"), cues=narration.cues)
     if fit.bed is not None:
         fades = (0.0, 0.0) if fit.fitted else (1.0, 1.5)  # a fitted bed carries its own fades
         tracks.append(AudioTrack(path=str(fit.bed), kind="music", gain_db=episode.music.gain_db if episode.music else -18,
                                  duck=True, fade_in=fades[0], fade_out=fades[1]))
-    res = episode.resolution
-    return EditList(output=str(media / "final.mp4"), resolution=res, fps=episode.fps, clips=clips, tracks=tracks,
-                    subtitles=subtitles)
+    return edit.model_copy(update={"tracks": tracks, "subtitles": subtitles})
 
 
 def fit_music_to_clips(paths: Paths, episode: Episode, clips: list[EditClip]) -> MusicFit:
