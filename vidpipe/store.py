@@ -155,6 +155,8 @@ class Store:
             elif read_only and not self.path.exists():
                 with self.connect():  # create and migrate it first; a reader cannot
                     pass
+            elif read_only and self._outbox_waiting():
+                self.drain(wait_s=0.0)  # land waiting rows first if the lock is free now, so this read sees them
             con = self._open(read_only, wait_s)
             if con is not None and read_only and outer is None and not self._current(con):
                 con.close()  # a file whose creator died before its schema landed, or an older schema
@@ -206,6 +208,12 @@ class Store:
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+    def _outbox_waiting(self) -> bool:
+        try:
+            return self.outbox.stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     def pending(self) -> int:
         """Transactions waiting in the outbox."""
