@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -57,15 +56,8 @@ def _render(work: Path) -> str:
 
 
 def main() -> list[Path]:
-    from make_screenshots import _free_port, _wait_up
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
+    from make_screenshots import shoot
 
-    from vidpipe.media.ffmpeg import stop_group
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise SystemExit("no chromium on PATH (Debian: apt-get install chromium)")
     work = Path(tempfile.mkdtemp(prefix="vidpipe-shot-"))
     root, home = work / "proj", work / "dagster_home"
     (root / "data" / "episodes" / "kites").mkdir(parents=True)
@@ -76,48 +68,15 @@ def main() -> list[Path]:
         os.environ.pop(var, None)
     os.environ.update(DAGSTER_HOME=str(home), VIDPIPE_ROOT=str(root))
     run_id = _render(work)
-    port = _free_port()
-    dg_bin = Path(sys.executable).with_name("dg")
-    proc = subprocess.Popen([str(dg_bin), "dev", "-w", "workspace.yaml", "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     pages = {  # name → (path, text that must be on the page before the picture is taken)
         "dagster_failed_shot": ("/assets/shot_qc?view=partitions&partition=kites%7Cs002", "Failed"),
         "dagster_failed_shot_events": ("/assets/shot_qc?view=events&partition=kites%7Cs002", "failed QC"),
         "dagster_failed_shot_run": (f"/runs/{run_id}", "failed QC"),
     }
-    written = []
     try:
-        _wait_up(url)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            for name, (path, must_show) in pages.items():
-                page.goto(url + path, wait_until="networkidle", timeout=120_000)
-                page.wait_for_timeout(5000)
-                skip = page.get_by_role("button", name="Skip")  # the first-visit "join the community" dialog
-                if skip.count():
-                    skip.first.click()
-                    page.wait_for_timeout(1500)
-                try:
-                    page.get_by_text(must_show).first.wait_for(timeout=180_000)
-                except PlaywrightTimeout:
-                    print(f"warning: {path} never showed {must_show!r}; the picture shows what it did show")
-                page.wait_for_timeout(3000)
-                skip = page.get_by_role("button", name="Skip")  # it can also appear only after the data
-                if skip.count():
-                    skip.first.click()
-                    page.wait_for_timeout(1500)
-                target = ROOT / "docs" / f"{name}.png"
-                page.screenshot(path=str(target))
-                written.append(target)
-                print(target)
-            browser.close()
+        return shoot(pages, ROOT / "docs", {**os.environ, "PYTHONPATH": str(ROOT)}, wait_s=180)
     finally:
-        stop_group(proc, grace_s=30)
         shutil.rmtree(work, ignore_errors=True)
-    return written
 
 
 if __name__ == "__main__":

@@ -53,13 +53,20 @@ def _wait_up(url: str, timeout: float = 180) -> None:
     raise SystemExit(f"dg dev did not answer at {url} within {timeout:.0f} s")
 
 
-def main(out: Path = ROOT / "docs") -> list[Path]:
+def _skip_welcome(page) -> None:  # type: ignore[no-untyped-def]
+    """Close the first-visit "join the community" dialog (it can appear before or after the data)."""
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count():
+        skip.first.click()
+        page.wait_for_timeout(1500)
+
+
+def shoot(pages: dict[str, tuple[str, str]], out: Path, env: dict[str, str], *, wait_s: float = 60) -> list[Path]:
+    """Start `dg dev` with `env`, save each page (name → (UI path, text to wait for)) as out/<name>.png, stop it."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("no chromium on PATH (Debian: apt-get install chromium)")
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "data" / "dagster_home")),
-           "VIDPIPE_ROOT": os.environ.get("VIDPIPE_ROOT", str(ROOT))}
     dg = Path(sys.executable).with_name("dg")
     proc = subprocess.Popen([str(dg), "dev", "-w", "workspace.yaml", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -70,15 +77,14 @@ def main(out: Path = ROOT / "docs") -> list[Path]:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            for name, (path, must_show) in PAGES.items():
+            for name, (path, must_show) in pages.items():
                 page.goto(url + path, wait_until="networkidle", timeout=120_000)
+                _skip_welcome(page)
                 try:
-                    page.get_by_text(must_show).first.wait_for(timeout=60_000)
+                    page.get_by_text(must_show).first.wait_for(timeout=wait_s * 1000)
                 except PlaywrightTimeout:
                     print(f"warning: {path} never showed {must_show!r}; the picture shows what it did show")
-                skip = page.get_by_role("button", name="Skip")  # the first-visit "join the community" dialog
-                if skip.count():
-                    skip.first.click()
+                _skip_welcome(page)
                 page.wait_for_timeout(1500)  # images and the graph layout settle after the data arrives
                 target = out / f"{name}.png"
                 page.screenshot(path=str(target))
@@ -88,6 +94,12 @@ def main(out: Path = ROOT / "docs") -> list[Path]:
     finally:
         stop_group(proc, grace_s=30)
     return written
+
+
+def main(out: Path = ROOT / "docs") -> list[Path]:
+    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "data" / "dagster_home")),
+           "VIDPIPE_ROOT": os.environ.get("VIDPIPE_ROOT", str(ROOT))}
+    return shoot(PAGES, out, env)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidpipe.refcheck import REMOTE
 from vidpipe.errors import ProfileMissing
 from vidpipe.profile import SETUP_HINT
 from vidpipe.schema import CastMember, Episode, Profile, RealPerson, Shot
 
 MAX_REFERENCE_IMAGES = 9  # the canonical request's limit (design.md §2)
-_REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def appearances(episode: Episode) -> dict[str, list[str]]:
 
 def absolute_ref(ref: str, base: Path) -> str:
     """A local relative path → absolute under `base`; URLs, data URIs and absolute paths unchanged."""
-    if ref.startswith(_REMOTE):
+    if ref.startswith(REMOTE):
         return ref
     p = Path(ref).expanduser()
     return str(p if p.is_absolute() else (base / p).resolve())

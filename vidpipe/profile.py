@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidpipe.refcheck import REMOTE
 from vidpipe.errors import ProfileMissing
 from vidpipe.paths import Paths
 from vidpipe.schema import Profile, load_model, read_json
 
-_REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
 
 SETUP_HINT = (
     "copy profile/profile.example.json to profile/profile.json and fill in your avatar image "
@@ -37,6 +37,6 @@ def load_profile(path: str | Path | None = None) -> Profile:
         raise ProfileMissing(f"no profile at {p}: {SETUP_HINT}")
     profile: Profile = load_model(Profile, read_json(p), path=str(p))
     image = profile.avatar.image
-    if image and not image.startswith(_REMOTE) and not Path(image).expanduser().is_absolute():
+    if image and not image.startswith(REMOTE) and not Path(image).expanduser().is_absolute():
         profile.avatar.image = str((p.parent / image).resolve())
     return profile

@@ -16,15 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vidpipe.refcheck import REMOTE
 from vidpipe.paths import Paths
 
 TEXT_FIELDS = frozenset({"prompt", "text", "negative_prompt"})
-_REMOTE = ("http://", "https://", "data:", "gs://", "s3://")
 
 
 def is_local(value: str) -> bool:
     """A string that names an existing local file (not a URL or data URI)."""
-    if not value or value.startswith(_REMOTE) or len(value) > 4096:
+    if not value or value.startswith(REMOTE) or len(value) > 4096:
         return False
     try:
         return Path(value).expanduser().is_file()
