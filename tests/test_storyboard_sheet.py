@@ -105,6 +105,7 @@ def test_beat_ticks_sit_on_the_clicks_and_a_cut_on_a_beat_is_marked(rendered: tu
     img, lay = render_storyboard(paths, "pair", columns=4, tile_width=320)
     assert lay.strip is not None
     fit = read_sidecar(paths.episode_media("pair") / "music" / "fit.json")
+    assert fit is not None
     length = probe(paths.episode_media("pair") / "final.mp4").duration_s
     beats = [c - fit["window"]["start"] for c in clicks if 0 <= c - fit["window"]["start"] <= length + 0.01]
     assert len(beats) >= 15
