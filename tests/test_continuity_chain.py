@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from vidpipe import model_caps
+from vidpipe.media.seam import first_frame, seam_ssim
 from vidpipe.episode import load_episode, shot_fingerprint, validate_episode
 from vidpipe.paths import Paths
 from vidpipe.pipeline import ShotRef
@@ -85,7 +86,8 @@ def test_chained_shots_share_one_frame_and_track_each_others_staleness(chain: Pa
 
     report = QCReport.model_validate_json((b.review_dir / "qc.json").read_text())
     print("chained seam SSIM", report.metrics["continuity_seam_ssim"])
-    assert 0.0 <= report.metrics["continuity_seam_ssim"] <= 1.0, "QC measured the A→B seam"
+    seam = seam_ssim(Image.fromarray(frames(a.clip_path)[-1]), first_frame(b.clip_path))
+    assert report.metrics["continuity_seam_ssim"] == seam, "QC measured the A→B seam: A's clip's last frame vs B's first"
 
     before = fingerprints(chain)
     assert [s for s, _ in shots_to_render(chain, "chain")] == []

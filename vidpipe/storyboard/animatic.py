@@ -10,9 +10,10 @@ user gave is what is drawn: a place's reference image (or a first-frame image) i
 a member's image stands in its place as a framed photo, a member without one is a silhouette in
 its own colour, named in the legend; no place image is a neutral backdrop. Letters appear only
 in the header and notes strips (`storyboard.layout.text_areas`). Frames are a contract, as on a real
-image-to-video model: a first frame (`image`) is the clip's first frame, full frame, dissolving into the
-scene over BLEND seconds; a `last_frame_image` is its final frame, dissolved into over the last BLEND
-seconds. A storyboard still counts here too (its pixels, not a repaint): chained shots meet on it. Quoted dialogue is spoken offline
+image-to-video model: a user's first frame (`image`, e.g. the exact last frame of the shot this one
+continues) is the clip's first frame, full frame, dissolving into the scene over BLEND seconds (a storyboard
+still is repainted instead, above); a `last_frame_image` is its final frame, dissolved into over the last
+BLEND seconds, a storyboard still included (its pixels: the next shot of a chained pair starts from it). Quoted dialogue is spoken offline
 (or the user's audio reference is played); sound words become an ambience bed ducked under speech.
 Output is deterministic for a given request.
 """
@@ -214,7 +215,7 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
 
 
 def _frame_image(request: dict[str, Any], key: str, size: tuple[int, int]) -> Image.Image | None:
-    """A requested first/last frame covering the whole frame (None without one, or for a URL / missing file)."""
+    """A requested frame covering the whole frame, marked or not (None without one, or a URL / missing file)."""
     path = request.get(key)
     if not isinstance(path, str) or not Path(path).is_file():
         return None
@@ -315,7 +316,8 @@ def animatic(request: dict[str, Any], out: Path, *, model: str = "preview", fps:
     images = _images(request)
     boards = [_board(s, lay, still if i == 0 else None, images, label=label, model=model, seed=seed)
               for i, s in enumerate(segs)]
-    first, last = _frame_image(request, "image", (w, h)), _frame_image(request, "last_frame_image", (w, h))
+    first = cover(still, (w, h)) if still is not None else None  # a storyboard still is repainted, not opened on
+    last = _frame_image(request, "last_frame_image", (w, h))
     n_frames = int(round(duration * fps))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
