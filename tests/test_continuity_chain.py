@@ -146,3 +146,14 @@ def test_without_a_chainable_pair_the_shot_is_sequential(chain: Paths, change: t
     clip.parent.mkdir(parents=True, exist_ok=True)
     clip.write_bytes(b"a clip")
     assert shot_fingerprint(ep, b, paths=chain) != fp, "B follows A's clip"
+
+
+def test_validate_sees_the_chained_request(chain: Paths) -> None:
+    """`validate` composes A's request as render will: ending on B's still, valid on A's routed model."""
+    _, reports = validate_episode(chain, "chain")
+    a, b = reports
+    assert not a.errors and not b.errors, (a.errors, b.errors)
+    assert a.job is not None and a.job.input["last_frame_image"] == str(chain.shot_media("chain", "s002") / "still.png")
+    assert a.job.input["image"] == str(chain.shot_media("chain", "s001") / "still.png")
+    assert model_caps.CAPS[a.route].last_frame
+    assert not [w for w in b.warnings if w.code == "continuity_sequential"]
