@@ -23,7 +23,7 @@ from vidpipe.paths import Paths
 from vidpipe.refcheck import RefPolicy, check_refs
 from vidpipe.routing import PROJECT_PROFILE, history_store, project_profile
 from vidpipe.schema import ASPECT_RATIOS, MODELS, RESOLUTIONS, STILL_MODELS, Episode, Finding, Shot, load_model
-from vidpipe.shots import needs_still, shot_to_job
+from vidpipe.shots import chain_note, chain_successor, chained, needs_still, shot_to_job, still_prompt
 from vidpipe.specfile import MAX_NESTING, check_depth, parse_json, read_text
 from vidpipe.validate import JobReport, check_job
 
@@ -107,7 +107,8 @@ def _shot_problems(i: int, s: Shot) -> list[str]:
 
 
 def _continuity_problems(episode: Episode) -> list[str]:
-    """`continue_from` names an earlier shot, and replaces a generated still (the first frame is that shot's last)."""
+    """`continue_from` names an earlier shot. A first-frame `still:` on a continuing shot asks for chained mode
+    (vidpipe.shots.chained); when the chain is impossible the shot is sequential and validate warns."""
     out: list[str] = []
     earlier: set[str] = set()
     for i, s in enumerate(episode.shots):
@@ -117,9 +118,6 @@ def _continuity_problems(episode: Episode) -> list[str]:
                 where = "itself" if s.continue_from == s.id else (
                     "a later shot" if any(x.id == s.continue_from for x in episode.shots) else "no shot")
                 out.append(f"{at}: {s.continue_from!r} is {where}; name an earlier shot of this episode")
-            if s.still is not None and s.still.role == "first_frame":
-                out.append(f"{at}: the first frame is {s.continue_from}'s last frame; remove still (or make it "
-                           "role: reference)")
         earlier.add(s.id)
     return out
 
@@ -228,13 +226,18 @@ def validate_episode(paths: Paths, episode: str | Path, *, store: Any = _PROJECT
     for shot in ep.shots:
         label = f"{ep.id}/{shot.id}"
         still = str(paths.shot_media(ep.id, shot.id) / "still.png") if needs_still(shot) else None
+        nxt = chain_successor(ep, shot)
+        last = str(paths.shot_media(ep.id, nxt.id) / "still.png") if nxt is not None else None
         try:
-            job = shot_to_job(ep, shot, still_path=still, profile=profile, episode_dir=folder, paths=paths)
+            job = shot_to_job(ep, shot, still_path=still, profile=profile, episode_dir=folder, paths=paths,
+                              last_frame_path=last)
         except VidpipeError as exc:
             reports.append(JobReport(label=label, route="?", errors=[Finding(code="profile_missing", message=str(exc))],
                                      warnings=[]))
             continue
         r, findings = check_job(job, store=store, profile=profile, lessons_path=paths.lessons, refs=refs)
+        note = chain_note(ep, shot)
+        findings += [Finding(code="continuity_sequential", message=note, severity="warning")] if note else []
         reports.append(JobReport(label=label, route=r.model, route_reason=r.reason, route_evidence=r.explain(),
                                  job=job, errors=[f for f in findings if f.severity == "error"],
                                  warnings=[f for f in findings if f.severity == "warning"]))
@@ -271,8 +274,12 @@ def episode_fingerprint(folder: Path) -> str:
 
 
 def shot_fingerprint(episode: Episode, shot: Shot, *, paths: Paths | None = None) -> str:
-    """Hash of everything that shapes one shot's render (its spec plus the episode's frame; for a shot that
-    continues another, the content of that shot's chosen clip, so taking another take of it makes this stale)."""
+    """Hash of everything that shapes one shot's render (its spec plus the episode's frame).
+
+    Continuity (vidpipe.shots.chained decides the mode): a shot continuing another sequentially includes the
+    content of that shot's chosen clip (another take of it makes this stale); a chained one does not (its
+    first frame is its own still). A shot whose last frame is a chained successor's still includes what makes
+    that still (its prompt, model, frame, seed), so changing the successor's still makes this shot stale."""
     payload: dict[str, Any] = {
         "shot": shot.model_dump(mode="json"),
         "cast": [m.model_dump(mode="json") for m in episode.cast if m.id in shot.cast],
@@ -280,8 +287,14 @@ def shot_fingerprint(episode: Episode, shot: Shot, *, paths: Paths | None = None
         "resolution": episode.resolution,
         "fps": episode.fps,
     }
-    if shot.continue_from is not None:
+    if shot.continue_from is not None and not chained(episode, shot):
         payload["continues"] = source_clip_hash(paths or Paths.from_env(), episode, shot.continue_from)
+    nxt = chain_successor(episode, shot)
+    if nxt is not None:
+        payload["last_frame"] = {"shot": nxt.id, "prompt": still_prompt(nxt),
+                                 "still": nxt.still.model_dump(mode="json") if nxt.still else None,
+                                 "aspect": nxt.aspect_ratio or episode.aspect_ratio,
+                                 "resolution": nxt.resolution or episode.resolution, "seed": nxt.seed}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

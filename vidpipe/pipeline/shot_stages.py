@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from vidpipe.episode import shot_fingerprint
 from vidpipe.errors import VidpipeError
 from vidpipe.generate import generate_jobs
 from vidpipe.learning.features import extract_features
-from vidpipe.media.seam import SEAM_MIN_SSIM, first_frame, last_frame_png, seam_ssim
+from vidpipe.media.seam import last_frame_png
 from vidpipe.media.verify import still_verified
 from vidpipe.ledger import Ledger, record_spend
 from vidpipe.cast import needs_plate
 from vidpipe.pipeline.cast_stages import make_cast_plates
+from vidpipe.pipeline.continuity import last_frame_path, successor, with_seam
 from vidpipe.pipeline.cache import STAGE_VERSION, cache_hit, file_hash, stable_hash, write_sidecar
 from vidpipe.pipeline.record import GenerationRecord, RouteRecord, ShotRef, StillRecord, TakeRecord
 from vidpipe.pipeline.takes import check_take, choose, take_jobs
@@ -33,14 +32,14 @@ from vidpipe.qc.report import qc_row, run_qc
 from vidpipe.qc.verdict import verdict
 from vidpipe.refcheck import RefPolicy
 from vidpipe.routing import project_profile
-from vidpipe.schema import Defect, Finding, Job, QCReport
-from vidpipe.shots import needs_still, shot_to_job
+from vidpipe.schema import Finding, Job, QCReport
+from vidpipe.shots import chain_note, chained, needs_still, shot_to_job, still_prompt
 from vidpipe.stills import make_still
 from vidpipe.store import Store
 from vidpipe.validate import check_job
 
 __all__ = ["ShotRef", "accept_shot", "check_clip", "needs_still", "prepare_request", "record_qc", "render_clip", "render_still",
-           "use_take"]
+           "use_take", "with_seam"]
 
 
 
@@ -63,11 +62,16 @@ def _ref_policy(ref: ShotRef) -> RefPolicy:
 
 
 def prepare_request(ref: ShotRef, *, store: Store | None = None) -> RequestOutcome:
-    """Compose the shot's prompt, build its canonical job, validate it and route it."""
+    """Compose the shot's prompt, build its canonical job, validate it and route it.
+
+    In chained mode (vidpipe.shots.chained) the request ends on the continuing shot's still (`last_frame_image`)."""
     profile = project_profile(ref.paths)  # `avoid` applies to every shot; a `me` shot without one fails below
     still = str(ref.still_path) if needs_still(ref.shot) else None
-    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile, paths=ref.paths)
+    job = shot_to_job(ref.episode, ref.shot, still_path=still, profile=profile, paths=ref.paths,
+                      last_frame_path=last_frame_path(ref))
     r, findings = check_job(job, store=store, profile=profile, lessons_path=ref.paths.lessons, refs=_ref_policy(ref))
+    note = chain_note(ref.episode, ref.shot)
+    findings += [Finding(code="continuity_sequential", message=note, severity="warning")] if note else []
     key = stable_hash({"job": job.model_dump(mode="json"), "model": r.model, "v": STAGE_VERSION})
     ref.update(
         request_key=key,
@@ -105,12 +109,10 @@ def render_still(ref: ShotRef, *, backend: str | None = None, store: Store | Non
         ref.update(still=None)
         return StillOutcome(None)
 
-    if ref.shot.continue_from is not None:
-        return _continuity_still(ref)
+    if ref.shot.continue_from is not None and not chained(ref.episode, ref.shot):
+        return _continuity_still(ref)  # sequential; a chained shot starts from its own still, made below
     spec = ref.shot.still
-    prompt = (spec.prompt if spec and spec.prompt else None) or ", ".join(
-        p for p in (ref.shot.subject, ref.shot.style) if p
-    )
+    prompt = still_prompt(ref.shot)
     model = spec.model if spec else "flux-schnell"
     aspect = ref.shot.aspect_ratio or ref.episode.aspect_ratio
     resolution = ref.shot.resolution or ref.episode.resolution
@@ -176,6 +178,9 @@ def render_clip(ref: ShotRef, *, backend: str | None = None, store: Store | None
     if rec.job is None:
         raise VidpipeError(f"shot {ref.key} has no composed request yet: materialize shot_request first")
     job = rec.job
+    nxt = successor(ref)
+    if nxt is not None and job.input.get("last_frame_image"):  # chained: the frame to end on must exist (cached)
+        render_still(nxt, backend=backend, store=store)
     if rec.route is not None and job.model == "auto":
         job = job.model_copy(update={"model": rec.route.model})
     if budget_usd is None and ref.episode.budget_usd is not None and store is not None:
@@ -312,22 +317,6 @@ def _qc_cached(ref: ShotRef, clip: Path, clip_hash: str, job: Job | None, folder
     ref.apply_qc(report, qc_json=qc_json, clip_hash=clip_hash)  # the record writes qc.json
     write_sidecar(side, {"key": key})
     return report
-
-
-def with_seam(ref: ShotRef, clip: Path, report: QCReport) -> QCReport:
-    """For a shot that continues another: the seam's SSIM (its first frame against the frame it started from)
-    as a QC metric, and a `continuity_seam` warning when the cut would visibly jump (never a block)."""
-    if ref.shot.continue_from is None or not ref.still_path.is_file():
-        return report
-    with Image.open(ref.still_path) as still:
-        ssim = seam_ssim(still, first_frame(clip))
-    defects = list(report.defects)
-    if ssim < SEAM_MIN_SSIM:
-        defects.append(Defect(code="continuity_seam", severity="warning", value=ssim, threshold=SEAM_MIN_SSIM,
-                              detail=f"the first frame differs from {ref.shot.continue_from}'s last frame "
-                                     f"(SSIM {ssim:.2f} < {SEAM_MIN_SSIM}): the cut will jump"))
-    return report.model_copy(update={"metrics": {**report.metrics, "continuity_seam_ssim": ssim},
-                                     "defects": defects})
 
 
 def _qc_row(ref: ShotRef, report: QCReport) -> dict[str, Any]:

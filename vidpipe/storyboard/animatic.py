@@ -9,7 +9,11 @@ back-and-forth cycles, so a locked-off shot is alive and still measures as locke
 user gave is what is drawn: a place's reference image (or a first-frame image) is the backdrop,
 a member's image stands in its place as a framed photo, a member without one is a silhouette in
 its own colour, named in the legend; no place image is a neutral backdrop. Letters appear only
-in the header and notes strips (`storyboard.layout.text_areas`). Quoted dialogue is spoken offline
+in the header and notes strips (`storyboard.layout.text_areas`). Frames are a contract, as on a real
+image-to-video model: a user's first frame (`image`, e.g. the exact last frame of the shot this one
+continues) is the clip's first frame, full frame, dissolving into the scene over BLEND seconds (a storyboard
+still is repainted instead, above); a `last_frame_image` is its final frame, dissolved into over the last
+BLEND seconds, a storyboard still included (its pixels: the next shot of a chained pair starts from it). Quoted dialogue is spoken offline
 (or the user's audio reference is played); sound words become an ambience bed ducked under speech.
 Output is deterministic for a given request.
 """
@@ -40,7 +44,7 @@ from vidpipe.storyboard.scene import backdrop, cover, texture, user_image
 
 __all__ = ["animatic", "storyboard_frame", "camera_move", "panels", "RENDER_VERSION", "STILL_MARK"]
 
-RENDER_VERSION = "5"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
+RENDER_VERSION = "6"  # part of the preview's endpoint id, so a changed renderer re-renders cached previews
 HEADROOM = 1.45  # panels are painted larger than the frame so the camera can move across them
 ZOOM = 1.25  # a push-in ends (a pull-out starts) at least this much closer ...
 ZOOM_RATE = 0.08  # ... and closes in at least this fast (ln scale per second): a slower zoom is lost to the encoder
@@ -50,6 +54,7 @@ GRAIN = 16.0  # the paper's grain over the whole picture (grey levels), fixed to
 FILM_GRAIN = 7.0  # per-frame grain (grey levels, 3 px grains): a held picture is alive, as on film; being
 # random in every frame it has no direction a camera-motion estimate could read
 MOTES = 8  # pairs of drifting motes: life in an empty locked-off frame, moving in opposite phase (net zero)
+BLEND = 0.5  # seconds over which the clip dissolves out of its first frame and into its last frame
 Box = tuple[float, float, float, float]
 
 
@@ -209,6 +214,28 @@ def _frame(b: _Board, lay: Layout, t: float, seed: int) -> Image.Image:
     return frame
 
 
+def _frame_image(request: dict[str, Any], key: str, size: tuple[int, int]) -> Image.Image | None:
+    """A requested frame covering the whole frame, marked or not (None without one, or a URL / missing file)."""
+    path = request.get(key)
+    if not isinstance(path, str) or not Path(path).is_file():
+        return None
+    try:
+        with Image.open(path) as im:
+            return cover(im, size)
+    except OSError:
+        return None
+
+
+def _framed(frame: Image.Image, first: Image.Image | None, last: Image.Image | None, t: float, final: float) -> Image.Image:
+    """The clip starts exactly on `first` and ends exactly on `last` (when given), dissolving over BLEND s."""
+    span = min(BLEND, final / 2)
+    if first is not None and t < span - 1e-9:
+        frame = Image.blend(first, frame, t / span)
+    if last is not None and t > final - span + 1e-9:
+        frame = Image.blend(frame, last, min(1.0, (t - (final - span)) / span) if span > 0 else 1.0)
+    return frame
+
+
 def storyboard_frame(prompt: str, out: Path, *, width: int, height: int, label: str = "",
                      seed: int | None = None) -> Path:
     """A storyboard still (PNG): the picture only, the PREVIEW tag in its corner, no caption.
@@ -289,6 +316,8 @@ def animatic(request: dict[str, Any], out: Path, *, model: str = "preview", fps:
     images = _images(request)
     boards = [_board(s, lay, still if i == 0 else None, images, label=label, model=model, seed=seed)
               for i, s in enumerate(segs)]
+    first = cover(still, (w, h)) if still is not None else None  # a storyboard still is repainted, not opened on
+    last = _frame_image(request, "last_frame_image", (w, h))
     n_frames = int(round(duration * fps))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,7 +337,8 @@ def animatic(request: dict[str, Any], out: Path, *, model: str = "preview", fps:
             for i in range(n_frames):
                 t = i / fps
                 k = max(j for j, s in enumerate(segs) if s.start <= t + 1e-9)
-                proc.stdin.write(_frame(boards[k], lay, t, seed).tobytes())
+                frame = _framed(_frame(boards[k], lay, t, seed), first, last, t, (n_frames - 1) / fps)
+                proc.stdin.write(frame.tobytes())
             proc.stdin.close()
         except BrokenPipeError:
             pass
