@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import MINI_EPISODE, PROVIDER_ENV
+from tests.test_media_signals import as_from_a_terminal
 from vidpipe.schema import frame_size
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,7 +131,8 @@ def test_ctrl_c_exits_130_and_keeps_finished_work(rendered: Path) -> None:
     spec = rendered / "data/episodes/mini/episode.yaml"
     spec.write_text(spec.read_text().replace("duration: 4\n", "duration: 6\n", 1))  # s001 must render again
     proc = subprocess.Popen([sys.executable, "-m", "vidpipe", "render", "mini", "--backend", "preview"],
-                            cwd=rendered, env=_env(rendered), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=rendered, env=_env(rendered), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
     assert proc.stderr is not None
     line = proc.stderr.readline()  # the estimate is printed before any work starts
     assert line.startswith("estimate mini"), line

@@ -28,10 +28,24 @@ REPO = Path(__file__).resolve().parents[1]
 DEADLINE_S = 120.0  # only bounds a hung test; nothing is asserted about speed
 
 
-def vidpipe(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def as_from_a_terminal() -> None:
+    """In the child before exec: SIGINT and SIGTERM at their defaults, as a terminal's foreground job has them
+    (a suite started as a shell's background job passes SIGINT on as ignored, and an ignore survives exec)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def vidpipe(*args: str, cwd: Path, env: dict[str, str] | None = None, ignore_sigint: bool = False) -> subprocess.Popen[str]:
     full = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+
+    def setup() -> None:
+        as_from_a_terminal()
+        if ignore_sigint:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     return subprocess.Popen([sys.executable, "-m", "vidpipe", *args], cwd=cwd, env=full, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=setup)
 
 
 def children(pid: int) -> list[tuple[int, str, str]]:
@@ -118,6 +132,22 @@ def test_signal_during_assemble_stops_ffmpeg_and_the_rerun_is_clean(edit_dir: Pa
         assert r.returncode == 0, err
     rec = verify_media(out / "final.mp4", "video", playable=True)  # raises on a single decode error
     assert abs(rec.duration_s - 5.0) < 0.1 and leftovers(out) == ["final.mp4"]
+
+
+def test_a_background_job_ignoring_sigint_keeps_encoding(edit_dir: Path) -> None:
+    """Started with SIGINT ignored (`vidpipe assemble … &` from a script): a Ctrl-C meant for the foreground
+    neither stops its ffmpeg nor fails the cut."""
+    out = edit_dir / "out"
+    for f in out.glob("*"):
+        f.unlink()
+    proc = vidpipe("assemble", "edit.json", cwd=edit_dir, ignore_sigint=True)
+    ffmpeg = wait_for_encode(proc, out, "final")
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=DEADLINE_S)
+    assert proc.returncode == 0, err
+    wait_gone(ffmpeg)
+    assert leftovers(out) == ["final.mp4"]
+    verify_media(out / "final.mp4", "video", playable=True)
 
 
 def test_sigkilled_vidpipe_takes_its_ffmpeg_along_and_the_rerun_cleans_up(edit_dir: Path) -> None:

@@ -6,7 +6,8 @@ rerun wrote the same file). So every child started through `spawn`:
   * runs in its own process group, so a terminal's Ctrl-C reaches vidpipe first and vidpipe
     decides: SIGTERM / SIGINT received while children run are forwarded to each child's group,
     the child is reaped, then the previous handler runs (default SIGTERM → SystemExit(143), so
-    `finally` blocks remove temporary files; SIGINT → KeyboardInterrupt);
+    `finally` blocks remove temporary files; SIGINT → KeyboardInterrupt). A signal vidpipe was
+    started ignoring (SIGINT in a shell's background job) stays ignored: the encode goes on;
   * on Linux gets PR_SET_PDEATHSIG=SIGKILL (prctl via ctypes), so even a SIGKILLed parent takes
     its ffmpeg with it. The kernel fires it when the *thread* that forked exits; our runners
     wait in that same thread, so the child's lifetime is inside the thread's.
@@ -105,6 +106,8 @@ def _install_handlers() -> None:
         return
     for sig in FORWARDED:
         current = signal.getsignal(sig)
+        if current == signal.SIG_IGN:  # started ignoring it (a background job, nohup): so do its children
+            continue
         if current is not _forward:
             _PREVIOUS[sig] = current
             signal.signal(sig, _forward)
