@@ -92,6 +92,8 @@ def final_cut(context: dg.AssetExecutionContext, media: MediaRoot) -> dg.Materia
             "clips": len(out.edit.clips),
             "tracks": dg.MetadataValue.json([t.kind for t in out.edit.tracks]),
             "thumbnail": inline_thumbnail(out.path, "final cut"),
+            "storyboard": inline_thumbnail(out.extra["storyboard"], "storyboard"),
+            "storyboard_full": media_link(out.extra["storyboard"], media.paths().media),
             "video": media_link(out.path, media.paths().media),
             "review": review_link(context.partition_key),
         }),

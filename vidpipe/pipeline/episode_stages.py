@@ -28,6 +28,7 @@ from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, has_
 from vidpipe.pipeline.narration import NARRATION_LEAD_S, place_narration
 from vidpipe.finish.frames import edit_frames, record_length, record_starts
 from vidpipe.pipeline.record import ShotRef, state_stamp
+from vidpipe.storyboard.episode_sheet import write_storyboard
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
 from vidpipe.store import Store
@@ -221,12 +222,15 @@ def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
     if hit and still_verified(out, hit.get("output")):  # a cut is trusted only while it is the file verified
         if hit.get("shots") != shots:  # same pictures, a new decision about them (an acceptance): say so
             write_sidecar(side, {**hit, "shots": shots})
-        return CutOutcome(out, float(hit["duration_s"]), True, key, edit)
+        board = out.with_name("storyboard.jpg")
+        board = board if board.exists() else write_storyboard(paths, episode_id)
+        return CutOutcome(out, float(hit["duration_s"]), True, key, edit, {"storyboard": board})
     res = assemble(edit)
     duration = res.verified.duration_s or probe(out).duration_s
     write_sidecar(side, {"key": key, "duration_s": duration, "edit": edit.model_dump(mode="json"),
                          "clip_hashes": inputs, "shots": shots, "output": res.verified.record()})
-    return CutOutcome(out, duration, False, key, edit)
+    # the cut's storyboard: a panel per block, continuity links, the cut's timeline with its beats
+    return CutOutcome(out, duration, False, key, edit, {"storyboard": write_storyboard(paths, episode_id)})
 
 
 def cut_provenance(paths: Paths, episode_id: str, clip_hashes: list[str]) -> list[dict[str, Any]]:
