@@ -190,6 +190,17 @@ def test_snapping_never_changes_a_shot_by_more_than_half_a_second_nor_uses_frame
     assert r.after == [90, 90] and r.points_after == pytest.approx([3.5, 7.0]), "a crossfade's middle is its cut"
 
 
+def test_snapping_weighs_every_cut_together_not_one_at_a_time() -> None:
+    """Beats every 15 frames (96 BPM at 24 fps). Cut 1 (frame 100) can only reach a beat by trimming 10 frames,
+    which would pull the later cuts, both on beats as written (150, 180), off them with no beat in reach
+    (trim-only clips). One cut on a beat (cut 1) loses to two (cuts 2 and 3)."""
+    beats = [k * 15 / 24 for k in range(20)]
+    r = snap_to_beats([100, 50, 30], [0, 0, 0], [0, 0, 0], beats, 24)
+    assert r.after == [100, 50, 30] and r.snapped == [False, True, True]
+    moved = snap_to_beats([100, 50, 37], [0, 0, 0], [0, 0, 0], beats, 24)  # cut 3 off the beat as written
+    assert moved.after == [100, 50, 30] and moved.snapped == [False, True, True]  # trimmed onto frame 180
+
+
 def test_bad_music_settings_fail_at_load_naming_the_field(project: Paths) -> None:
     d = project.episode_dir("beat")
     (d / "music").mkdir(parents=True)
