@@ -5,7 +5,8 @@
 Builds a throwaway project (one two-shot episode) and instance, renders both shots through the real
 render_shot_job, with the provider's clip for s002 replaced by a black clip (so real QC fails it), then
 opens `dg dev` on that instance in headless Chromium (as docs/make_screenshots.py does) and saves the
-shot_qc partitions view with the failed partition selected, and the failed run's page.
+shot_qc partitions view with the failed partition selected (and with its "View logs" open: the reason),
+the asset's events and the failed run's page.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def main() -> list[Path]:
     run_id = _render(work)
     pages = {  # name → (path, text that must be on the page before the picture is taken)
         "dagster_failed_shot": ("/assets/shot_qc?view=partitions&partition=kites%7Cs002", "Failed"),
+        "dagster_failed_shot_why": ("/assets/shot_qc?view=partitions&partition=kites%7Cs002", "Failed", "View logs"),
         "dagster_failed_shot_events": ("/assets/shot_qc?view=events&partition=kites%7Cs002", "failed QC"),
         "dagster_failed_shot_run": (f"/runs/{run_id}", "failed QC"),
     }

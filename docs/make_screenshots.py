@@ -61,8 +61,9 @@ def _skip_welcome(page) -> None:  # type: ignore[no-untyped-def]
         page.wait_for_timeout(1500)
 
 
-def shoot(pages: dict[str, tuple[str, str]], out: Path, env: dict[str, str], *, wait_s: float = 60) -> list[Path]:
-    """Start `dg dev` with `env`, save each page (name → (UI path, text to wait for)) as out/<name>.png, stop it."""
+def shoot(pages: dict[str, tuple[str, ...]], out: Path, env: dict[str, str], *, wait_s: float = 60) -> list[Path]:
+    """Start `dg dev` with `env`, save each page (name → (UI path, text to wait for[, button to click first]))
+    as out/<name>.png, stop it."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("no chromium on PATH (Debian: apt-get install chromium)")
@@ -77,7 +78,7 @@ def shoot(pages: dict[str, tuple[str, str]], out: Path, env: dict[str, str], *, 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            for name, (path, must_show) in pages.items():
+            for name, (path, must_show, *click) in pages.items():
                 page.goto(url + path, wait_until="networkidle", timeout=120_000)
                 _skip_welcome(page)
                 try:
@@ -85,6 +86,9 @@ def shoot(pages: dict[str, tuple[str, str]], out: Path, env: dict[str, str], *, 
                 except PlaywrightTimeout:
                     print(f"warning: {path} never showed {must_show!r}; the picture shows what it did show")
                 _skip_welcome(page)
+                if click:
+                    page.get_by_role("button", name=click[0]).first.click()
+                    page.wait_for_timeout(3000)
                 page.wait_for_timeout(1500)  # images and the graph layout settle after the data arrives
                 target = out / f"{name}.png"
                 page.screenshot(path=str(target))
