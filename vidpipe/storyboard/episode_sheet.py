@@ -73,9 +73,9 @@ def episode_tiles(paths: Paths, episode: Episode) -> list[Tile]:
     """Every panel of every shot whose clip is rendered, in episode order."""
     out: list[Tile] = []
     for ref in ShotRef.all(paths, episode):
-        if ref.clip_path.exists():
-            out += shot_tiles(ref.clip_path, ref.read().request, shot=ref.shot.id,
-                              continues_from=ref.shot.continue_from)
+        if ref.clip_path.exists():  # a clip with no recorded request (placed by hand) is one panel
+            request = ref.read().request or {"duration": probe(ref.clip_path).duration_s}
+            out += shot_tiles(ref.clip_path, request, shot=ref.shot.id, continues_from=ref.shot.continue_from)
     return out
 
 
