@@ -8,6 +8,7 @@ whether final.mp4 and delivery.mp4 exist, each shot's QC verdict (`vidpipe statu
 the wall time.
 
     python benchmarks/bench_preview_episodes.py [--episodes 3] [--shots 4] [--first-seed 1000]
+    python benchmarks/bench_preview_episodes.py --loglines 20   # `vidpipe write` drafts, then render each
 
 Exit status 1 when an episode does not reach its cut or any clip fails QC.
 """
@@ -32,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_reaction import PROVIDER_KEYS  # noqa: E402
 from tests.preview_shots import random_case  # noqa: E402
+from tests.test_write import LOGLINES  # noqa: E402
 from vidpipe.schema import Episode  # noqa: E402
 
 
@@ -55,41 +57,62 @@ def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     return subprocess.run([sys.executable, "-m", "vidpipe", *args], env=env, cwd=cwd, capture_output=True, text=True)
 
 
+def render_and_report(root: Path, ep: str, env: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """`vidpipe render EP` in its own process, then what `vidpipe status EP --json` says of each shot."""
+    t0 = time.perf_counter()
+    run = _cli(["render", ep], env, root)
+    wall = time.perf_counter() - t0
+    status = _cli(["status", ep, "--json"], env, root)
+    shots = json.loads(status.stdout)["shots"] if status.returncode == 0 else []
+    media = root / "data" / "media" / ep
+    row = {"episode": ep, **extra, "render_exit": run.returncode, "final_cut": (media / "final.mp4").exists(),
+           "delivery": (media / "delivery.mp4").exists(), "wall_s": round(wall, 1),
+           "shots": {s["shot"]: s["status"] for s in shots},
+           "defects": {s["shot"]: s["defects"] for s in shots if s["defects"]}}
+    if run.returncode:
+        row["stderr_tail"] = run.stderr[-1500:]
+    return row
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--episodes", type=int, default=3)
     ap.add_argument("--shots", type=int, default=4)
     ap.add_argument("--first-seed", type=int, default=1000)
+    ap.add_argument("--loglines", type=int, default=0,
+                    help="instead of random shots: draft this many episodes with `vidpipe write` from the writer "
+                    "tests' loglines (offline beat sheet), then render each")
     ap.add_argument("--keep", action="store_true", help="keep the project folders (printed) to look at")
     args = ap.parse_args(argv)
+    env_base = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS}
     rows = []
-    for e in range(args.episodes):
-        seed = args.first_seed + e * args.shots
+    jobs = ([("logline", i) for i in range(args.loglines)] if args.loglines
+            else [("random", args.first_seed + e * args.shots) for e in range(args.episodes)])
+    for kind, n in jobs:
         root = Path(tempfile.mkdtemp(prefix="vidpipe-episodes-"))
-        ep = f"random{seed}"
-        folder = root / "data" / "episodes" / ep
-        folder.mkdir(parents=True)
-        data = random_episode(seed, args.shots, folder / "refs")
-        (folder / "episode.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS}
-        env.update(VIDPIPE_ROOT=str(root), PYTHONPATH=str(REPO))
-        t0 = time.perf_counter()
-        run = _cli(["render", ep], env, root)
-        wall = time.perf_counter() - t0
-        status = _cli(["status", ep, "--json"], env, root)
-        shots = json.loads(status.stdout)["shots"] if status.returncode == 0 else []
-        media = root / "data" / "media" / ep
-        row = {"episode": ep, "seeds": list(range(seed, seed + args.shots)), "aspect": data.get("aspect_ratio", "16:9"),
-               "modes": [s.get("mode", "text-to-video") for s in data["shots"]],
-               "durations": [s["duration"] for s in data["shots"]],
-               "render_exit": run.returncode, "final_cut": (media / "final.mp4").exists(),
-               "delivery": (media / "delivery.mp4").exists(), "wall_s": round(wall, 1),
-               "shots": {s["shot"]: s["status"] for s in shots},
-               "defects": {s["shot"]: s["defects"] for s in shots if s["defects"]}}
-        if run.returncode:
-            row["stderr_tail"] = run.stderr[-1500:]
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        env = {**env_base, "VIDPIPE_ROOT": str(root), "PYTHONPATH": str(REPO)}
+        if kind == "logline":
+            ep, logline = f"draft{n}", LOGLINES[n % len(LOGLINES)]
+            wrote = _cli(["write", ep, "--logline", logline], env, root)
+            if wrote.returncode:
+                rows.append({"episode": ep, "logline": logline, "write_exit": wrote.returncode,
+                             "stderr_tail": wrote.stderr[-1500:], "final_cut": False, "render_exit": None,
+                             "shots": {}})
+                print(json.dumps(rows[-1]), flush=True)
+                continue
+            extra: dict[str, Any] = {"logline": logline}
+        else:
+            ep = f"random{n}"
+            folder = root / "data" / "episodes" / ep
+            folder.mkdir(parents=True)
+            data = random_episode(n, args.shots, folder / "refs")
+            (folder / "episode.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                                                 encoding="utf-8")
+            extra = {"seeds": list(range(n, n + args.shots)), "aspect": data.get("aspect_ratio", "16:9"),
+                     "modes": [s.get("mode", "text-to-video") for s in data["shots"]],
+                     "durations": [s["duration"] for s in data["shots"]]}
+        rows.append(render_and_report(root, ep, env, **extra))
+        print(json.dumps(rows[-1]), flush=True)
         if args.keep:
             print("kept:", root, flush=True)
         else:
