@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from vidpipe.episode import load_episode
-from vidpipe.finish.frames import edit_frames, record_length
+from vidpipe.finish.frames import edit_frames, record_length, record_starts
 from vidpipe.finish.media_index import episode_media, lookup, shot_starts
 from vidpipe.media.frames import scan_audio
 from vidpipe.media.subtitles import TimedWord, write_sidecars
@@ -73,9 +73,9 @@ def dialogue_words(paths: Paths, episode_id: str) -> list[TimedWord]:
     episode = load_episode(paths.episode_dir(episode_id))
     edit = build_edit_list(paths, episode_id)
     known = episode_media(paths, episode_id)
-    fps, t, out = edit.fps, 0, []
-    for c in edit_frames(edit):
-        t -= c.fade_in
+    fps, out = edit.fps, []
+    frames = edit_frames(edit)
+    for c, t in zip(frames, record_starts(frames)):
         info = lookup(known, c.path)
         shot = episode.shot(info.shot) if info else None
         lines = spoken_lines(shot) if shot else []
@@ -86,7 +86,6 @@ def dialogue_words(paths: Paths, episode_id: str) -> list[TimedWord]:
             for k, (speaker, line) in enumerate(lines):
                 a = span[0] + k * size
                 out += spread(line, round(a + at, 3), round(a + size + at, 3), speaker or "dialogue")
-        t += c.length
     return out
 
 

@@ -59,7 +59,7 @@ def place_narration(paths: Paths, episode_id: str, shot_starts: dict[str, float]
     if not placed:
         return PlacedNarration(None, [], [], True)
     key = stable_hash({"lines": [(p["path"], p["start"]) for p in placed], "total": round(total_s, 3),
-                       "source": (read_sidecar(folder / "voiceover.json") or {}).get("key")})
+                       "source": vo.get("key")})
     out = folder / f"placed_{key[:16]}.wav"
     if not out.exists():  # written through write_verified under a content-keyed name
         mix_voiceover([(Path(p["path"]), p["start"]) for p in placed], total_s, out)
