@@ -14,8 +14,9 @@ import json
 from pathlib import Path
 
 from vidpipe.episode import load_episode
-from vidpipe.finish.frames import edit_frames, record_length, record_starts
-from vidpipe.finish.media_index import episode_media, lookup, shot_starts
+from vidpipe.edit_schema import EditList
+from vidpipe.finish.frames import ClipFrames, edit_frames, record_length, record_starts
+from vidpipe.finish.media_index import MediaInfo, episode_media, lookup, shot_starts
 from vidpipe.media.frames import scan_audio
 from vidpipe.media.subtitles import TimedWord, write_sidecars
 from vidpipe.paths import Paths
@@ -25,11 +26,10 @@ from vidpipe.qc.content.speech import VAD_FRAME_S, speech_frames
 from vidpipe.schema import Shot
 
 
-def narration_words(paths: Paths, episode_id: str) -> list[TimedWord]:
+def narration_words(paths: Paths, episode_id: str, edit: EditList, frames: list[ClipFrames],
+                    known: dict[Path, MediaInfo]) -> list[TimedWord]:
     """Each voiced line's words where the line sits in the current edit (its shot's start there, plus the lead)."""
-    edit = build_edit_list(paths, episode_id)
-    frames = edit_frames(edit)
-    starts = shot_starts(episode_media(paths, episode_id), frames, edit.fps)
+    starts = shot_starts(known, frames, edit.fps)
     out = []
     for line in place_narration(paths, episode_id, starts, record_length(frames) / edit.fps).lines:
         align = Path(line["path"]).with_suffix(".alignment.json")
@@ -69,12 +69,10 @@ def speech_span(clip: Path, start_s: float, end_s: float) -> tuple[float, float]
     return (hits[0], hits[-1] + VAD_FRAME_S) if hits else None
 
 
-def dialogue_words(paths: Paths, episode_id: str) -> list[TimedWord]:
+def dialogue_words(paths: Paths, episode_id: str, edit: EditList, frames: list[ClipFrames],
+                   known: dict[Path, MediaInfo]) -> list[TimedWord]:
     episode = load_episode(paths.episode_dir(episode_id))
-    edit = build_edit_list(paths, episode_id)
-    known = episode_media(paths, episode_id)
     fps, out = edit.fps, []
-    frames = edit_frames(edit)
     for c, t in zip(frames, record_starts(frames)):
         info = lookup(known, c.path)
         shot = episode.shot(info.shot) if info else None
@@ -90,7 +88,13 @@ def dialogue_words(paths: Paths, episode_id: str) -> list[TimedWord]:
 
 
 def episode_words(paths: Paths, episode_id: str) -> list[TimedWord]:
-    return sorted(narration_words(paths, episode_id) + dialogue_words(paths, episode_id), key=lambda w: w.start)
+    """Narration and dialogue words on the current edit (built, probed and indexed once for both)."""
+    edit = build_edit_list(paths, episode_id)
+    frames = edit_frames(edit)
+    known = episode_media(paths, episode_id)
+    words = narration_words(paths, episode_id, edit, frames, known) + dialogue_words(paths, episode_id, edit, frames,
+                                                                                     known)
+    return sorted(words, key=lambda w: w.start)
 
 
 def write_episode_captions(paths: Paths, episode_id: str, stem: Path) -> list[Path]:
