@@ -28,7 +28,7 @@ from vidpipe.pipeline.music_stage import MusicFit, ambience_bed, fit_music, has_
 from vidpipe.pipeline.narration import NARRATION_LEAD_S, place_narration
 from vidpipe.finish.frames import edit_frames, record_length, record_starts
 from vidpipe.pipeline.record import ShotRef, state_stamp
-from vidpipe.storyboard.episode_sheet import write_storyboard
+from vidpipe.storyboard.episode_sheet import storyboard_path, write_storyboard
 from vidpipe.tts import synthesize_speech
 from vidpipe.schema import Episode
 from vidpipe.store import Store
@@ -222,7 +222,7 @@ def make_final_cut(paths: Paths, episode_id: str) -> CutOutcome:
     if hit and still_verified(out, hit.get("output")):  # a cut is trusted only while it is the file verified
         if hit.get("shots") != shots:  # same pictures, a new decision about them (an acceptance): say so
             write_sidecar(side, {**hit, "shots": shots})
-        board = out.with_name("storyboard.jpg")
+        board = storyboard_path(paths, episode_id)
         board = board if board.exists() else write_storyboard(paths, episode_id)
         return CutOutcome(out, float(hit["duration_s"]), True, key, edit, {"storyboard": board})
     res = assemble(edit)

@@ -9,14 +9,15 @@ its beats come from the music fit (music/fit.json) only while the bed in the cut
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from vidpipe.edit_schema import EditClip, EditList
 from vidpipe.episode import load_episode
 from vidpipe.errors import VidpipeError
+from vidpipe.finish.frames import edit_frames
 from vidpipe.media.beat_cut import cut_points
 from vidpipe.media.probe import probe
 from vidpipe.paths import Paths
@@ -25,17 +26,6 @@ from vidpipe.pipeline.record import ShotRef
 from vidpipe.schema import Episode
 from vidpipe.storyboard.sheet import SheetLayout, Tile, draw_sheet, save, shot_tiles
 from vidpipe.storyboard.timeline import Span, Timeline
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """One clip as the cut uses it."""
-
-    shot: str
-    path: Path
-    trim_start: float = 0.0
-    trim_end: float | None = None
-    crossfade: float = 0.0  # overlap with the previous clip, seconds
 
 
 def storyboard_path(paths: Paths, episode_id: str) -> Path:
@@ -83,15 +73,13 @@ def cut_timeline(paths: Paths, episode: Episode) -> Timeline:
     """The final cut's shot spans and beats; without a final cut, the rendered clips end to end, no beats."""
     media = paths.episode_media(episode.id)
     final = read_sidecar(media / "final.json") if (media / "final.mp4").exists() else None
-    pieces = _final_pieces(final) if final else _clip_pieces(paths, episode)
-    fps = episode.fps
-    lengths = [round(((p.trim_end if p.trim_end is not None else probe(p.path).duration_s) - p.trim_start) * fps)
-               for p in pieces]
-    xfades = [round(p.crossfade * fps) if k else 0 for k, p in enumerate(pieces)]
-    points = cut_points(lengths, xfades, fps) if pieces else []
+    edit, shots = _final_edit(final) if final else _clip_edit(paths, episode)
+    fps = edit.fps
+    frames = edit_frames(edit)  # the assembler's own frame arithmetic (trims, open ends probed, crossfades)
+    points = cut_points([c.length for c in frames], [c.fade_in for c in frames], fps) if frames else []
     follows = {s.id: s.continue_from for s in episode.shots}
-    spans = [Span(p.shot, points[k - 1] if k else 0.0, points[k],
-                  continues=k > 0 and follows.get(p.shot) == pieces[k - 1].shot) for k, p in enumerate(pieces)]
+    spans = [Span(shot, points[k - 1] if k else 0.0, points[k],
+                  continues=k > 0 and follows.get(shot) == shots[k - 1]) for k, shot in enumerate(shots)]
     duration = points[-1] if points else 0.0
     fit = _current_fit(media, final) if final else None
     beats = [float(b) for b in fit.get("beats_in_cut", [])] if fit else []
@@ -106,18 +94,20 @@ def cut_timeline(paths: Paths, episode: Episode) -> Timeline:
     return Timeline(spans, duration, beats, fps, f"{where} · {music}")
 
 
-def _final_pieces(final: dict[str, Any]) -> list[_Piece]:
-    clips = final.get("edit", {}).get("clips", [])
+def _final_edit(final: dict[str, Any]) -> tuple[EditList, list[str]]:
+    """The edit final.json says was cut, and the shot of each clip (from its provenance)."""
+    edit = EditList.model_validate(final.get("edit", {}))
     ids = [str(s.get("shot")) for s in final.get("shots", [])]
-    return [_Piece(ids[k] if k < len(ids) else f"#{k + 1}", Path(c["path"]), float(c.get("trim_start") or 0.0),
-                   c.get("trim_end"), float(c.get("transition_dur") or 0.0) if c.get("transition") == "crossfade"
-                   else 0.0) for k, c in enumerate(clips)]
+    return edit, [ids[k] if k < len(ids) else f"#{k + 1}" for k in range(len(edit.clips))]
 
 
-def _clip_pieces(paths: Paths, episode: Episode) -> list[_Piece]:
+def _clip_edit(paths: Paths, episode: Episode) -> tuple[EditList, list[str]]:
+    """Before any cut: the rendered clips end to end with their spec's transitions."""
     refs = [r for r in ShotRef.all(paths, episode) if r.clip_path.exists()]
-    return [_Piece(r.shot.id, r.clip_path, crossfade=r.shot.transition_dur if r.shot.transition == "crossfade"
-                   else 0.0) for r in refs]
+    clips = [EditClip(path=str(r.clip_path), transition=r.shot.transition if k else "cut",
+                      transition_dur=r.shot.transition_dur) for k, r in enumerate(refs)]
+    edit = EditList(output="", resolution=episode.resolution, fps=episode.fps, clips=clips)
+    return edit, [r.shot.id for r in refs]
 
 
 def _current_fit(media: Path, final: dict[str, Any]) -> dict[str, Any] | None:
