@@ -10,7 +10,7 @@ from assets.qc import shot_qc
 from assets.script import episode_spec
 from resources import MediaRoot, VoiceAPI
 from vidpipe.episode import load_episode
-from vidpipe.pipeline import episode_status, make_delivery, make_final_cut, make_voiceover
+from vidpipe.pipeline.episode_stages import episode_status, make_delivery, make_final_cut, make_voiceover
 
 
 @dg.asset(

@@ -8,7 +8,8 @@ from assets.metadata import clean, file_meta, inline_thumbnail, media_link, prom
 from assets.partitions import all_shots, shot_key, shots
 from assets.script import shot_request
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
-from vidpipe.pipeline import ShotRef, check_clip, render_clip, render_still
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import check_clip, render_clip, render_still
 from vidpipe.pipeline.converge import clean_dead_temp_files
 
 

@@ -11,7 +11,9 @@ from assets.metadata import clean, inline_thumbnail, media_link, review_link
 from assets.partitions import shot_key, shots
 from resources import DuckDBStore, Judge, MediaRoot
 from vidpipe.errors import VidpipeError
-from vidpipe.pipeline import ShotRef, episode_status, record_qc
+from vidpipe.pipeline.episode_stages import episode_status
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import record_qc
 from vidpipe.qc.verdict import SCORE_THRESHOLD
 from vidpipe.review.urls import shot_url
 

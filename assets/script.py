@@ -13,7 +13,10 @@ from assets.metadata import clean, inline_thumbnail, prompt_text, review_link
 from assets.partitions import all_shots, episodes, shot_key, shots
 from resources import DuckDBStore, MediaRoot, StillAPI, VideoAPI
 from vidpipe.estimate import estimate_episode
-from vidpipe.pipeline import ShotRef, make_cast_plates, prepare_request, spec_summary
+from vidpipe.pipeline.cast_stages import make_cast_plates
+from vidpipe.pipeline.episode_stages import spec_summary
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import prepare_request
 
 episode_file = dg.AssetSpec(
     "episode_file", partitions_def=episodes, group_name="script", kinds={"yaml"}, owners=["team:production"],

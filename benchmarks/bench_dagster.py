@@ -142,7 +142,8 @@ def _write_episode(root: Path, ep: str, n_shots: int) -> list[str]:
 
 def _pure_stages(root: Path, ep: str, shot: str) -> bool:
     from vidpipe.paths import Paths
-    from vidpipe.pipeline import ShotRef, check_clip, prepare_request, record_qc, render_clip, render_still
+    from vidpipe.pipeline.record import ShotRef
+    from vidpipe.pipeline.shot_stages import check_clip, prepare_request, record_qc, render_clip, render_still
     from vidpipe.store import Store
 
     paths = Paths.from_env(root)
@@ -192,7 +193,7 @@ def _fake_rendered(root: Path, ep: str, clip_bytes: int) -> None:
     """Make every shot look rendered and QC-passed (clip, shot.json, qc.json), without rendering."""
     from vidpipe.episode import load_episode, shot_fingerprint
     from vidpipe.paths import Paths
-    from vidpipe.pipeline import ShotRef
+    from vidpipe.pipeline.record import ShotRef
     from vidpipe.pipeline.record import GenerationRecord, QCRecord
     from vidpipe.schema import Probe, QCReport
 
@@ -222,7 +223,8 @@ def sensor_scaling(n_shots: int, workdir: Path, clip_bytes: int = 1 << 20) -> di
     """Seconds per sensor decision on one N-shot episode (cold = first tick, warm = later ticks)."""
     from vidpipe.episode import episode_fingerprint
     from vidpipe.paths import Paths
-    from vidpipe.pipeline import cache, episode_status
+    from vidpipe.pipeline import cache
+    from vidpipe.pipeline.episode_stages import episode_status
     from vidpipe.pipeline.status import scan_all, shots_to_render
 
     root = workdir / "scale"

@@ -8,7 +8,8 @@ review room, so the decision lands in the shot record and the QC history, and th
 import dagster as dg
 
 from resources import DuckDBStore, MediaRoot
-from vidpipe.pipeline import ShotRef, accept_shot, use_take
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import accept_shot, use_take
 
 
 class Decision(dg.Config):

@@ -19,7 +19,7 @@ from resources import MediaRoot
 from sensors.asking import ask
 from sensors.jobs import episode_spec_job, final_cut_job, render_shot_job
 from vidpipe.episode import episode_fingerprint
-from vidpipe.pipeline import episode_status
+from vidpipe.pipeline.episode_stages import episode_status
 from vidpipe.pipeline.cache import stable_hash
 from vidpipe.pipeline.converge import CutState, cut_state
 from vidpipe.pipeline.status import record_episode_errors, scan_all, shots_to_render

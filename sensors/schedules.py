@@ -19,7 +19,7 @@ from sensors.asking import STATE_TAG, attempts
 from sensors.episodes import cut_request_state
 from sensors.jobs import final_cut_job, render_shot_job
 from vidpipe.paths import Paths
-from vidpipe.pipeline import episode_status
+from vidpipe.pipeline.episode_stages import episode_status
 from vidpipe.pipeline.episode_stages import pending_episodes
 from vidpipe.pipeline.status import record_episode_errors, scan_all, shots_to_render
 

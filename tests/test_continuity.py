@@ -18,7 +18,8 @@ from tests.media_factory import Seg, make_clip
 from vidpipe.episode import load_episode, shot_fingerprint
 from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef, prepare_request, record_qc, render_clip, render_still, use_take
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import prepare_request, record_qc, render_clip, render_still, use_take
 from vidpipe.pipeline.shot_stages import with_seam
 from vidpipe.pipeline.status import shots_to_render
 from vidpipe.schema import QCReport

@@ -20,7 +20,7 @@ from vidpipe import model_caps
 from vidpipe.media.seam import first_frame, seam_ssim
 from vidpipe.episode import load_episode, shot_fingerprint, validate_episode
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef
+from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.run import render_episode
 from vidpipe.pipeline.status import shots_to_render
 from vidpipe.schema import QCReport

@@ -14,7 +14,9 @@ from tests.fakes.fixtures import eleven_fake, fal_fake, media_files  # noqa: F40
 from vidpipe.cli import main
 from vidpipe.ledger import Ledger, record_spend
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef, make_voiceover, render_still
+from vidpipe.pipeline.episode_stages import make_voiceover
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import render_still
 from vidpipe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -44,6 +44,11 @@ def import_graph() -> dict[str, set[str]]:
                     t = t.rpartition(".")[0]
                 if t and t != mod:
                     graph[mod].add(t)
+                # importing vidpipe.a.b first runs vidpipe.a's __init__ (unless we are inside vidpipe.a already)
+                pkg = t.rpartition(".")[0]
+                while pkg and pkg in files and not (mod + ".").startswith(pkg + "."):
+                    graph[mod].add(pkg)
+                    pkg = pkg.rpartition(".")[0]
     return graph
 
 
@@ -78,6 +83,8 @@ def test_graph_sees_the_modules() -> None:
     assert "vidpipe.generate.runner" in graph and "vidpipe.generate.plan" in graph["vidpipe.generate.runner"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+    # a package's __init__ runs before its submodule: importing vidpipe.pipeline.record depends on vidpipe.pipeline
+    assert "vidpipe.pipeline" in graph["vidpipe.storyboard.episode_sheet"]
 
 
 def test_no_import_cycles_in_vidpipe() -> None:

@@ -24,7 +24,8 @@ from vidpipe.media.ambience import write_wav
 from vidpipe.media.beat_cut import snap_to_beats
 from vidpipe.media.music import BED_SR, analyse, best_window, choose_track, decode
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef, build_edit_list, make_final_cut
+from vidpipe.pipeline.episode_stages import build_edit_list, make_final_cut
+from vidpipe.pipeline.record import ShotRef
 from vidpipe.pipeline.cache import read_sidecar
 from vidpipe.store import Store
 

@@ -250,7 +250,7 @@ def test_weekly_schedules_carry_pending_episodes_to_delivery_with_stable_keys(pr
 
 def test_fanout_rerenders_only_the_edited_shot(project) -> None:  # type: ignore[no-untyped-def]
     from sensors.episodes import episode_discovery
-    from vidpipe.pipeline import ShotRef
+    from vidpipe.pipeline.record import ShotRef
 
     _write(project, "two", TWO_SHOTS)
     with dg.instance_for_test() as instance:

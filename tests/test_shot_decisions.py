@@ -22,7 +22,9 @@ import pytest
 
 from vidpipe.cli import main
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef, episode_status, make_final_cut, prepare_request, record_qc, render_clip, render_still
+from vidpipe.pipeline.episode_stages import episode_status, make_final_cut
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import prepare_request, record_qc, render_clip, render_still
 from vidpipe.pipeline.cache import file_hash
 from vidpipe.pipeline.status import shots_to_render
 from vidpipe.review.data import episode_view

@@ -9,7 +9,8 @@ import pytest
 from vidpipe.cli import main
 from vidpipe.errors import SpecError
 from vidpipe.paths import Paths
-from vidpipe.pipeline import ShotRef, prepare_request, render_clip, render_still, use_take
+from vidpipe.pipeline.record import ShotRef
+from vidpipe.pipeline.shot_stages import prepare_request, render_clip, render_still, use_take
 from vidpipe.pipeline.cache import file_hash
 from vidpipe.pipeline.record import GenerationRecord, TakeRecord
 from vidpipe.pipeline.takes import choose, rank, take_jobs
